@@ -1,0 +1,106 @@
+"""Check one file: prefilter -> parse -> model -> all rules in one walk -> diagnostics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Diagnostic, FileError, Position
+from prefect_lint.engine.context import RuleContext
+from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
+from prefect_lint.engine.positions import node_position, statement_ranges
+from prefect_lint.engine.walker import Walker
+from prefect_lint.fixes.render import render_fix
+from prefect_lint.model.module import ModuleModel
+from prefect_lint.rules import VISITOR_RULES
+from prefect_lint.rules.base import SyntaxErrorRule
+
+SYNTAX_ERROR = SyntaxErrorRule.meta.code
+
+
+def may_involve_prefect(text: str) -> bool:
+    """The text prefilter: a file that never mentions prefect cannot trip a rule."""
+    return "prefect" in text
+
+
+@dataclass
+class FileReport:
+    """Everything checking one file produced, in plain data (it crosses process boundaries)."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: FileError | None = None
+    # The text that was checked (after fixes, if any were applied).
+    source: str | None = None
+    fixed: dict[str, int] = field(default_factory=dict)
+    changed: bool = False
+    original_source: str | None = None
+    dropped_fixes: list[str] = field(default_factory=list)
+
+
+def parse(source: str) -> cst.Module | Diagnostic:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        line, column = error.raw_line, error.raw_column
+        message = f"syntax error: {' '.join(error.message.split())}"
+        position = Position(max(line, 1), max(column, 0))
+        return Diagnostic(SYNTAX_ERROR, message, position, position)
+    except (RecursionError, MemoryError) as error:
+        message = f"cannot parse: {type(error).__name__} (the file is too deeply nested)"
+        return Diagnostic(SYNTAX_ERROR, message, Position(1, 0), Position(1, 0))
+
+
+def check_source(
+    source: str,
+    path: str,
+    codes: frozenset[str],
+    *,
+    render_fixes: bool = False,
+    apply_noqa: bool = True,
+) -> list[Diagnostic]:
+    """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
+    if not may_involve_prefect(source):
+        return []
+    parsed = parse(source)
+    if isinstance(parsed, Diagnostic):
+        return [parsed]
+    module = parsed
+    model = ModuleModel(module)
+    context = RuleContext(path, module, model)
+    rules = [rule(context) for rule in VISITOR_RULES if rule.meta.code in codes]
+    if not rules:
+        return []
+    walker = Walker(rules)
+    context.ancestors = walker.ancestors
+    walker.walk(module)
+    if not context.reports:
+        return []
+
+    lines = source.splitlines() if apply_noqa and "noqa" in source.lower() else None
+    statements = {id(r.statement): r.statement for r in context.reports}.values()
+    ranges = statement_ranges(module, source, statements)
+    diagnostics: list[Diagnostic] = []
+    for report in context.reports:
+        start, end = node_position(ranges, report.node)
+        if lines is not None and start.line <= len(lines):
+            if is_suppressed(report.meta.code, suppressed_codes(lines[start.line - 1])):
+                continue
+        fix = report.fix
+        diagnostic = Diagnostic(
+            code=report.meta.code,
+            message=report.message,
+            start=start,
+            end=end,
+            fix_title=fix.title if fix is not None else report.meta.fix_title,
+            fix_applicability=fix.applicability if fix is not None else None,
+        )
+        if render_fixes and report.fix is not None:
+            diagnostic.fix = render_fix(module, source, report.fix)
+            if diagnostic.fix is None:
+                diagnostic.fix_applicability = None
+        diagnostics.append(diagnostic)
+    diagnostics.sort(key=lambda d: (d.start, d.code))
+    return diagnostics
+

@@ -1,0 +1,69 @@
+"""Reading a file into text the way Python would, and writing it back the same way."""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import tempfile
+import tokenize
+from dataclasses import dataclass
+
+
+class SourceError(Exception):
+    """A file we cannot check; the message is one line, without the path."""
+
+
+@dataclass
+class SourceFile:
+    path: str
+    text: str
+    encoding: str
+
+    def encode(self, text: str) -> bytes:
+        return text.encode(self.encoding)
+
+
+def decode_source(data: bytes, path: str) -> SourceFile:
+    if b"\0" in data:
+        raise SourceError("binary file (contains NUL bytes), not Python source")
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as error:
+        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+    try:
+        codecs.lookup(encoding)
+        text = data.decode(encoding)
+    except (LookupError, UnicodeDecodeError) as error:
+        raise SourceError(f"cannot decode as {encoding}: {error}") from None
+    return SourceFile(path=path, text=text, encoding=encoding)
+
+
+def read_source(path: str) -> SourceFile:
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError as error:
+        raise SourceError(f"cannot read: {error.strerror or error}") from None
+    return decode_source(data, path)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace `path` with `data` via a temp file and rename; keeps the file's mode."""
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    mode = os.stat(target).st_mode & 0o7777
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temp, mode)
+        os.replace(temp, target)
+    except BaseException:
+        try:
+            os.unlink(temp)
+        except OSError:
+            pass
+        raise

@@ -1,0 +1,134 @@
+"""One traversal of a LibCST tree that feeds every rule.
+
+LibCST's own visitor machinery rebuilds each node while it walks, which costs about as much as
+parsing; reading the dataclass fields directly is an order of magnitude cheaper. Syntax-only
+fields (whitespace, parentheses, commas, comments) are never entered.
+
+Children are visited in dataclass field order, which is not always source order (a
+`FunctionDef`'s decorators come after its body). Rules that need source order read the
+node they are given.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import libcst as cst
+
+NodeCallback = Callable[[Any], Any]
+
+# Fields that only hold syntax trivia or tokens; nothing a rule inspects by walking into.
+_TRIVIA_FIELDS = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "comma",
+        "semicolon",
+        "equal",
+        "colon",
+        "dot",
+        "lbracket",
+        "rbracket",
+        "lbrace",
+        "rbrace",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "newline",
+        "trailing_whitespace",
+        "empty_lines",
+        "first_line",
+        "operator",
+        "asynchronous",
+        "relative",
+        "between",
+    }
+)
+
+_child_fields: dict[type, tuple[str, ...]] = {}
+
+
+def _fields_of(node_type: type) -> tuple[str, ...]:
+    names = _child_fields.get(node_type)
+    if names is None:
+        names = tuple(
+            f.name
+            for f in dataclasses.fields(node_type)
+            if f.name not in _TRIVIA_FIELDS and not f.name.startswith("whitespace")
+        )
+        _child_fields[node_type] = names
+    return names
+
+
+class _Leave:
+    __slots__ = ("node",)
+
+    def __init__(self, node: cst.CSTNode) -> None:
+        self.node = node
+
+
+def _node_type(name: str) -> type:
+    node_type = getattr(cst, name, None)
+    if not (isinstance(node_type, type) and issubclass(node_type, cst.CSTNode)):
+        raise TypeError(f"{name!r} is not a LibCST node type")
+    return node_type
+
+
+class Walker:
+    """Dispatches `visit_<Node>` / `leave_<Node>` methods of many listeners in one pass.
+
+    `ancestors` holds the chain of nodes from the root down to the parent of the node
+    currently being visited; listeners read it to learn where they are.
+    """
+
+    def __init__(self, listeners: Iterable[object]) -> None:
+        self.ancestors: list[cst.CSTNode] = []
+        self._visit: dict[type, list[NodeCallback]] = {}
+        self._leave: dict[type, list[NodeCallback]] = {}
+        for listener in listeners:
+            self.add_listener(listener)
+
+    def add_listener(self, listener: object) -> None:
+        for attr in dir(type(listener)):
+            if attr.startswith("visit_"):
+                table, name = self._visit, attr[len("visit_") :]
+            elif attr.startswith("leave_"):
+                table, name = self._leave, attr[len("leave_") :]
+            else:
+                continue
+            table.setdefault(_node_type(name), []).append(getattr(listener, attr))
+
+    def walk(self, root: cst.CSTNode) -> None:
+        visit, leave, ancestors = self._visit, self._leave, self.ancestors
+        stack: list[Any] = [root]
+        node_base = cst.CSTNode
+        while stack:
+            item = stack.pop()
+            if item.__class__ is _Leave:
+                node = item.node
+                ancestors.pop()
+                for callback in leave.get(type(node), ()):
+                    callback(node)
+                continue
+            node = item
+            node_type = type(node)
+            descend = True
+            for callback in visit.get(node_type, ()):
+                if callback(node) is False:
+                    descend = False
+            stack.append(_Leave(node))
+            ancestors.append(node)
+            if not descend:
+                continue
+            children: list[cst.CSTNode] = []
+            for name in _fields_of(node_type):
+                value = getattr(node, name)
+                if isinstance(value, node_base):
+                    children.append(value)
+                elif isinstance(value, (list, tuple)):
+                    children.extend(v for v in value if isinstance(v, node_base))
+            children.reverse()
+            stack.extend(children)

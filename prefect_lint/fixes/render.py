@@ -1,0 +1,38 @@
+"""Turn a rule's `CstFix` (node replacements + imports) into text edits on the source."""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor
+
+from prefect_lint.diagnostics import Fix
+from prefect_lint.fixes.edits import diff_edits
+from prefect_lint.rules.base import CstFix
+
+
+class _Replace(cst.CSTTransformer):
+    def __init__(self, replacements: CstFix) -> None:
+        self._by_id = {id(node): new for node, new in replacements.replacements.items()}
+
+    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+        return self._by_id.get(id(original_node), updated_node)
+
+
+def render_fix(module: cst.Module, source: str, fix: CstFix) -> Fix | None:
+    """The text edits of `fix`, or None when it changes nothing or cannot be built."""
+    try:
+        new_module = module.visit(_Replace(fix)) if fix.replacements else module
+        if fix.imports:
+            context = CodemodContext()
+            for request in fix.imports:
+                AddImportsVisitor.add_needed_import(
+                    context, request.module, request.name, request.asname
+                )
+            new_module = AddImportsVisitor(context).transform_module(new_module)
+        new_source = new_module.code
+    except Exception:  # a rule built an impossible tree: drop the fix, keep the diagnostic
+        return None
+    if new_source == source:
+        return None
+    return Fix(fix.title, fix.applicability, tuple(diff_edits(source, new_source)))

@@ -1,0 +1,90 @@
+"""What Prefect's public names are, after following re-exports (prefect-semantics.md §1, §2, §7).
+
+Every dotted name the linter meets is normalised here, so `prefect.flows.flow`,
+`prefect.main.flow` and `prefect.flow` are one thing to the rules.
+"""
+
+from __future__ import annotations
+
+FLOW = "prefect.flow"
+TASK = "prefect.task"
+FUTURES_WAIT = "prefect.futures.wait"
+FUTURES_AS_COMPLETED = "prefect.futures.as_completed"
+BIND_FLOW_TO_INFRASTRUCTURE = "prefect.flows.bind_flow_to_infrastructure"
+
+THREAD_POOL_RUNNER = "prefect.task_runners.ThreadPoolTaskRunner"
+PROCESS_POOL_RUNNER = "prefect.task_runners.ProcessPoolTaskRunner"
+DASK_RUNNER = "prefect_dask.DaskTaskRunner"
+RAY_RUNNER = "prefect_ray.RayTaskRunner"
+
+# Names that Prefect re-exports under more than one path.
+_ALIASES: dict[str, str] = {
+    "prefect.flows.flow": FLOW,
+    "prefect.main.flow": FLOW,
+    "prefect.tasks.task": TASK,
+    "prefect.main.task": TASK,
+    "prefect.flows.Flow": "prefect.Flow",
+    "prefect.main.Flow": "prefect.Flow",
+    "prefect.tasks.Task": "prefect.Task",
+    "prefect.main.Task": "prefect.Task",
+    # A silent alias kept in 3.x (task_runners.py).
+    "prefect.task_runners.ConcurrentTaskRunner": THREAD_POOL_RUNNER,
+    "prefect_dask.task_runners.DaskTaskRunner": DASK_RUNNER,
+    "prefect_ray.task_runners.RayTaskRunner": RAY_RUNNER,
+}
+
+# `prefect.<name>` exists in 3.x only for these (prefect/__init__.py `__all__`); any other
+# attribute is looked up as a submodule.
+TOP_LEVEL_EXPORTS = frozenset(
+    {
+        "__version__",
+        "allow_failure",
+        "apause_flow_run",
+        "aresume_flow_run",
+        "aserve",
+        "asuspend_flow_run",
+        "deploy",
+        "flow",
+        "Flow",
+        "get_client",
+        "get_run_logger",
+        "pause_flow_run",
+        "resume_flow_run",
+        "serve",
+        "State",
+        "suspend_flow_run",
+        "tags",
+        "task",
+        "Task",
+        "Transaction",
+        "unmapped",
+    }
+)
+
+# Names people import from `prefect` that only exist in `prefect.futures`.
+FUTURES_ONLY = {"wait": FUTURES_WAIT, "as_completed": FUTURES_AS_COMPLETED}
+
+# Infrastructure decorators return an `InfrastructureBoundFlow`, the one flow class that has
+# `.submit()` (prefect-semantics.md §1).
+_INFRA_PACKAGES = ("prefect_kubernetes", "prefect_aws", "prefect_docker", "prefect_gcp", "prefect_azure")
+_INFRA_DECORATOR_NAMES = frozenset(
+    {"kubernetes", "ecs", "docker", "cloud_run", "vertex_ai", "azure_container_instance"}
+)
+
+
+def canonical(name: str) -> str:
+    """Normalise a dotted name to the one path the rules compare against."""
+    return _ALIASES.get(name, name)
+
+
+def is_infrastructure_decorator(name: str) -> bool:
+    package, _, rest = name.partition(".")
+    return (
+        package in _INFRA_PACKAGES
+        and bool(rest)
+        and rest.rpartition(".")[2] in _INFRA_DECORATOR_NAMES
+    )
+
+
+def is_prefect_name(name: str) -> bool:
+    return name == "prefect" or name.startswith("prefect.")

@@ -1,0 +1,288 @@
+"""The Prefect model of one module: what its names and expressions mean.
+
+Rules never look at import text; they ask `ModuleModel.evaluate(expr, scope)` and get a
+`Flow`, a `Task`, a canonical `Dotted` name, ... or `None` when it cannot be known.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import libcst as cst
+
+from prefect_lint.model import api
+from prefect_lint.model.scopes import (
+    AssignBinding,
+    Binding,
+    DefBinding,
+    ImportBinding,
+    Scope,
+    ScopeNode,
+    build_scope,
+)
+from prefect_lint.model.values import (
+    BoundMethod,
+    Decorator,
+    Dotted,
+    Flow,
+    Function,
+    Runner,
+    Task,
+    Value,
+)
+
+_RUNNER_CLASSES = frozenset(
+    {api.THREAD_POOL_RUNNER, api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER}
+)
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def positional_args(call: cst.Call) -> list[cst.Arg]:
+    return [arg for arg in call.args if arg.keyword is None and not arg.star]
+
+
+def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+class ModuleModel:
+    def __init__(self, module: cst.Module) -> None:
+        self.module = module
+        self.module_scope = build_scope(module, None)
+        self._scopes: dict[int, Scope] = {id(module): self.module_scope}
+        self._in_progress: set[tuple[int, str]] = set()
+        self._cache: dict[tuple[int, str], Value | None] = {}
+
+    # -- scopes ---------------------------------------------------------------------------
+
+    def scope_of(self, node: ScopeNode, parent: Scope) -> Scope:
+        scope = self._scopes.get(id(node))
+        if scope is None:
+            scope = build_scope(node, parent)
+            self._scopes[id(node)] = scope
+        return scope
+
+    def scope_at(self, path: Sequence[cst.CSTNode]) -> Scope:
+        """The scope in which `path[-1]` is evaluated; `path` runs from the module down."""
+        scope = self.module_scope
+        for index in range(len(path) - 1):
+            node, child = path[index], path[index + 1]
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+                # Decorators, defaults and annotations belong to the enclosing scope.
+                if child is node.body:
+                    scope = self.scope_of(node, scope)
+            elif isinstance(node, _COMPREHENSIONS) and not self._is_first_iterable(
+                node, child, path, index
+            ):
+                scope = self.scope_of(node, scope)
+        return scope
+
+    @staticmethod
+    def _is_first_iterable(
+        comp: cst.CSTNode, child: cst.CSTNode, path: Sequence[cst.CSTNode], index: int
+    ) -> bool:
+        # The outermost iterable of a comprehension is evaluated in the enclosing scope.
+        for_in = getattr(comp, "for_in", None)
+        if child is not for_in or for_in is None:
+            return False
+        grandchild = path[index + 2] if index + 2 < len(path) else None
+        return grandchild is for_in.iter
+
+    # -- names ----------------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: Scope) -> Value | None:
+        start = scope
+        current: Scope | None = scope
+        while current is not None:
+            if current is not start and current.is_class:
+                current = current.parent
+                continue
+            if name in current.global_names:
+                current = self.module_scope
+                start = current
+                continue
+            if name in current.bindings:
+                return self._value_of_bindings(name, current)
+            if current.has_star_import:
+                return None
+            current = current.parent
+        return None
+
+    def is_bound(self, name: str, scope: Scope) -> bool:
+        """True if `name` may refer to something other than a builtin at this point."""
+        current: Scope | None = scope
+        while current is not None:
+            if (
+                name in current.bindings
+                or name in current.global_names
+                or name in current.nonlocal_names
+                or current.has_star_import
+            ):
+                return True
+            current = current.parent
+        return False
+
+    def _value_of_bindings(self, name: str, scope: Scope) -> Value | None:
+        key = (id(scope.node), name)
+        if key in self._cache:
+            return self._cache[key]
+        if key in self._in_progress:
+            return None
+        self._in_progress.add(key)
+        try:
+            value = self._evaluate_bindings(scope.bindings[name], scope)
+        finally:
+            self._in_progress.discard(key)
+        self._cache[key] = value
+        return value
+
+    def _evaluate_bindings(self, bindings: list[Binding], scope: Scope) -> Value | None:
+        if all(isinstance(b, ImportBinding) for b in bindings):
+            names = {b.dotted for b in bindings}  # type: ignore[union-attr]
+            return Dotted(names.pop()) if len(names) == 1 else None
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if isinstance(binding, DefBinding):
+            return self.value_of_def(binding.node, scope)
+        if isinstance(binding, AssignBinding):
+            return self.evaluate(binding.value, scope)
+        return None
+
+    # -- expressions ----------------------------------------------------------------------
+
+    def evaluate(self, expr: cst.BaseExpression, scope: Scope) -> Value | None:
+        if isinstance(expr, cst.Name):
+            return self.lookup(expr.value, scope)
+        if isinstance(expr, cst.Attribute):
+            base = self.evaluate(expr.value, scope)
+            if isinstance(base, Dotted):
+                return Dotted(api.canonical(f"{base.name}.{expr.attr.value}"))
+            if isinstance(base, (Flow, Task)):
+                return BoundMethod(base, expr.attr.value)
+            return None
+        if isinstance(expr, cst.Call):
+            return self._evaluate_call(expr, scope)
+        return None
+
+    def value_of_def(self, node: cst.FunctionDef, scope: Scope) -> Value | None:
+        """A function definition after its decorators (innermost first) are applied."""
+        value: Value | None = Function(node)
+        for decorator in reversed(node.decorators):
+            value = self.apply_decorator(self.evaluate(decorator.decorator, scope), value, scope)
+            if value is None:
+                return None
+        return value
+
+    def apply_decorator(
+        self, decorator: Value | None, target: Value | None, scope: Scope
+    ) -> Value | None:
+        call: cst.Call | None = None
+        kind: str | None = None
+        if isinstance(decorator, Decorator):
+            kind, call = decorator.kind, decorator.call
+        elif isinstance(decorator, Dotted):
+            if decorator.name == api.FLOW:
+                kind = "flow"
+            elif decorator.name == api.TASK:
+                kind = "task"
+        if kind == "flow":
+            return self._make_flow(target, call, scope)
+        if kind == "task":
+            return self._make_task(target)
+        if kind == "infrastructure" and isinstance(target, Flow):
+            return target.with_changes(infrastructure_bound=True)
+        return None
+
+    def _make_flow(self, target: Value | None, call: cst.Call | None, scope: Scope) -> Flow:
+        node = target.node if isinstance(target, (Function, Flow, Task)) else None
+        is_async = _is_async(target)
+        runner = self._runner_argument(call, scope) if call is not None else None
+        return Flow(
+            name=node.name.value if node is not None else None,
+            node=node,
+            is_async=is_async,
+            task_runner=runner,
+        )
+
+    @staticmethod
+    def _make_task(target: Value | None) -> Task:
+        node = target.node if isinstance(target, (Function, Flow, Task)) else None
+        return Task(
+            name=node.name.value if node is not None else None,
+            node=node,
+            is_async=_is_async(target),
+        )
+
+    def _runner_argument(self, call: cst.Call, scope: Scope) -> Runner | None:
+        arg = keyword_arg(call, "task_runner")
+        if arg is None:
+            return None
+        value = self.evaluate(arg.value, scope)
+        if isinstance(value, Runner):
+            return value
+        if isinstance(value, Dotted) and value.name in _RUNNER_CLASSES:
+            return Runner(value.name)
+        return Runner(None)
+
+    def _evaluate_call(self, call: cst.Call, scope: Scope) -> Value | None:
+        func = self.evaluate(call.func, scope)
+        positional = positional_args(call)
+        if isinstance(func, Dotted):
+            name = func.name
+            if name in (api.FLOW, api.TASK):
+                kind = "flow" if name == api.FLOW else "task"
+                if positional:
+                    target = self.evaluate(positional[0].value, scope)
+                    if kind == "flow":
+                        return self._make_flow(target, call, scope)
+                    return self._make_task(target)
+                return Decorator(kind, call)
+            if api.is_infrastructure_decorator(name):
+                return Decorator("infrastructure", call)
+            if name == api.BIND_FLOW_TO_INFRASTRUCTURE and positional:
+                target = self.evaluate(positional[0].value, scope)
+                if isinstance(target, Flow):
+                    return target.with_changes(infrastructure_bound=True)
+                return None
+            if name in _RUNNER_CLASSES:
+                return Runner(name, call)
+            return None
+        if isinstance(func, Decorator) and positional:
+            return self.apply_decorator(func, self.evaluate(positional[0].value, scope), scope)
+        if isinstance(func, BoundMethod) and func.name == "with_options":
+            owner = func.owner
+            if isinstance(owner, Flow) and keyword_arg(call, "task_runner") is not None:
+                return owner.with_changes(task_runner=self._runner_argument(call, scope))
+            return owner
+        return None
+
+
+def _is_async(value: Value | None) -> bool | None:
+    if isinstance(value, Function):
+        return value.is_async
+    if isinstance(value, (Flow, Task)):
+        return value.is_async
+    return None
+
+
+def reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bool] | None:
+    """How code in `scope` can name `dotted` (e.g. `prefect.task`).
+
+    Returns (expression text, needs_import). An existing import is reused (`task`, an alias
+    `t`, or `prefect.task` through `import prefect`); otherwise the plain name is proposed
+    with an import, unless that name already means something else here (then None).
+    """
+    module_part, _, attr = dotted.rpartition(".")
+    for name in sorted(model.module_scope.bindings, key=lambda n: (n != attr, n)):
+        value = model.lookup(name, scope)
+        if value == Dotted(dotted):
+            return name, False
+        if value == Dotted(module_part):
+            return f"{name}.{attr}", False
+    if model.is_bound(attr, scope):
+        return None
+    return attr, True

@@ -1,0 +1,17 @@
+"""The rule registry: every rule class, in code order. Adding a rule means adding it here."""
+
+from __future__ import annotations
+
+from prefect_lint.rules.base import Rule, RuleMeta, SyntaxErrorRule
+from prefect_lint.rules.futures.flow_submit import FlowSubmit
+from prefect_lint.rules.futures.wait_import import WaitImport
+
+ALL_RULES: tuple[type[Rule], ...] = (SyntaxErrorRule, FlowSubmit, WaitImport)
+# Rules that inspect the tree (PFL000 is reported by the engine itself).
+VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)
+RULES_BY_CODE: dict[str, type[Rule]] = {rule.meta.code: rule for rule in ALL_RULES}
+
+
+def rule_meta(code: str) -> RuleMeta | None:
+    rule = RULES_BY_CODE.get(code)
+    return rule.meta if rule is not None else None

@@ -1,0 +1,162 @@
+"""What a rule is: one metadata record plus a small visitor that reports through its context."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, ClassVar
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
+
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+DOCS_URL = "https://github.com/prefect-lint/prefect-lint/blob/main/docs/rules/{code}.md"
+_CODE = re.compile(r"^PFL\d{3}$")
+_NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
+
+
+@dataclass(frozen=True)
+class RuleMeta:
+    """Everything the docs, the CLI, the outputs and the meta-tests know about a rule."""
+
+    code: str
+    name: str
+    summary: str
+    docs: str
+    since: str
+    fix_title: str | None = None
+    fix_safety: Applicability | None = None
+    preview: bool = False
+    # Fixes this rule offers only in words (the docs explain the rewrite).
+    message_only_fix: bool = False
+
+    def __post_init__(self) -> None:
+        if not _CODE.match(self.code):
+            raise ValueError(f"rule code {self.code!r} must look like PFL123")
+        if not _NAME.match(self.name):
+            raise ValueError(f"rule name {self.name!r} must be kebab-case")
+
+    @property
+    def url(self) -> str:
+        return DOCS_URL.format(code=self.code)
+
+    def sections(self) -> dict[str, str]:
+        """The `## Section` bodies of the docs, by heading."""
+        found: dict[str, str] = {}
+        current: str | None = None
+        lines: list[str] = []
+        for line in self.docs.strip("\n").splitlines():
+            if line.startswith("## "):
+                if current is not None:
+                    found[current] = "\n".join(lines).strip("\n")
+                current, lines = line[3:].strip(), []
+            else:
+                lines.append(line)
+        if current is not None:
+            found[current] = "\n".join(lines).strip("\n")
+        return found
+
+    def code_examples(self) -> dict[str, str]:
+        """The Python snippet of each of the Example / Use instead sections."""
+        examples = {}
+        for heading in ("Example", "Use instead"):
+            match = re.search(r"```python\n(.*?)```", self.sections().get(heading, ""), re.S)
+            if match:
+                examples[heading] = match.group(1)
+        return examples
+
+    def render_docs(self) -> str:
+        fix = {
+            Applicability.SAFE: "Fix is always available.",
+            Applicability.UNSAFE: "Fix is sometimes available (unsafe: needs `--unsafe-fixes`).",
+            None: "Fix is not available.",
+        }[self.fix_safety]
+        status = "preview" if self.preview else "stable"
+        header = f"# {self.name} ({self.code})\n\n{fix} Status: {status}. Added in {self.since}.\n"
+        return f"{header}\n{self.docs.strip()}\n"
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """`from module import name [as asname]`, to be merged into the module's imports."""
+
+    module: str
+    name: str
+    asname: str | None = None
+
+
+@dataclass
+class CstFix:
+    """A fix as the rule sees it: node replacements plus imports; rendered to text edits later."""
+
+    title: str
+    applicability: Applicability
+    replacements: Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
+    imports: Sequence[ImportRequest] = field(default_factory=tuple)
+
+
+class Rule:
+    """Base class: subclasses set `meta` and define `visit_<Node>` / `leave_<Node>` methods."""
+
+    meta: ClassVar[RuleMeta]
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        message: str | None = None,
+        *,
+        fix: CstFix | None = None,
+        statement: cst.CSTNode | None = None,
+    ) -> None:
+        """Report `node`; pass `statement` (from `context.statement_of`) when reporting late."""
+        self.context.report(self.meta, node, message or self.meta.summary, fix, statement)
+
+
+class SyntaxErrorRule(Rule):
+    """PFL000 is emitted by the engine itself when a file does not parse."""
+
+    meta = RuleMeta(
+        code="PFL000",
+        name="syntax-error",
+        summary="file does not parse",
+        since="0.1.0",
+        docs='''
+## What it does
+Reports a file that mentions Prefect but is not valid Python, with the parser's message and
+position. The other rules cannot look inside it, and `--fix` never writes to it.
+
+## Why is this bad?
+Python refuses to import the module: every flow in it fails before it starts, with a
+`SyntaxError`.
+
+## Example
+```python
+from prefect import flow
+
+@flow
+def etl(:
+    ...
+```
+
+## Use instead
+```python
+from prefect import flow
+
+@flow
+def etl():
+    ...
+```
+
+## Fix safety
+There is no fix. PFL000 cannot be suppressed with `# noqa` or deselected: a file that does
+not parse is never silently skipped.
+''',
+    )

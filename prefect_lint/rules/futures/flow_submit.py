@@ -1,0 +1,113 @@
+"""PFL101 flow-submit: `.submit()` / `.map()` on a flow object."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import api
+from prefect_lint.model.module import reference_to
+from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+
+
+class FlowSubmit(Rule):
+    meta = RuleMeta(
+        code="PFL101",
+        name="flow-submit",
+        summary="a flow has no `.submit()`: AttributeError at runtime",
+        fix_title="Run the flow through a task: `task(flow).submit(...)`",
+        fix_safety=Applicability.UNSAFE,
+        since="0.1.0",
+        docs='''
+## What it does
+Checks for `.submit()` and `.map()` called on a flow object (a function decorated with
+`@flow`, `flow(fn)`, or a `.with_options(...)` copy of one).
+
+## Why is this bad?
+Only tasks can be submitted. A Prefect 3 `Flow` has no `submit` or `map` attribute, so the
+call raises `AttributeError: 'Flow' object has no attribute 'submit'`; inside a parent flow,
+the parent run ends `Failed` with that message. "Use `subflow.submit()` to run subflows in
+parallel" is common advice, and it is wrong for every 3.x release.
+
+To run child flows concurrently, run each one through a task (`task(child).submit(...)`, or
+stack `@task` over `@flow`): the child flow runs inside a task run, and the task runner runs
+those concurrently. Async flows can also be gathered with `asyncio.gather`.
+
+Flows bound to infrastructure (`@kubernetes(...)`, `@ecs(...)`, `@docker(...)`,
+`@cloud_run(...)`, `@vertex_ai(...)`, `@azure_container_instance(...)`) *do* have `.submit()`
+(it runs them on a work pool) and are not flagged, nor is a flow wrapped in `@task`.
+
+## Example
+```python
+from prefect import flow
+
+
+@flow
+def child(n: int) -> int:
+    return n * 2
+
+
+@flow
+def parent() -> list[int]:
+    futures = [child.submit(n) for n in range(3)]
+    return [f.result() for f in futures]
+```
+
+## Use instead
+```python
+from prefect import flow, task
+
+
+@flow
+def child(n: int) -> int:
+    return n * 2
+
+
+@flow
+def parent() -> list[int]:
+    futures = [task(child).submit(n) for n in range(3)]
+    return [f.result() for f in futures]
+```
+
+## Fix safety
+The fix wraps the flow in `task(...)` and imports `task` from `prefect` if needed. It is
+unsafe: the child flow now runs inside a task run (it gets its own task-run record, and the
+task's default cache policy applies), and the returned futures must be waited on like any
+other task's. It is not offered when the call is awaited (`await child.submit()`), because
+`.submit()` returns a future that cannot be awaited.
+''',
+    )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("submit", "map"):
+            return
+        value = self.context.evaluate(func.value, node)
+        if not isinstance(value, Flow) or value.infrastructure_bound:
+            return
+        method = func.attr.value
+        target = self.context.module.code_for_node(func.value)
+        if len(target) > 40 or "\n" in target:
+            target = value.name or "flow"
+        message = (
+            f"`{target}.{method}()` raises AttributeError: 'Flow' object has no attribute "
+            f"'{method}'; run the flow through a task to submit it"
+        )
+        self.report(func, message, fix=self._fix(node, func))
+
+    def _fix(self, call: cst.Call, func: cst.Attribute) -> CstFix | None:
+        parent = self.context.ancestors[-1] if self.context.ancestors else None
+        if isinstance(parent, cst.Await):
+            return None
+        reference = reference_to(self.context.model, api.TASK, self.context.scope(call))
+        if reference is None:
+            return None
+        text, needs_import = reference
+        wrapped = cst.Call(func=cst.parse_expression(text), args=[cst.Arg(func.value)])
+        return CstFix(
+            title=self.meta.fix_title or "",
+            applicability=Applicability.UNSAFE,
+            replacements={func.value: wrapped},
+            imports=[ImportRequest("prefect", "task")] if needs_import else (),
+        )

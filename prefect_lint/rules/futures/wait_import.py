@@ -1,0 +1,224 @@
+"""PFL105 wait-import: `wait` / `as_completed` taken from `prefect` or not imported at all."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import api
+from prefect_lint.model.scopes import import_module_name
+from prefect_lint.model.values import Dotted
+from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+
+_GUARDING_EXCEPTIONS = frozenset(
+    {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
+
+
+def _alias_name(alias: cst.ImportAlias) -> str | None:
+    return alias.name.value if isinstance(alias.name, cst.Name) else None
+
+
+def _local_name(alias: cst.ImportAlias) -> str | None:
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    return _alias_name(alias)
+
+
+def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
+    """The aliases left after removing some, keeping the statement's trailing-comma style."""
+    assert not isinstance(node.names, cst.ImportStar)
+    kept = [alias for alias in node.names if alias not in removed]
+    if kept:
+        comma = node.names[-1].comma if node.lpar is not None else cst.MaybeSentinel.DEFAULT
+        kept[-1] = kept[-1].with_changes(comma=comma)
+    return kept
+
+
+class WaitImport(Rule):
+    meta = RuleMeta(
+        code="PFL105",
+        name="wait-import",
+        summary="`wait` and `as_completed` live in `prefect.futures`",
+        fix_title="Import from `prefect.futures`",
+        fix_safety=Applicability.SAFE,
+        since="0.1.0",
+        docs='''
+## What it does
+Checks for `wait` and `as_completed` imported from the top-level `prefect` package
+(`from prefect import wait`), used as attributes of it (`prefect.wait(...)`), or called
+without any import in a module that uses Prefect.
+
+## Why is this bad?
+Prefect exports neither name from its top-level package in any 3.x release; they live in
+`prefect.futures`. The import fails with
+`ImportError: cannot import name 'wait' from 'prefect'`, `prefect.wait` raises
+`AttributeError: module prefect has no attribute wait`, and a call with no import raises
+`NameError`. The whole module fails before any flow runs.
+
+Imports inside a `try:` that catches `ImportError` are compatibility shims and are not
+flagged. `wait` functions from `asyncio` or `concurrent.futures` are not affected.
+
+## Example
+```python
+from prefect import flow, task, wait
+
+
+@task
+def double(n: int) -> int:
+    return n * 2
+
+
+@flow
+def parent() -> None:
+    futures = [double.submit(n) for n in range(3)]
+    wait(futures)
+```
+
+## Use instead
+```python
+from prefect import flow, task
+from prefect.futures import wait
+
+
+@task
+def double(n: int) -> int:
+    return n * 2
+
+
+@flow
+def parent() -> None:
+    futures = [double.submit(n) for n in range(3)]
+    wait(futures)
+```
+
+## Fix safety
+The fix is safe: it imports the same function from the module that defines it, keeping any
+alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
+''',
+    )
+
+    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(context)
+        self._unimported_calls: list[tuple[cst.Call, str, cst.CSTNode]] = []
+        self._walrus_names: set[str] = set()
+
+    # -- `from prefect import wait` -------------------------------------------------------
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if import_module_name(node) != "prefect" or isinstance(node.names, cst.ImportStar):
+            return
+        bad = [a for a in node.names if _alias_name(a) in api.FUTURES_ONLY]
+        if not bad or self._inside_import_guard():
+            return
+        fix = self._import_fix(node, bad)
+        for alias in bad:
+            name = _alias_name(alias)
+            message = (
+                f"`from prefect import {name}` raises ImportError: cannot import name "
+                f"'{name}' from 'prefect'; import it from `prefect.futures`"
+            )
+            self.report(alias, message, fix=fix)
+
+    def _inside_import_guard(self) -> bool:
+        ancestors = self.context.ancestors
+        for index, node in enumerate(ancestors):
+            if not isinstance(node, (cst.Try, cst.TryStar)):
+                continue
+            child = ancestors[index + 1] if index + 1 < len(ancestors) else None
+            if child is not node.body:
+                continue
+            for handler in node.handlers:
+                if handler.type is None or _catches_import_error(handler.type):
+                    return True
+        return False
+
+    def _import_fix(self, node: cst.ImportFrom, bad: list[cst.ImportAlias]) -> CstFix:
+        futures_module = cst.parse_expression("prefect.futures")
+        assert isinstance(futures_module, cst.Attribute)
+        kept = _remaining(node, bad)
+        replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
+        imports: list[ImportRequest] = []
+        if not kept:
+            # Every name moves: the statement just changes its module.
+            replacements = {node: node.with_changes(module=futures_module)}
+        elif len(self.context.ancestors) == 2:
+            # At module level the moved names merge into the module's imports.
+            replacements = {node: node.with_changes(names=kept)}
+            for alias in bad:
+                name, local = _alias_name(alias) or "", _local_name(alias)
+                imports.append(
+                    ImportRequest("prefect.futures", name, local if local != name else None)
+                )
+        else:
+            statement = self.context.ancestors[-1]
+            moved = [alias.with_changes(comma=cst.MaybeSentinel.DEFAULT) for alias in bad]
+            moved_statement = cst.SimpleStatementLine(
+                body=[cst.ImportFrom(module=futures_module, names=moved)]
+            )
+            kept_statement = statement.deep_replace(node, node.with_changes(names=kept))
+            replacements = {statement: cst.FlattenSentinel([kept_statement, moved_statement])}
+        return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements, imports)
+
+    # -- `prefect.wait(...)` ----------------------------------------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        name = node.attr.value
+        if name not in api.FUTURES_ONLY:
+            return
+        if self.context.evaluate(node.value, node) != Dotted("prefect"):
+            return
+        fixed = node.with_changes(value=cst.Attribute(value=node.value, attr=cst.Name("futures")))
+        message = (
+            f"`prefect.{name}` raises AttributeError: module prefect has no attribute "
+            f"{name}; use `prefect.futures.{name}`"
+        )
+        fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {node: fixed})
+        self.report(node, message, fix=fix)
+
+    # -- `wait(...)` with no import at all ----------------------------------------------------
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self._walrus_names.add(node.target.value)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Name) and func.value in api.FUTURES_ONLY:
+            if not self.context.model.is_bound(func.value, self.context.scope(node)):
+                statement = self.context.statement_of(node)
+                self._unimported_calls.append((node, func.value, statement))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if not self._unimported_calls or not self._module_imports_prefect():
+            return
+        for call, name, statement in self._unimported_calls:
+            if name in self._walrus_names:
+                continue
+            message = (
+                f"`{name}` is never imported: NameError at runtime; "
+                f"import it from `prefect.futures`"
+            )
+            fix = CstFix(
+                self.meta.fix_title or "",
+                Applicability.SAFE,
+                {},
+                [ImportRequest("prefect.futures", name)],
+            )
+            self.report(call.func, message, fix=fix, statement=statement)
+
+    def _module_imports_prefect(self) -> bool:
+        model = self.context.model
+        return any(
+            api.is_prefect_name(value.name)
+            for name in model.module_scope.bindings
+            if isinstance(value := model.lookup(name, model.module_scope), Dotted)
+        )
+
+
+def _catches_import_error(expr: cst.BaseExpression) -> bool:
+    if isinstance(expr, cst.Name):
+        return expr.value in _GUARDING_EXCEPTIONS
+    if isinstance(expr, cst.Tuple):
+        return any(_catches_import_error(element.value) for element in expr.elements)
+    return False
