@@ -1,0 +1,209 @@
+"""The `prefect-lint` command: `check` (with fixes) and `rule`, following ruff's conventions."""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import os
+import sys
+from collections.abc import Sequence
+
+from prefect_lint import __version__
+from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
+from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.discovery import discover
+from prefect_lint.engine.runner import Mode, check_text, default_jobs, run
+from prefect_lint.engine.source import SourceError, decode_source
+from prefect_lint.output.json_format import render_json
+from prefect_lint.output.text import render_text, summary
+from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
+
+EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
+OUTPUT_FORMATS = ("full", "concise", "json")
+
+
+def _selectors(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _jobs(value: str) -> int:
+    jobs = int(value)
+    if jobs < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return jobs
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prefect-lint",
+        description="Find and fix Prefect 3 mistakes that only show up at runtime.",
+    )
+    parser.add_argument("--version", action="version", version=f"prefect-lint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="check files and directories (default: .)")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; `-` reads stdin")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes")
+    check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
+    check.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
+    check.add_argument("--select", type=_selectors, help="comma-separated codes or prefixes to enable (replaces the configured set)")
+    check.add_argument("--extend-select", type=_selectors, default=[], help="codes or prefixes to enable in addition")
+    check.add_argument("--ignore", type=_selectors, default=[], help="codes or prefixes to disable")
+    check.add_argument("--preview", action="store_true", help="enable preview rules")
+    check.add_argument("--output-format", choices=OUTPUT_FORMATS, default="full")
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
+    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
+    check.add_argument("-j", "--jobs", type=_jobs, default=None, help="worker processes (default: all cores)")
+    check.add_argument("--stdin-filename", help="the path of the file read from stdin (for config and messages)")
+    check.add_argument("--config", help="path to a pyproject.toml with a [tool.prefect-lint] table")
+    check.add_argument("--target-version", help="the Prefect version the code runs on, e.g. 3.4")
+
+    rule = commands.add_parser("rule", help="explain a rule (`prefect-lint rule PFL101`)")
+    rule.add_argument("code", nargs="?", help="a rule code such as PFL101, or a rule name")
+    rule.add_argument("--all", action="store_true", help="list every rule")
+    return parser
+
+
+def _error(message: str) -> None:
+    print(f"error: {message}", file=sys.stderr)
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    if args.config:
+        config = args.config
+    else:
+        stdin_path = args.stdin_filename if args.paths == ["-"] else None
+        start = [os.getcwd(), *(args.paths or []), *([stdin_path] if stdin_path else [])]
+        config = next((found for p in start if (found := find_config(p)) is not None), None)
+    settings = load_settings(config)
+    if args.select is not None:
+        settings.select = check_selectors(args.select, "--select")
+    settings.extend_select += check_selectors(args.extend_select, "--extend-select")
+    settings.ignore += check_selectors(args.ignore, "--ignore")
+    settings.preview = settings.preview or args.preview
+    if args.target_version:
+        settings.target_version = args.target_version
+    return settings
+
+
+def _print_diff(report: FileReport) -> None:
+    before = (report.original_source or "").splitlines(keepends=True)
+    after = (report.source or "").splitlines(keepends=True)
+    sys.stdout.writelines(
+        difflib.unified_diff(before, after, fromfile=f"a/{report.path}", tofile=f"b/{report.path}")
+    )
+
+
+def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> FileReport | None:
+    path = args.stdin_filename or "-"
+    try:
+        source = decode_source(sys.stdin.buffer.read(), path)
+    except SourceError as error:
+        _error(f"{path}: {error}")
+        return None
+    report = check_text(source.text, path, settings, mode)
+    if mode.fix and mode.write:
+        # Like ruff: the fixed source goes to stdout, diagnostics to stderr.
+        sys.stdout.write(report.source or "")
+    return report
+
+
+def command_check(args: argparse.Namespace) -> int:
+    try:
+        settings = _settings(args)
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_ERROR
+    fixing = args.fix or args.diff
+    mode = Mode(
+        fix=fixing,
+        unsafe_fixes=args.unsafe_fixes,
+        write=not args.diff,
+        render_fixes=args.output_format == "json",
+    )
+    paths = args.paths or ["."]
+    failed = False
+    reports: list[FileReport] = []
+    stdin_fix = False
+    if paths == ["-"]:
+        report = _check_stdin(args, settings, mode)
+        if report is None:
+            return EXIT_ERROR
+        reports.append(report)
+        stdin_fix = args.fix and not args.diff
+    else:
+        if "-" in paths:
+            _error("`-` (stdin) cannot be combined with other paths")
+            return EXIT_ERROR
+        found = discover(paths, settings)
+        for problem in found.errors:
+            _error(str(problem))
+            failed = True
+        reports = list(run(found.files, settings, mode, args.jobs or default_jobs()))
+
+    for report in reports:
+        if report.error is not None:
+            _error(str(report.error))
+            failed = True
+        for line in report.dropped_fixes:
+            _error(line)
+    reports = [r for r in reports if r.error is None]
+    out = sys.stderr if stdin_fix else sys.stdout
+
+    if args.diff:
+        changed = [r for r in reports if r.changed]
+        for report in changed:
+            _print_diff(report)
+        fixed = sum(sum(r.fixed.values()) for r in changed)
+        if fixed:
+            noun = "error" if fixed == 1 else "errors"
+            print(f"Would fix {fixed} {noun}.", file=sys.stderr)
+        if failed:
+            return EXIT_ERROR
+        return EXIT_DIAGNOSTICS if changed and not args.exit_zero else EXIT_CLEAN
+
+    if args.output_format == "json":
+        out.write(render_json(reports))
+    else:
+        full = args.output_format == "full"
+        out.write(render_text(reports, full=full, unsafe_fixes=args.unsafe_fixes))
+        out.write(summary(reports, unsafe_fixes=args.unsafe_fixes, fixing=args.fix))
+    if failed:
+        return EXIT_ERROR
+    remaining = any(r.diagnostics for r in reports)
+    return EXIT_DIAGNOSTICS if remaining and not args.exit_zero else EXIT_CLEAN
+
+
+def command_rule(args: argparse.Namespace) -> int:
+    if args.all or not args.code:
+        for rule in ALL_RULES:
+            meta = rule.meta
+            fix = {None: " ", "safe": "*", "unsafe": "!"}[meta.fix_safety.value if meta.fix_safety else None]
+            print(f"{meta.code} {fix} {meta.name:<24} {meta.summary}")
+        print("\n* safe fix   ! unsafe fix (--unsafe-fixes)")
+        return EXIT_CLEAN
+    wanted = args.code.strip()
+    rule = RULES_BY_CODE.get(wanted.upper()) or next(
+        (r for r in ALL_RULES if r.meta.name == wanted), None
+    )
+    if rule is None:
+        _error(f"unknown rule {wanted!r}; `prefect-lint rule --all` lists them")
+        return EXIT_ERROR
+    sys.stdout.write(rule.meta.render_docs())
+    return EXIT_CLEAN
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return EXIT_ERROR
+    try:
+        if args.command == "check":
+            return command_check(args)
+        return command_rule(args)
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return EXIT_CLEAN

@@ -1,0 +1,56 @@
+"""JSON output in ruff's field layout, so tools that read `ruff --output-format json` work."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from typing import Any
+
+from prefect_lint.diagnostics import Diagnostic, Fix, line_starts, offset_to_position
+from prefect_lint.engine.checker import FileReport
+from prefect_lint.rules import rule_meta
+
+
+def _location(line: int, column: int) -> dict[str, int]:
+    return {"row": line, "column": column + 1}
+
+
+def _fix(fix: Fix | None, starts: list[int]) -> dict[str, Any] | None:
+    if fix is None:
+        return None
+    edits = []
+    for edit in fix.edits:
+        start = offset_to_position(starts, edit.start)
+        end = offset_to_position(starts, edit.end)
+        edits.append(
+            {
+                "content": edit.content,
+                "location": _location(start.line, start.column),
+                "end_location": _location(end.line, end.column),
+            }
+        )
+    return {"applicability": fix.applicability.value, "message": fix.title, "edits": edits}
+
+
+def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> dict[str, Any]:
+    meta = rule_meta(diagnostic.code)
+    return {
+        "cell": None,
+        "code": diagnostic.code,
+        "end_location": _location(diagnostic.end.line, diagnostic.end.column),
+        "filename": os.path.abspath(path) if path != "-" else path,
+        "fix": _fix(diagnostic.fix, starts),
+        "location": _location(diagnostic.start.line, diagnostic.start.column),
+        "message": diagnostic.message,
+        "noqa_row": diagnostic.start.line,
+        "url": meta.url if meta is not None else None,
+    }
+
+
+def render_json(reports: Sequence[FileReport]) -> str:
+    records = []
+    for report in reports:
+        starts = line_starts(report.source or "")
+        records.extend(diagnostic_record(report.path, d, starts) for d in report.diagnostics)
+    return json.dumps(records, indent=2, sort_keys=True) + "\n"
