@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import warnings
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -39,13 +41,32 @@ class FileReport:
     dropped_fixes: list[str] = field(default_factory=list)
 
 
+def _python_syntax_error(source: str) -> Diagnostic | None:
+    """Python's own SyntaxError (what the user sees at import time), if it has one."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError as error:
+        line = max(error.lineno or 1, 1)
+        column = max((error.offset or 1) - 1, 0)
+        position = Position(line, column)
+        return Diagnostic(SYNTAX_ERROR, f"SyntaxError: {error.msg}", position, position)
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
 def parse(source: str) -> cst.Module | Diagnostic:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
-        line, column = error.raw_line, error.raw_column
-        message = f"syntax error: {' '.join(error.message.split())}"
-        position = Position(max(line, 1), max(column, 0))
+        python_error = _python_syntax_error(source)
+        if python_error is not None:
+            return python_error
+        # Python accepts it but LibCST does not (syntax newer than LibCST knows).
+        position = Position(max(error.raw_line, 1), max(error.raw_column, 0))
+        message = f"cannot be parsed by LibCST: {' '.join(error.message.split())}"
         return Diagnostic(SYNTAX_ERROR, message, position, position)
     except (RecursionError, MemoryError) as error:
         message = f"cannot parse: {type(error).__name__} (the file is too deeply nested)"

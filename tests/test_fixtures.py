@@ -1,0 +1,63 @@
+"""Every fixture: the marked lines are exactly the diagnostics, and `--fix` gives the golden."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from prefect_lint.config import all_codes
+from prefect_lint.engine.checker import check_source
+from prefect_lint.engine.fixer import fix_source
+from tests.fixture_files import case_id, expected_markers, fixture_cases, golden_path
+
+ALL = frozenset(all_codes())
+CASES = fixture_cases()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_diagnostics_match_markers(case: Path) -> None:
+    text = case.read_text(encoding="utf-8")
+    actual = Counter((d.start.line, d.code) for d in check_source(text, str(case), ALL))
+    assert actual == expected_markers(text)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_fix_matches_golden(case: Path, request: pytest.FixtureRequest) -> None:
+    text = case.read_text(encoding="utf-8")
+    outcome = fix_source(text, str(case), ALL, unsafe=True)
+    assert not outcome.dropped
+    golden = golden_path(case)
+    if request.config.getoption("--update-goldens"):
+        if outcome.text != text:
+            golden.write_text(outcome.text, encoding="utf-8")
+        elif golden.exists():
+            golden.unlink()
+    if outcome.text == text:
+        assert not golden.exists(), f"{golden.name} exists but the fixer changes nothing"
+        return
+    assert golden.exists(), f"missing golden {golden.name}; run pytest --update-goldens"
+    assert outcome.text == golden.read_text(encoding="utf-8")
+    # The golden output is a fixed point: nothing fixable remains, fixing again is a no-op.
+    again = fix_source(outcome.text, str(golden), ALL, unsafe=True)
+    assert again.text == outcome.text
+    assert not [d for d in again.diagnostics if d.fixable]
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_fixture_is_valid_python(case: Path) -> None:
+    if case.parent.name == "PFL000":
+        pytest.skip("syntax-error fixtures are invalid on purpose")
+    for path in (case, golden_path(case)):
+        if path.exists():
+            compile(path.read_text(encoding="utf-8"), str(path), "exec")
+
+
+def test_every_rule_has_trigger_and_silent_fixtures() -> None:
+    codes_seen: set[str] = set()
+    for case in CASES:
+        codes_seen.update(code for _, code in expected_markers(case.read_text(encoding="utf-8")))
+    assert codes_seen == ALL
+    for code in ALL - {"PFL000"}:
+        assert any(c.name.startswith("ok_") for c in (Path(case_id(x)) for x in CASES) if c.parts[0] == code), code
