@@ -30,7 +30,10 @@ def decode_source(data: bytes, path: str) -> SourceFile:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as error:
-        raise SourceError(f"bad encoding declaration: {error.msg}") from None
+        # Raised for undecodable bytes in the first two lines as well as for bad cookies.
+        encoding = "utf-8"
+        if "encoding problem" in error.msg or "unknown encoding" in error.msg:
+            raise SourceError(f"bad encoding declaration: {error.msg}") from None
     try:
         codecs.lookup(encoding)
         text = data.decode(encoding)

@@ -1,0 +1,128 @@
+"""Bad input never crashes the run and never corrupts a file (design.md, "Bad input")."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import run_cli
+
+BAD = "from prefect import flow, wait\n\n\n@flow\ndef f() -> None:\n    wait([])\n"
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Path:
+    (tmp_path / "good.py").write_text(BAD)
+    return tmp_path
+
+
+def _other_file_still_checked(result) -> None:  # type: ignore[no-untyped-def]
+    assert "good.py:1:27: PFL105" in result.stdout
+
+
+def test_syntax_error_is_a_diagnostic_and_file_is_not_written(tree: Path) -> None:
+    broken = "from prefect import flow, wait\n\n@flow\ndef f(:\n    wait([])\n"
+    (tree / "broken.py").write_text(broken)
+    result = run_cli("check", "--fix", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 1
+    assert "broken.py:4:7: PFL000 SyntaxError: invalid syntax" in result.stdout
+    assert (tree / "broken.py").read_text() == broken
+    assert "from prefect.futures import wait" in (tree / "good.py").read_text()
+
+
+def test_undecodable_file(tree: Path) -> None:
+    (tree / "latin.py").write_bytes(b"# prefect\nname = '\xff\xfe caf\xe9'\n")
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 2
+    assert "latin.py: cannot decode as utf-8" in result.stderr
+    _other_file_still_checked(result)
+
+
+def test_declared_encoding_is_honoured_and_kept_on_fix(tree: Path) -> None:
+    source = "# -*- coding: latin-1 -*-\n" + BAD + "# caf\xe9\n"
+    (tree / "declared.py").write_bytes(source.encode("latin-1"))
+    result = run_cli("check", "--fix", ".", cwd=tree)
+    assert result.returncode == 0, result.stderr
+    fixed = (tree / "declared.py").read_bytes()
+    assert fixed.endswith("# caf\xe9\n".encode("latin-1"))
+    assert b"from prefect.futures import wait" in fixed
+
+
+def test_crlf_and_bom_are_kept_on_fix(tree: Path) -> None:
+    (tree / "windows.py").write_bytes(b"\xef\xbb\xbf" + BAD.replace("\n", "\r\n").encode())
+    run_cli("check", "--fix", "windows.py", cwd=tree)
+    fixed = (tree / "windows.py").read_bytes()
+    assert fixed.startswith(b"\xef\xbb\xbf")
+    assert b"\r\nfrom prefect.futures import wait\r\n" in fixed
+    assert b"\n" not in fixed.replace(b"\r\n", b"")
+
+
+def test_binary_file(tree: Path) -> None:
+    (tree / "blob.py").write_bytes(b"prefect\x00\x01\x02")
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 2
+    assert "blob.py: binary file" in result.stderr
+    _other_file_still_checked(result)
+
+
+def test_empty_file(tree: Path) -> None:
+    (tree / "empty.py").write_text("")
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 1
+    assert result.stderr == ""
+    _other_file_still_checked(result)
+
+
+@pytest.mark.skipif(sys.platform == "win32" or os.geteuid() == 0, reason="root reads anything")
+def test_unreadable_file(tree: Path) -> None:
+    locked = tree / "locked.py"
+    locked.write_text(BAD)
+    locked.chmod(0)
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 2
+    assert "locked.py: cannot read: Permission denied" in result.stderr
+    _other_file_still_checked(result)
+
+
+def test_unreadable_file_as_root(tree: Path) -> None:
+    # A directory named like a module cannot be read as a file, whoever runs the test.
+    (tree / "dir.py").mkdir()
+    (tree / "dir.py" / "inner.txt").write_text("x")
+    result = run_cli("check", "--output-format", "concise", "dir.py/inner.txt/x.py", "good.py", cwd=tree)
+    assert result.returncode == 2
+    assert "dir.py/inner.txt/x.py: no such file or directory" in result.stderr
+    _other_file_still_checked(result)
+
+
+def test_missing_path(tree: Path) -> None:
+    result = run_cli("check", "--output-format", "concise", "nope.py", ".", cwd=tree)
+    assert result.returncode == 2
+    assert "error: nope.py: no such file or directory" in result.stderr
+    _other_file_still_checked(result)
+
+
+def test_symlink_loop_and_broken_symlink(tree: Path) -> None:
+    (tree / "loop").symlink_to(tree, target_is_directory=True)
+    (tree / "dangling.py").symlink_to(tree / "missing.py")
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+    assert result.returncode == 2
+    assert "dangling.py: cannot read" in result.stderr
+    assert result.stdout.count("PFL105") == 1
+
+
+def test_huge_file(tree: Path) -> None:
+    body = "".join(f"\n@flow\ndef f{i}() -> None:\n    wait([])\n" for i in range(3000))
+    (tree / "huge.py").write_text("from prefect import flow, wait\n" + body)
+    result = run_cli("check", "--output-format", "concise", "huge.py", cwd=tree)
+    assert result.returncode == 1
+    assert result.stdout.startswith("huge.py:1:27: PFL105")
+
+
+def test_deeply_nested_expression_does_not_crash(tree: Path) -> None:
+    (tree / "deep.py").write_text("import prefect\nx = " + "(" * 300 + "1" + ")" * 300 + "\n")
+    result = run_cli("check", "--output-format", "concise", "deep.py", "good.py", cwd=tree)
+    assert "Traceback" not in result.stderr
+    _other_file_still_checked(result)

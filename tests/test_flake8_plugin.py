@@ -1,0 +1,56 @@
+"""The flake8 plugin, through the real `flake8` command."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+SOURCE = '''\
+from prefect import flow, wait
+
+
+@flow
+def child() -> int:
+    return 1
+
+
+@flow
+def parent() -> None:
+    wait([child.submit()])
+    wait([child.submit()])  # noqa: PFL101
+'''
+
+
+def _flake8(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "flake8", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_flake8_reports_pfl_codes_with_positions(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(SOURCE)
+    result = _flake8("--select", "PFL", "flows.py", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines() == [
+        "flows.py:1:27: PFL105 `from prefect import wait` raises ImportError: cannot import "
+        "name 'wait' from 'prefect'; import it from `prefect.futures`",
+        "flows.py:11:11: PFL101 `child.submit()` raises AttributeError: 'Flow' object has no "
+        "attribute 'submit'; run the flow through a task to submit it",
+    ]
+
+
+def test_flake8_enables_the_plugin_by_default_and_honours_ignore(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(SOURCE)
+    default = _flake8("flows.py", cwd=tmp_path)
+    assert "PFL105" in default.stdout and "PFL101" in default.stdout
+    (tmp_path / "setup.cfg").write_text("[flake8]\nextend-ignore = PFL105\n")
+    configured = _flake8("flows.py", cwd=tmp_path)
+    assert "PFL105" not in configured.stdout and "PFL101" in configured.stdout
+
+
+def test_flake8_plugin_is_registered() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, timeout=60
+    )
+    assert "prefect-lint" in result.stdout
