@@ -19,6 +19,24 @@ class _Replace(cst.CSTTransformer):
         return self._by_id.get(id(original_node), updated_node)
 
 
+class _AppendingAddImports(AddImportsVisitor):
+    """LibCST's import merging, but new names go after the existing ones (`flow, task`)."""
+
+    def leave_ImportFrom(
+        self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
+    ) -> cst.ImportFrom:
+        merged = super().leave_ImportFrom(original_node, updated_node)
+        if isinstance(merged.names, cst.ImportStar) or isinstance(updated_node.names, cst.ImportStar):
+            return merged
+        existing = len(updated_node.names)
+        added = len(merged.names) - existing
+        # Only a simple `a, b` list is reordered; a trailing comma means a hand-made layout.
+        if added <= 0 or not isinstance(updated_node.names[-1].comma, cst.MaybeSentinel):
+            return merged
+        names = list(merged.names)
+        return merged.with_changes(names=[*names[added:], *names[:added]])
+
+
 def render_fix(module: cst.Module, source: str, fix: CstFix) -> Fix | None:
     """The text edits of `fix`, or None when it changes nothing or cannot be built."""
     try:
@@ -29,7 +47,7 @@ def render_fix(module: cst.Module, source: str, fix: CstFix) -> Fix | None:
                 AddImportsVisitor.add_needed_import(
                     context, request.module, request.name, request.asname
                 )
-            new_module = AddImportsVisitor(context).transform_module(new_module)
+            new_module = _AppendingAddImports(context).transform_module(new_module)
         new_source = new_module.code
     except Exception:  # a rule built an impossible tree: drop the fix, keep the diagnostic
         return None
