@@ -189,7 +189,9 @@ def load_settings(config_path: str | None) -> Settings:
             settings.ignore = [_check_selector(s, where) for s in _string_list(value, key, where)]
         elif key == "per-file-ignores":
             if not isinstance(value, dict):
-                raise ConfigError(f"{where}: `per-file-ignores` must be a table of pattern = [codes]")
+                raise ConfigError(
+                    f"{where}: `per-file-ignores` must be a table of pattern = [codes]"
+                )
             settings.per_file_ignores = {
                 pattern: [_check_selector(s, where) for s in _string_list(codes, key, where)]
                 for pattern, codes in value.items()
@@ -209,7 +211,7 @@ def load_settings(config_path: str | None) -> Settings:
         elif key == "target-version":
             if not isinstance(value, str) or not _VERSION.match(value.strip()):
                 raise ConfigError(
-                    f"{where}: `target-version` must be a Prefect version such as \"3.4\""
+                    f'{where}: `target-version` must be a Prefect version such as "3.4"'
                 )
             settings.target_version = value.strip()
         else:

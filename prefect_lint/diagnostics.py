@@ -6,7 +6,6 @@ import enum
 import re
 from dataclasses import dataclass
 
-
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 

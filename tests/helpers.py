@@ -10,7 +10,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def run_cli(*args: str, cwd: Path | str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, cwd: Path | str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """`prefect-lint ARGS` in a subprocess, exactly as a user would run it."""
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     return subprocess.run(

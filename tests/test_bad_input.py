@@ -91,7 +91,9 @@ def test_unreadable_file_as_root(tree: Path) -> None:
     # A directory named like a module cannot be read as a file, whoever runs the test.
     (tree / "dir.py").mkdir()
     (tree / "dir.py" / "inner.txt").write_text("x")
-    result = run_cli("check", "--output-format", "concise", "dir.py/inner.txt/x.py", "good.py", cwd=tree)
+    result = run_cli(
+        "check", "--output-format", "concise", "dir.py/inner.txt/x.py", "good.py", cwd=tree
+    )
     assert result.returncode == 2
     assert "dir.py/inner.txt/x.py: no such file or directory" in result.stderr
     _other_file_still_checked(result)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.helpers import run_cli
 
-BAD = '''\
+BAD = """\
 from prefect import flow, task, wait
 
 
@@ -30,9 +30,9 @@ def parent() -> None:
     futures = [double.submit(n) for n in range(3)]
     wait(futures)
     child.submit(1).result()
-'''
+"""
 
-CLEAN = '''\
+CLEAN = """\
 from prefect import flow
 from prefect.futures import wait
 
@@ -40,7 +40,7 @@ from prefect.futures import wait
 @flow
 def parent() -> None:
     wait([])
-'''
+"""
 
 
 @pytest.fixture
@@ -137,14 +137,20 @@ def test_json_output_uses_ruff_fields(project: Path) -> None:
 
     text = BAD
     for edit in sorted(first["fix"]["edits"], key=lambda e: offset(e["location"]), reverse=True):
-        text = text[: offset(edit["location"])] + edit["content"] + text[offset(edit["end_location"]) :]
+        text = (
+            text[: offset(edit["location"])]
+            + edit["content"]
+            + text[offset(edit["end_location"]) :]
+        )
     assert text.startswith("from prefect import flow, task\nfrom prefect.futures import wait\n")
     assert records[1]["code"] == "PFL101"
     assert records[1]["fix"]["applicability"] == "unsafe"
 
 
 def test_select_and_ignore(project: Path) -> None:
-    only_101 = run_cli("check", "--select", "PFL101", "--output-format", "concise", ".", cwd=project)
+    only_101 = run_cli(
+        "check", "--select", "PFL101", "--output-format", "concise", ".", cwd=project
+    )
     assert "PFL105" not in only_101.stdout and "PFL101" in only_101.stdout
     ignored = run_cli("check", "--ignore", "PFL1", ".", cwd=project)
     assert ignored.returncode == 0
@@ -158,7 +164,10 @@ def test_exit_zero(project: Path) -> None:
 
 
 def test_noqa_suppresses_and_is_never_fixed(tmp_path: Path) -> None:
-    source = "from prefect import flow, wait  # noqa: PFL105\n\n\n@flow\ndef f() -> None:\n    wait([])\n"
+    source = (
+        "from prefect import flow, wait  # noqa: PFL105\n"
+        "\n\n@flow\ndef f() -> None:\n    wait([])\n"
+    )
     (tmp_path / "f.py").write_text(source)
     result = run_cli("check", "--fix", ".", cwd=tmp_path)
     assert result.returncode == 0
@@ -193,8 +202,8 @@ def test_exclude_and_gitignore(project: Path) -> None:
     ("config", "message"),
     [
         ("[tool.prefect-lint]\nselct = []\n", "unknown key `selct`"),
-        ("[tool.prefect-lint]\nselect = \"PFL101\"\n", "`select` must be a list of strings"),
-        ("[tool.prefect-lint]\ntarget-version = \"banana\"\n", "`target-version` must be"),
+        ('[tool.prefect-lint]\nselect = "PFL101"\n', "`select` must be a list of strings"),
+        ('[tool.prefect-lint]\ntarget-version = "banana"\n', "`target-version` must be"),
         ("[tool.prefect-lint\n", "cannot parse"),
     ],
 )
@@ -208,7 +217,16 @@ def test_broken_config_is_a_clear_error(project: Path, config: str, message: str
 
 
 def test_stdin(project: Path) -> None:
-    result = run_cli("check", "-", "--stdin-filename", "pipeline.py", "--output-format", "concise", cwd=project, stdin=BAD)
+    result = run_cli(
+        "check",
+        "-",
+        "--stdin-filename",
+        "pipeline.py",
+        "--output-format",
+        "concise",
+        cwd=project,
+        stdin=BAD,
+    )
     assert result.returncode == 1
     assert result.stdout.startswith("pipeline.py:1:33: PFL105")
 
@@ -238,7 +256,13 @@ def test_version_and_usage_errors(project: Path) -> None:
 def test_rule_command(project: Path) -> None:
     docs = run_cli("rule", "PFL105", cwd=project)
     assert docs.returncode == 0
-    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead", "## Fix safety"):
+    for heading in (
+        "## What it does",
+        "## Why is this bad?",
+        "## Example",
+        "## Use instead",
+        "## Fix safety",
+    ):
         assert heading in docs.stdout
     assert docs.stdout.startswith("# wait-import (PFL105)")
     listing = run_cli("rule", "--all", cwd=project)

@@ -60,4 +60,8 @@ def test_every_rule_has_trigger_and_silent_fixtures() -> None:
         codes_seen.update(code for _, code in expected_markers(case.read_text(encoding="utf-8")))
     assert codes_seen == ALL
     for code in ALL - {"PFL000"}:
-        assert any(c.name.startswith("ok_") for c in (Path(case_id(x)) for x in CASES) if c.parts[0] == code), code
+        assert any(
+            c.name.startswith("ok_")
+            for c in (Path(case_id(x)) for x in CASES)
+            if c.parts[0] == code
+        ), code

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SOURCE = '''\
+SOURCE = """\
 from prefect import flow, wait
 
 
@@ -19,12 +19,16 @@ def child() -> int:
 def parent() -> None:
     wait([child.submit()])
     wait([child.submit()])  # noqa: PFL101
-'''
+"""
 
 
 def _flake8(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "flake8", *args], cwd=cwd, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "flake8", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -29,7 +29,7 @@ def _rule(code: str) -> type[Rule]:
 
 def test_codes_and_names_are_unique_and_ordered() -> None:
     assert len(set(CODES)) == len(CODES)
-    assert CODES == sorted(CODES)
+    assert sorted(CODES) == CODES
     names = [rule.meta.name for rule in ALL_RULES]
     assert len(set(names)) == len(names)
 
@@ -39,7 +39,11 @@ def test_every_rule_class_is_registered() -> None:
     for module_info in pkgutil.walk_packages(prefect_lint.rules.__path__, "prefect_lint.rules."):
         module = importlib.import_module(module_info.name)
         for _, value in inspect.getmembers(module, inspect.isclass):
-            if issubclass(value, Rule) and value is not Rule and value.__module__ == module.__name__:
+            if (
+                issubclass(value, Rule)
+                and value is not Rule
+                and value.__module__ == module.__name__
+            ):
                 defined.add(value)
     assert defined == set(ALL_RULES)
     assert set(VISITOR_RULES) == set(ALL_RULES) - {SyntaxErrorRule}

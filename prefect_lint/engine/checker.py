@@ -105,9 +105,12 @@ def check_source(
     diagnostics: list[Diagnostic] = []
     for report in context.reports:
         start, end = node_position(ranges, report.node)
-        if lines is not None and start.line <= len(lines):
-            if is_suppressed(report.meta.code, suppressed_codes(lines[start.line - 1])):
-                continue
+        if (
+            lines is not None
+            and start.line <= len(lines)
+            and is_suppressed(report.meta.code, suppressed_codes(lines[start.line - 1]))
+        ):
+            continue
         fix = report.fix
         diagnostic = Diagnostic(
             code=report.meta.code,
@@ -124,4 +127,3 @@ def check_source(
         diagnostics.append(diagnostic)
     diagnostics.sort(key=lambda d: (d.start, d.code))
     return diagnostics
-

@@ -56,7 +56,9 @@ def statement_ranges(
     return ranges
 
 
-def node_position(ranges: dict[cst.CSTNode, CodeRange], node: cst.CSTNode) -> tuple[Position, Position]:
+def node_position(
+    ranges: dict[cst.CSTNode, CodeRange], node: cst.CSTNode
+) -> tuple[Position, Position]:
     code_range = ranges.get(node)
     if code_range is None:
         return Position(1, 0), Position(1, 0)

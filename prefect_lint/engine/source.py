@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import os
 import tempfile
@@ -65,8 +66,6 @@ def write_atomic(path: str, data: bytes) -> None:
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp)
-        except OSError:
-            pass
         raise

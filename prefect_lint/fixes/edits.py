@@ -31,9 +31,7 @@ def diff_edits(old: str, new: str) -> list[Edit]:
         limit -= prefix
         while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
             suffix += 1
-        edits.append(
-            Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix])
-        )
+        edits.append(Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix]))
     return edits
 
 

@@ -26,7 +26,9 @@ class _AppendingAddImports(AddImportsVisitor):
         self, original_node: cst.ImportFrom, updated_node: cst.ImportFrom
     ) -> cst.ImportFrom:
         merged = super().leave_ImportFrom(original_node, updated_node)
-        if isinstance(merged.names, cst.ImportStar) or isinstance(updated_node.names, cst.ImportStar):
+        if isinstance(merged.names, cst.ImportStar) or isinstance(
+            updated_node.names, cst.ImportStar
+        ):
             return merged
         existing = len(updated_node.names)
         added = len(merged.names) - existing

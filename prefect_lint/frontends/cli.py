@@ -42,19 +42,40 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="check files and directories (default: .)")
-    check.add_argument("paths", nargs="*", metavar="PATH", help="files or directories; `-` reads stdin")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", help="files or directories; `-` reads stdin"
+    )
     check.add_argument("--fix", action="store_true", help="apply safe fixes")
-    check.add_argument("--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes")
-    check.add_argument("--diff", action="store_true", help="print the fixes as a diff; write nothing")
-    check.add_argument("--select", type=_selectors, help="comma-separated codes or prefixes to enable (replaces the configured set)")
-    check.add_argument("--extend-select", type=_selectors, default=[], help="codes or prefixes to enable in addition")
+    check.add_argument(
+        "--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="print the fixes as a diff; write nothing"
+    )
+    check.add_argument(
+        "--select",
+        type=_selectors,
+        help="comma-separated codes or prefixes to enable (replaces the configured set)",
+    )
+    check.add_argument(
+        "--extend-select",
+        type=_selectors,
+        default=[],
+        help="codes or prefixes to enable in addition",
+    )
     check.add_argument("--ignore", type=_selectors, default=[], help="codes or prefixes to disable")
     check.add_argument("--preview", action="store_true", help="enable preview rules")
     check.add_argument("--output-format", choices=OUTPUT_FORMATS, default="full")
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
-    check.add_argument("--no-cache", action="store_true", help="do not read or write the result cache")
-    check.add_argument("-j", "--jobs", type=_jobs, default=None, help="worker processes (default: all cores)")
-    check.add_argument("--stdin-filename", help="the path of the file read from stdin (for config and messages)")
+    check.add_argument(
+        "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    check.add_argument(
+        "-j", "--jobs", type=_jobs, default=None, help="worker processes (default: all cores)"
+    )
+    check.add_argument(
+        "--stdin-filename", help="the path of the file read from stdin (for config and messages)"
+    )
     check.add_argument("--config", help="path to a pyproject.toml with a [tool.prefect-lint] table")
     check.add_argument("--target-version", help="the Prefect version the code runs on, e.g. 3.4")
 
@@ -178,7 +199,9 @@ def command_rule(args: argparse.Namespace) -> int:
     if args.all or not args.code:
         for rule in ALL_RULES:
             meta = rule.meta
-            fix = {None: " ", "safe": "*", "unsafe": "!"}[meta.fix_safety.value if meta.fix_safety else None]
+            fix = {None: " ", "safe": "*", "unsafe": "!"}[
+                meta.fix_safety.value if meta.fix_safety else None
+            ]
             print(f"{meta.code} {fix} {meta.name:<24} {meta.summary}")
         print("\n* safe fix   ! unsafe fix (--unsafe-fixes)")
         return EXIT_CLEAN

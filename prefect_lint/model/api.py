@@ -66,7 +66,13 @@ FUTURES_ONLY = {"wait": FUTURES_WAIT, "as_completed": FUTURES_AS_COMPLETED}
 
 # Infrastructure decorators return an `InfrastructureBoundFlow`, the one flow class that has
 # `.submit()` (prefect-semantics.md §1).
-_INFRA_PACKAGES = ("prefect_kubernetes", "prefect_aws", "prefect_docker", "prefect_gcp", "prefect_azure")
+_INFRA_PACKAGES = (
+    "prefect_kubernetes",
+    "prefect_aws",
+    "prefect_docker",
+    "prefect_gcp",
+    "prefect_azure",
+)
 _INFRA_DECORATOR_NAMES = frozenset(
     {"kubernetes", "ecs", "docker", "cloud_run", "vertex_ai", "azure_container_instance"}
 )

@@ -131,9 +131,7 @@ def _bind_small_statement(scope: Scope, stmt: cst.BaseSmallStatement) -> None:
     elif isinstance(stmt, cst.AnnAssign):
         value = AssignBinding(stmt.value) if stmt.value is not None else None
         _bind_target(scope, stmt.target, value)
-    elif isinstance(stmt, cst.AugAssign):
-        _bind_target(scope, stmt.target, None)
-    elif isinstance(stmt, cst.Del):
+    elif isinstance(stmt, (cst.AugAssign, cst.Del)):
         _bind_target(scope, stmt.target, None)
     elif isinstance(stmt, cst.Global):
         scope.global_names.update(n.name.value for n in stmt.names)
@@ -146,9 +144,7 @@ def _bind_pattern(scope: Scope, pattern: cst.CSTNode) -> None:
     stack = [pattern]
     while stack:
         node = stack.pop()
-        if isinstance(node, cst.MatchAs) and node.name is not None:
-            scope.bind(node.name.value, OpaqueBinding(node))
-        elif isinstance(node, cst.MatchStar) and node.name is not None:
+        if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
             scope.bind(node.name.value, OpaqueBinding(node))
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             scope.bind(node.rest.value, OpaqueBinding(node))

@@ -37,7 +37,10 @@ class Runner:
 
 @dataclass(frozen=True)
 class Flow:
-    """A `prefect.Flow` object. `infrastructure_bound` flows (`@kubernetes` & co.) have `.submit()`."""
+    """A `prefect.Flow` object.
+
+    `infrastructure_bound` flows (`@kubernetes(...)` & co.) are the only ones with `.submit()`.
+    """
 
     name: str | None
     node: cst.FunctionDef | None

@@ -128,7 +128,7 @@ class SyntaxErrorRule(Rule):
         name="syntax-error",
         summary="file does not parse",
         since="0.1.0",
-        docs='''
+        docs="""
 ## What it does
 Reports a file that mentions Prefect but is not valid Python, with the parser's message and
 position. The other rules cannot look inside it, and `--fix` never writes to it.
@@ -158,5 +158,5 @@ def etl():
 ## Fix safety
 There is no fix. PFL000 cannot be suppressed with `# noqa` or deselected: a file that does
 not parse is never silently skipped.
-''',
+""",
     )

@@ -19,7 +19,7 @@ class FlowSubmit(Rule):
         fix_title="Run the flow through a task: `task(flow).submit(...)`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        docs='''
+        docs="""
 ## What it does
 Checks for `.submit()` and `.map()` called on a flow object (a function decorated with
 `@flow`, `flow(fn)`, or a `.with_options(...)` copy of one).
@@ -76,7 +76,7 @@ unsafe: the child flow now runs inside a task run (it gets its own task-run reco
 task's default cache policy applies), and the returned futures must be waited on like any
 other task's. It is not offered when the call is awaited (`await child.submit()`), because
 `.submit()` returns a future that cannot be awaited.
-''',
+""",
     )
 
     def visit_Call(self, node: cst.Call) -> None:

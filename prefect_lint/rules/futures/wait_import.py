@@ -43,7 +43,7 @@ class WaitImport(Rule):
         fix_title="Import from `prefect.futures`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
-        docs='''
+        docs="""
 ## What it does
 Checks for `wait` and `as_completed` imported from the top-level `prefect` package
 (`from prefect import wait`), used as attributes of it (`prefect.wait(...)`), or called
@@ -95,7 +95,7 @@ def parent() -> None:
 ## Fix safety
 The fix is safe: it imports the same function from the module that defines it, keeping any
 alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
-''',
+""",
     )
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
@@ -184,10 +184,13 @@ alias (`import ... as`), and merges with an existing `from prefect.futures impor
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if isinstance(func, cst.Name) and func.value in api.FUTURES_ONLY:
-            if not self.context.model.is_bound(func.value, self.context.scope(node)):
-                statement = self.context.statement_of(node)
-                self._unimported_calls.append((node, func.value, statement))
+        if (
+            isinstance(func, cst.Name)
+            and func.value in api.FUTURES_ONLY
+            and not self.context.model.is_bound(func.value, self.context.scope(node))
+        ):
+            statement = self.context.statement_of(node)
+            self._unimported_calls.append((node, func.value, statement))
 
     def leave_Module(self, node: cst.Module) -> None:
         if not self._unimported_calls or not self._module_imports_prefect():
