@@ -13,7 +13,6 @@ from prefect_lint.engine.context import RuleContext
 from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
 from prefect_lint.engine.positions import node_position, statement_ranges
 from prefect_lint.engine.walker import Walker
-from prefect_lint.fixes.render import render_fix
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
@@ -73,6 +72,19 @@ def parse(source: str) -> cst.Module | Diagnostic:
         return Diagnostic(SYNTAX_ERROR, message, Position(1, 0), Position(1, 0))
 
 
+def _run_rules(
+    module: cst.Module, path: str, codes: frozenset[str], *, iterative: bool
+) -> RuleContext:
+    context = RuleContext(path, module, ModuleModel(module))
+    walker = Walker(rule(context) for rule in VISITOR_RULES if rule.meta.code in codes)
+    context.ancestors = walker.ancestors
+    if iterative:
+        walker.walk_iterative(module)
+    else:
+        walker.walk(module)
+    return context
+
+
 def check_source(
     source: str,
     path: str,
@@ -88,14 +100,13 @@ def check_source(
     if isinstance(parsed, Diagnostic):
         return [parsed]
     module = parsed
-    model = ModuleModel(module)
-    context = RuleContext(path, module, model)
-    rules = [rule(context) for rule in VISITOR_RULES if rule.meta.code in codes]
-    if not rules:
+    if not any(rule.meta.code in codes for rule in VISITOR_RULES):
         return []
-    walker = Walker(rules)
-    context.ancestors = walker.ancestors
-    walker.walk(module)
+    try:
+        context = _run_rules(module, path, codes, iterative=False)
+    except RecursionError:
+        # Start over with fresh rule state: a half-finished walk must not report twice.
+        context = _run_rules(module, path, codes, iterative=True)
     if not context.reports:
         return []
 
@@ -121,6 +132,9 @@ def check_source(
             fix_applicability=fix.applicability if fix is not None else None,
         )
         if render_fixes and report.fix is not None:
+            # Imported here: LibCST's codemod helpers cost ~0.4 s to import.
+            from prefect_lint.fixes.render import render_fix
+
             diagnostic.fix = render_fix(module, source, report.fix)
             if diagnostic.fix is None:
                 diagnostic.fix_applicability = None

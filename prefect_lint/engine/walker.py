@@ -48,6 +48,22 @@ _TRIVIA_FIELDS = frozenset(
     }
 )
 
+# Nodes without children worth entering; skipped outright unless a listener asks for them.
+_LEAVES = frozenset(
+    {
+        cst.Name,
+        cst.SimpleString,
+        cst.Integer,
+        cst.Float,
+        cst.Imaginary,
+        cst.FormattedStringText,
+        cst.Ellipsis,
+        cst.Pass,
+        cst.Break,
+        cst.Continue,
+    }
+)
+
 _child_fields: dict[type, tuple[str, ...]] = {}
 
 
@@ -102,6 +118,36 @@ class Walker:
             table.setdefault(_node_type(name), []).append(getattr(listener, attr))
 
     def walk(self, root: cst.CSTNode) -> None:
+        """Recursive walk (the fast path); may raise RecursionError on absurdly deep trees."""
+        visit, leave, ancestors = self._visit, self._leave, self.ancestors
+        skip = _LEAVES - visit.keys() - leave.keys()
+        node_base = cst.CSTNode
+
+        def enter(node: cst.CSTNode) -> None:
+            node_type = type(node)
+            descend = True
+            for callback in visit.get(node_type, ()):
+                if callback(node) is False:
+                    descend = False
+            ancestors.append(node)
+            if descend:
+                for name in _fields_of(node_type):
+                    value = getattr(node, name)
+                    kind = value.__class__
+                    if kind is tuple or kind is list:
+                        for child in value:
+                            if child.__class__ not in skip:
+                                enter(child)
+                    elif kind not in skip and isinstance(value, node_base):
+                        enter(value)
+            ancestors.pop()
+            for callback in leave.get(node_type, ()):
+                callback(node)
+
+        enter(root)
+
+    def walk_iterative(self, root: cst.CSTNode) -> None:
+        """The same walk with an explicit stack, for trees too deep to recurse over."""
         visit, leave, ancestors = self._visit, self._leave, self.ancestors
         stack: list[Any] = [root]
         node_base = cst.CSTNode
