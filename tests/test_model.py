@@ -1,0 +1,195 @@
+"""The Prefect model: what names and expressions mean, resolved through imports and scopes."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from prefect_lint.model import api
+from prefect_lint.model.module import ModuleModel, reference_to
+from prefect_lint.model.values import Dotted, Flow, Runner, Task
+
+
+def _model(source: str) -> ModuleModel:
+    return ModuleModel(cst.parse_module(source))
+
+
+def _value(source: str, name: str):  # type: ignore[no-untyped-def]
+    model = _model(source)
+    return model.lookup(name, model.module_scope)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from prefect import flow\n@flow\ndef f(): ...\n",
+        "from prefect import flow\n@flow(name='x', retries=2)\ndef f(): ...\n",
+        "import prefect\n@prefect.flow\ndef f(): ...\n",
+        "import prefect.flows\n@prefect.flows.flow\ndef f(): ...\n",
+        "from prefect import flow as fl\n@fl\ndef f(): ...\n",
+        "from prefect.flows import flow\n@flow\ndef f(): ...\n",
+        "from prefect import flow\ndef g(): ...\nf = flow(g)\n",
+        "from prefect import flow\ndef g(): ...\nf = flow(name='x')(g)\n",
+        "from prefect import flow\n@flow\ndef g(): ...\nf = g.with_options(name='y')\n",
+        "import prefect as p\n@p.flow()\ndef f(): ...\n",
+    ],
+)
+def test_flow_forms(source: str) -> None:
+    value = _value(source, "f")
+    assert isinstance(value, Flow)
+    assert not value.infrastructure_bound
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from prefect import task\n@task\ndef f(): ...\n",
+        "from prefect import task\n@task(retries=3)\ndef f(): ...\n",
+        "from prefect.tasks import task as t\n@t\ndef f(): ...\n",
+        "from prefect import task\ndef g(): ...\nf = task(g)\n",
+        "from prefect import flow, task\n@task\n@flow\ndef f(): ...\n",
+        "from prefect import flow, task\n@flow\ndef g(): ...\nf = task(g)\n",
+    ],
+)
+def test_task_forms(source: str) -> None:
+    assert isinstance(_value(source, "f"), Task)
+
+
+@pytest.mark.parametrize(
+    ("module", "decorator"),
+    [
+        ("prefect_kubernetes.decorators", "kubernetes"),
+        ("prefect_kubernetes.experimental.decorators", "kubernetes"),
+        ("prefect_aws.decorators", "ecs"),
+        ("prefect_docker.decorators", "docker"),
+        ("prefect_gcp.decorators", "cloud_run"),
+        ("prefect_gcp.decorators", "vertex_ai"),
+        ("prefect_azure.decorators", "azure_container_instance"),
+    ],
+)
+def test_infrastructure_bound_flows(module: str, decorator: str) -> None:
+    source = (
+        f"from prefect import flow\nfrom {module} import {decorator}\n"
+        f"@{decorator}(work_pool='p')\n@flow\ndef f(): ...\n"
+    )
+    value = _value(source, "f")
+    assert isinstance(value, Flow) and value.infrastructure_bound
+
+
+def test_unknown_decorator_makes_the_object_unknown() -> None:
+    source = "from prefect import flow\nfrom lib import traced\n@traced\n@flow\ndef f(): ...\n"
+    assert _value(source, "f") is None
+
+
+def test_flow_async_and_task_runner() -> None:
+    source = (
+        "from prefect import flow\n"
+        "from prefect.task_runners import ProcessPoolTaskRunner, ConcurrentTaskRunner\n"
+        "from prefect_dask import DaskTaskRunner\n"
+        "RUNNER = ProcessPoolTaskRunner(max_workers=4)\n"
+        "@flow(task_runner=RUNNER)\nasync def a(): ...\n"
+        "@flow(task_runner=ConcurrentTaskRunner())\ndef b(): ...\n"
+        "@flow(task_runner=DaskTaskRunner)\ndef c(): ...\n"
+        "@flow\ndef d(): ...\n"
+        "e = d.with_options(task_runner=ProcessPoolTaskRunner())\n"
+        "@flow(task_runner=make_runner())\ndef g(): ...\n"
+    )
+    model = _model(source)
+    flows = {n: model.lookup(n, model.module_scope) for n in "abcdeg"}
+    assert all(isinstance(v, Flow) for v in flows.values())
+    assert flows["a"].is_async is True and flows["b"].is_async is False
+    assert flows["a"].task_runner.name == api.PROCESS_POOL_RUNNER
+    assert flows["a"].task_runner.call is not None
+    assert flows["b"].task_runner.name == api.THREAD_POOL_RUNNER  # the 3.x alias
+    assert flows["c"].task_runner == Runner(api.DASK_RUNNER)
+    assert flows["d"].task_runner is None
+    assert flows["e"].task_runner.name == api.PROCESS_POOL_RUNNER
+    assert flows["g"].task_runner == Runner(None)  # a runner, but not one we know
+
+
+def test_imports_resolve_to_canonical_names() -> None:
+    model = _model(
+        "import prefect\nimport prefect.futures as pf\nfrom prefect import futures\n"
+        "from prefect.futures import wait as w\n"
+    )
+    scope = model.module_scope
+    assert model.evaluate(cst.parse_expression("prefect.flows.flow"), scope) == Dotted(api.FLOW)
+    assert model.evaluate(cst.parse_expression("pf.wait"), scope) == Dotted(api.FUTURES_WAIT)
+    assert model.evaluate(cst.parse_expression("futures.as_completed"), scope) == Dotted(
+        api.FUTURES_AS_COMPLETED
+    )
+    assert model.lookup("w", scope) == Dotted(api.FUTURES_WAIT)
+    # `foo(x).bar` is not `foo.bar`.
+    assert model.evaluate(cst.parse_expression("prefect.get_client().flow"), scope) is None
+
+
+def test_conflicting_bindings_are_unknown() -> None:
+    source = "from prefect import flow\n@flow\ndef f(): ...\nif x:\n    f = 1\n"
+    assert _value(source, "f") is None
+
+
+def _inner_scope_value(source: str, call_text: str):  # type: ignore[no-untyped-def]
+    """Evaluate the receiver of the call whose code is `call_text`, in its own scope."""
+    module = cst.parse_module(source)
+    model = ModuleModel(module)
+    found = []
+
+    class Finder(cst.CSTVisitor):
+        def __init__(self) -> None:
+            self.path: list[cst.CSTNode] = []
+
+        def on_visit(self, node: cst.CSTNode) -> bool:
+            self.path.append(node)
+            if isinstance(node, cst.Call) and module.code_for_node(node) == call_text:
+                assert isinstance(node.func, cst.Attribute)
+                found.append(model.evaluate(node.func.value, model.scope_at(self.path)))
+            return True
+
+        def on_leave(self, original_node: cst.CSTNode) -> None:
+            self.path.pop()
+
+    module.visit(Finder())
+    assert len(found) == 1
+    return found[0]
+
+
+HEADER = "from prefect import flow\n@flow\ndef child(): ...\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "call", "is_flow"),
+    [
+        ("def f():\n    child.submit()\n", "child.submit()", True),
+        ("def f(child):\n    child.submit()\n", "child.submit()", False),
+        ("def f():\n    child = 1\n    child.submit()\n", "child.submit()", False),
+        (
+            "def f():\n    sub = child.with_options(name='x')\n    sub.submit()\n",
+            "sub.submit()",
+            True,
+        ),
+        ("def f():\n    [child.submit() for child in xs]\n", "child.submit()", False),
+        ("def f():\n    g = lambda child: child.submit()\n", "child.submit()", False),
+        ("def f():\n    global child\n    child.submit()\n", "child.submit()", True),
+        (
+            "class C:\n    child = 1\n    def m(self):\n        child.submit()\n",
+            "child.submit()",
+            True,
+        ),
+        ("def f():\n    for child in xs:\n        child.submit()\n", "child.submit()", False),
+        ("def f():\n    def g():\n        child.submit()\n", "child.submit()", True),
+        ("def f():\n    from other import child\n    child.submit()\n", "child.submit()", False),
+    ],
+)
+def test_scoping(body: str, call: str, is_flow: bool) -> None:
+    assert isinstance(_inner_scope_value(HEADER + body, call), Flow) is is_flow
+
+
+def test_reference_to_prefers_existing_imports() -> None:
+    for source, expected in [
+        ("from prefect import flow\n", ("task", True)),
+        ("from prefect import task as t\n", ("t", False)),
+        ("import prefect\n", ("prefect.task", False)),
+        ("from prefect import flow\ntask = 1\n", None),
+    ]:
+        model = _model(source)
+        assert reference_to(model, api.TASK, model.module_scope) == expected
