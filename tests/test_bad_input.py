@@ -33,12 +33,27 @@ def test_syntax_error_is_a_diagnostic_and_file_is_not_written(tree: Path) -> Non
     assert "from prefect.futures import wait" in (tree / "good.py").read_text()
 
 
-def test_undecodable_file(tree: Path) -> None:
-    (tree / "latin.py").write_bytes(b"# prefect\nname = '\xff\xfe caf\xe9'\n")
-    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("latin.py", b"# prefect\nname = '\xff\xfe caf\xe9'\n", "latin.py: cannot decode as utf-8"),
+        ("blob.py", b"prefect\x00\x01\x02", "blob.py: binary file"),
+        (
+            "cookie.py",
+            b"# coding: klingon\nimport prefect\n",
+            "cookie.py: bad encoding declaration",
+        ),
+    ],
+)
+def test_file_that_cannot_be_read_as_python(
+    tree: Path, name: str, content: bytes, message: str
+) -> None:
+    (tree / name).write_bytes(content)
+    result = run_cli("check", "--fix", "--output-format", "concise", ".", cwd=tree)
     assert result.returncode == 2
-    assert "latin.py: cannot decode as utf-8" in result.stderr
-    _other_file_still_checked(result)
+    assert f"error: {message}" in result.stderr
+    assert (tree / name).read_bytes() == content
+    assert "from prefect.futures import wait" in (tree / "good.py").read_text()
 
 
 def test_declared_encoding_is_honoured_and_kept_on_fix(tree: Path) -> None:
@@ -58,14 +73,6 @@ def test_crlf_and_bom_are_kept_on_fix(tree: Path) -> None:
     assert fixed.startswith(b"\xef\xbb\xbf")
     assert b"\r\nfrom prefect.futures import wait\r\n" in fixed
     assert b"\n" not in fixed.replace(b"\r\n", b"")
-
-
-def test_binary_file(tree: Path) -> None:
-    (tree / "blob.py").write_bytes(b"prefect\x00\x01\x02")
-    result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
-    assert result.returncode == 2
-    assert "blob.py: binary file" in result.stderr
-    _other_file_still_checked(result)
 
 
 def test_empty_file(tree: Path) -> None:
