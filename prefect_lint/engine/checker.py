@@ -78,6 +78,7 @@ def _run_rules(
     context = RuleContext(path, module, ModuleModel(module))
     walker = Walker(rule(context) for rule in VISITOR_RULES if rule.meta.code in codes)
     context.ancestors = walker.ancestors
+    context.walker = walker
     if iterative:
         walker.walk_iterative(module)
     else:

@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from prefect_lint.engine.walker import Walker
+from prefect_lint.model.futures import FlowFacts, analyze_flow
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
-from prefect_lint.model.values import Value
+from prefect_lint.model.values import Flow, Value
 from prefect_lint.rules.base import CstFix, RuleMeta
 
 
@@ -29,7 +31,9 @@ class RuleContext:
         self.module = module
         self.model = model
         self.ancestors: Sequence[cst.CSTNode] = ()
+        self.walker: Walker | None = None
         self.reports: list[Report] = []
+        self._flow_facts: dict[int, FlowFacts | None] = {}
 
     def scope(self, node: cst.CSTNode) -> Scope:
         """The scope `node` (a child of the walker's current position or the node itself) is in."""
@@ -39,9 +43,25 @@ class RuleContext:
         """What `expr` is, evaluated where `at` (the node being visited) stands."""
         return self.model.evaluate(expr, self.scope(at))
 
+    def flow_facts(self, node: cst.FunctionDef) -> FlowFacts | None:
+        """The futures analysis of `node` (the function being visited) if it is a flow."""
+        key = id(node)
+        if key not in self._flow_facts:
+            facts = None
+            scope = self.scope(node)
+            value = self.model.value_of_def(node, scope)
+            if isinstance(value, Flow):
+                body_scope = self.model.scope_of(node, scope)
+                facts = analyze_flow(self.model, node, value, body_scope, self.module)
+            self._flow_facts[key] = facts
+        return self._flow_facts[key]
+
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
-        """The module-level statement holding `node`, which the walker is visiting now."""
-        return self.ancestors[1] if len(self.ancestors) > 1 else node
+        """The module-level statement holding `node` (the visited node or one inside it)."""
+        if len(self.ancestors) > 1:
+            return self.ancestors[1]
+        current = self.walker.current if self.walker is not None else None
+        return current if current is not None else node
 
     def report(
         self,

@@ -102,6 +102,8 @@ class Walker:
 
     def __init__(self, listeners: Iterable[object]) -> None:
         self.ancestors: list[cst.CSTNode] = []
+        # The node whose visit callbacks are running.
+        self.current: cst.CSTNode | None = None
         self._visit: dict[type, list[NodeCallback]] = {}
         self._leave: dict[type, list[NodeCallback]] = {}
         for listener in listeners:
@@ -126,9 +128,12 @@ class Walker:
         def enter(node: cst.CSTNode) -> None:
             node_type = type(node)
             descend = True
-            for callback in visit.get(node_type, ()):
-                if callback(node) is False:
-                    descend = False
+            callbacks = visit.get(node_type)
+            if callbacks:
+                self.current = node
+                for callback in callbacks:
+                    if callback(node) is False:
+                        descend = False
             ancestors.append(node)
             if descend:
                 for name in _fields_of(node_type):
@@ -162,6 +167,7 @@ class Walker:
             node = item
             node_type = type(node)
             descend = True
+            self.current = node
             for callback in visit.get(node_type, ()):
                 if callback(node) is False:
                     descend = False

@@ -43,6 +43,8 @@ def render_fix(module: cst.Module, source: str, fix: CstFix) -> Fix | None:
     """The text edits of `fix`, or None when it changes nothing or cannot be built."""
     try:
         new_module = module.visit(_Replace(fix)) if fix.replacements else module
+        if fix.transformer is not None:
+            new_module = new_module.visit(fix.transformer)
         if fix.imports:
             context = CodemodContext()
             for request in fix.imports:

@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from prefect_lint.rules.base import Rule, RuleMeta, SyntaxErrorRule
+from prefect_lint.rules.futures.async_task_direct_call import AsyncTaskDirectCall
+from prefect_lint.rules.futures.call_not_future import CallNotFuture
 from prefect_lint.rules.futures.flow_submit import FlowSubmit
+from prefect_lint.rules.futures.future_as_value import FutureAsValue
+from prefect_lint.rules.futures.serial_result import SerialResultInLoop
+from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
+from prefect_lint.rules.futures.wait_not_list import WaitNotList
 
-ALL_RULES: tuple[type[Rule], ...] = (SyntaxErrorRule, FlowSubmit, WaitImport)
+ALL_RULES: tuple[type[Rule], ...] = (
+    SyntaxErrorRule,
+    FlowSubmit,
+    UnwaitedFuture,
+    SerialResultInLoop,
+    CallNotFuture,
+    WaitImport,
+    AsyncTaskDirectCall,
+    FutureAsValue,
+    WaitNotList,
+)
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.meta.code: rule for rule in ALL_RULES}

@@ -98,6 +98,8 @@ class CstFix:
     applicability: Applicability
     replacements: Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
     imports: Sequence[ImportRequest] = field(default_factory=tuple)
+    # For changes that are not node replacements (inserting statements); runs after them.
+    transformer: cst.CSTTransformer | None = None
 
 
 class Rule:

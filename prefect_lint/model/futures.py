@@ -1,0 +1,1020 @@
+"""Where each future of a flow goes: created, consumed, resolved, escaped (prefect-semantics §3).
+
+One abstract interpretation of a flow's body over its statements. Every `.submit()` / `.map()`
+call site is one abstract future; variables map to the sets of objects they may hold. What
+runs on a path is tracked so that early returns, branches and loops are seen; anything the
+analysis does not understand makes the futures involved *escape*, and escaped futures are
+never reported (precision first).
+
+The result is a list of facts the PFL1xx rules report on; no rule walks a flow body itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+from prefect_lint.model import api
+from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
+from prefect_lint.model.scopes import Scope
+from prefect_lint.model.values import Dotted, Flow, Task
+
+# What a PrefectFuture / PrefectFutureList offers besides being a value (futures.py).
+FUTURE_API = frozenset(
+    {"result", "wait", "state", "task_run_id", "add_done_callback", "wrapped_future", "flow_run_id"}
+)
+_NEUTRAL_BUILTINS = frozenset({"len", "print", "isinstance", "id", "repr", "type", "bool", "hash"})
+_TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
+_TRANSPARENT_PREFECT = frozenset({"prefect.unmapped", "prefect.allow_failure"})
+_CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
+_CONTAINER_VIEW = frozenset({"copy", "values", "pop", "popleft", "__iter__"})
+_MAX_LOOP_PASSES = 4
+
+
+class Site:
+    """One `.submit()` (a future) or `.map()` (a PrefectFutureList) call site."""
+
+    def __init__(self, call: cst.Call, task: Task, is_list: bool, loops: tuple[cst.CSTNode, ...]):
+        self.call = call
+        self.task = task
+        self.is_list = is_list
+        # The loops (for statements and comprehensions) the call sits in, outermost first.
+        self.loops = loops
+        self.upstream: set[Site] = set()
+        self.consumed = False
+
+    def __repr__(self) -> str:
+        return f"Site({self.task.name}, list={self.is_list})"
+
+
+class Element:
+    """An element taken out of a `.map()` list: a single future of that site."""
+
+    def __init__(self, site: Site) -> None:
+        self.site = site
+
+
+class Container:
+    """A list/tuple/set/dict built in the flow; its members are what it may hold."""
+
+    def __init__(self, node: cst.CSTNode) -> None:
+        self.node = node
+        self.members: set[Obj] = set()
+
+
+class DirectValue:
+    """What a task or flow *called directly* returned: a plain value, not a future."""
+
+    def __init__(self, call: cst.Call, callee: Task | Flow, callee_text: str) -> None:
+        self.call = call
+        self.callee = callee
+        self.callee_text = callee_text
+        self.future_uses: list[cst.CSTNode] = []
+        self.other_uses = 0
+
+
+class _Other:
+    """Anything that is not a future: numbers, strings, unknown results."""
+
+
+OTHER = _Other()
+Obj = Site | Element | Container | DirectValue | _Other
+
+
+# -- facts the rules report ----------------------------------------------------------------
+
+
+@dataclass
+class Exit:
+    """A point where the flow returns: a `return` statement, or the end of the body (None)."""
+
+    statement: cst.CSTNode | None
+    suite: cst.CSTNode | None
+    pending: frozenset[Site]
+    # Names that definitely hold only futures/containers here, with what they hold.
+    names: dict[str, frozenset[Obj]]
+
+
+@dataclass
+class SerialResult:
+    use: cst.Call  # the `.result()` / `.wait()` / `wait(...)` call
+    site: Site
+    loop: cst.CSTNode
+
+
+@dataclass
+class ValueUse:
+    """A future used as the value it will hold (PFL108)."""
+
+    node: cst.CSTNode  # the subscript / attribute / iteration
+    future_expr: cst.BaseExpression
+    is_list: bool
+
+
+@dataclass
+class FlowFacts:
+    function: cst.FunctionDef
+    flow: Flow
+    sites: list[Site] = field(default_factory=list)
+    exits: list[Exit] = field(default_factory=list)
+    serial_results: list[SerialResult] = field(default_factory=list)
+    direct_values: list[DirectValue] = field(default_factory=list)
+    async_direct_calls: list[tuple[cst.Call, Task]] = field(default_factory=list)
+    value_uses: list[ValueUse] = field(default_factory=list)
+    single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
+
+    def unresolved(self) -> list[Site]:
+        """Terminal futures left pending at some exit, in source order of creation."""
+        pending: set[Site] = set()
+        for exit_ in self.exits:
+            pending |= exit_.pending
+        return [site for site in self.sites if site in pending and not site.consumed]
+
+
+# -- abstract state --------------------------------------------------------------------------
+
+
+@dataclass
+class State:
+    env: dict[str, frozenset[Obj]]
+    pending: frozenset[Site]
+    defined: frozenset[str]
+
+    def copy(self) -> State:
+        return State(dict(self.env), self.pending, self.defined)
+
+
+def join(a: State | None, b: State | None) -> State | None:
+    if a is None:
+        return b.copy() if b is not None else None
+    if b is None:
+        return a.copy()
+    env = dict(a.env)
+    for name, objs in b.env.items():
+        env[name] = env.get(name, frozenset()) | objs
+    return State(env, a.pending | b.pending, a.defined & b.defined)
+
+
+def join_all(states: Iterable[State | None]) -> State | None:
+    result: State | None = None
+    for state in states:
+        result = join(result, state)
+    return result
+
+
+class _LoopFrame:
+    def __init__(self, node: cst.CSTNode) -> None:
+        self.node = node
+        self.breaks: list[State] = []
+        self.continues: list[State] = []
+
+
+class FlowAnalyzer:
+    """Interprets one flow body; `analyze()` returns its `FlowFacts`."""
+
+    def __init__(
+        self,
+        model: ModuleModel,
+        function: cst.FunctionDef,
+        flow: Flow,
+        scope: Scope,
+        module: cst.Module,
+    ) -> None:
+        self.model = model
+        self.module = module
+        self.scope = scope
+        self.facts = FlowFacts(function, flow)
+        self.loops: list[cst.CSTNode] = []
+        self.loop_frames: list[_LoopFrame] = []
+        self.state: State | None = None
+        self._sites: dict[int, Site] = {}
+        self._containers: dict[int, Container] = {}
+        self._directs: dict[int, DirectValue] = {}
+        self._serial_seen: set[int] = set()
+        self._loop_breaks: list[State] = []
+        self._body_end: State | None = None
+
+    # -- driver ---------------------------------------------------------------------------
+
+    def analyze(self) -> FlowFacts:
+        function = self.facts.function
+        params = _parameter_names(function.params)
+        self.state = State({name: frozenset({OTHER}) for name in params}, frozenset(), params)
+        self.exec_block(function.body)
+        if self.state is not None:
+            self._record_exit(None, None)
+        return self.facts
+
+    # -- statements -------------------------------------------------------------------------
+
+    def exec_block(self, body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> None:
+        if isinstance(body, cst.SimpleStatementSuite):
+            for small in body.body:
+                if self.state is None:
+                    return
+                self.exec_small(small, body)
+            return
+        statements = body.body if isinstance(body, cst.IndentedBlock) else body
+        for statement in statements:
+            if self.state is None:
+                return  # unreachable code after return/raise/break/continue
+            self.exec_statement(statement, body)
+
+    def exec_statement(self, statement: cst.BaseStatement, suite: object) -> None:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if self.state is None:
+                    return
+                self.exec_small(small, statement)
+        elif isinstance(statement, cst.If):
+            self.eval(statement.test)
+            before = self.state
+            self.state = before.copy() if before else None
+            self.exec_block(statement.body)
+            after_body = self.state
+            self.state = before.copy() if before else None
+            if statement.orelse is not None:
+                if isinstance(statement.orelse, cst.If):
+                    self.exec_statement(statement.orelse, suite)
+                else:
+                    self.exec_block(statement.orelse.body)
+            self.state = join(after_body, self.state)
+        elif isinstance(statement, cst.For):
+            self.exec_for(statement)
+        elif isinstance(statement, cst.While):
+            self.exec_while(statement)
+        elif isinstance(statement, (cst.Try, cst.TryStar)):
+            self.exec_try(statement)
+        elif isinstance(statement, cst.With):
+            for item in statement.items:
+                self.eval(item.item)
+                if item.asname is not None:
+                    self.assign(item.asname.name, frozenset({OTHER}))
+            self.exec_block(statement.body)
+        elif isinstance(statement, cst.Match):
+            self.eval(statement.subject)
+            before = self.state
+            outcomes: list[State | None] = [before]  # no case may match
+            for case in statement.cases:
+                self.state = before.copy() if before else None
+                for name in _pattern_names(case.pattern):
+                    self.assign(cst.Name(name), frozenset({OTHER}))
+                if case.guard is not None:
+                    self.eval(case.guard)
+                self.exec_block(case.body)
+                outcomes.append(self.state)
+            self.state = join_all(outcomes)
+        elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            # A nested def sees the flow's variables: whatever it captures escapes.
+            self.escape_captured(statement)
+            self.assign(statement.name, frozenset({OTHER}))
+
+    def exec_small(self, small: cst.BaseSmallStatement, statement: cst.CSTNode) -> None:
+        if isinstance(small, cst.Expr):
+            self.eval(small.value)
+        elif isinstance(small, cst.Assign):
+            objs = self.eval(small.value)
+            for target in small.targets:
+                self.assign(target.target, objs, small.value)
+        elif isinstance(small, cst.AnnAssign):
+            if small.value is not None:
+                self.assign(small.target, self.eval(small.value), small.value)
+        elif isinstance(small, cst.AugAssign):
+            objs = self.eval(small.value)
+            target = small.target
+            if isinstance(target, cst.Name) and self.state is not None:
+                held = self.state.env.get(target.value, frozenset())
+                containers = [o for o in held if isinstance(o, Container)]
+                if containers and isinstance(small.operator, cst.AddAssign):
+                    for container in containers:
+                        container.members |= self.members(objs)
+                    return
+                self.escape(objs)
+                self.assign(target, frozenset({OTHER}))
+            else:
+                self.escape(objs)
+        elif isinstance(small, cst.Return):
+            if small.value is not None:
+                # Returning futures (in any collection) makes Prefect wait for them.
+                self.resolve(self.eval(small.value))
+            self._record_exit(small, statement)
+            self.state = None
+        elif isinstance(small, cst.Raise):
+            if small.exc is not None:
+                self.escape(self.eval(small.exc))
+            self.state = None  # a failing flow is visible; no report on this path
+        elif isinstance(small, cst.Break):
+            if self.loop_frames and self.state is not None:
+                self.loop_frames[-1].breaks.append(self.state)
+            self.state = None
+        elif isinstance(small, cst.Continue):
+            if self.loop_frames and self.state is not None:
+                self.loop_frames[-1].continues.append(self.state)
+            self.state = None
+        elif isinstance(small, cst.Assert):
+            self.eval(small.test)
+        elif isinstance(small, cst.Del):
+            pass
+        elif isinstance(small, (cst.Global, cst.Nonlocal)):
+            for name in small.names:
+                self.assign(name.name, frozenset({OTHER}))
+        elif isinstance(small, (cst.Import, cst.ImportFrom)):
+            names = small.names if not isinstance(small.names, cst.ImportStar) else ()
+            for alias in names:
+                bound = alias.asname.name if alias.asname is not None else alias.name
+                while isinstance(bound, cst.Attribute):
+                    bound = bound.value
+                if isinstance(bound, cst.Name):
+                    self.assign(bound, frozenset({OTHER}))
+
+    def _loop(self, node: cst.CSTNode, body_runner, entry: State | None) -> State | None:  # type: ignore[no-untyped-def]
+        """Run a loop body to a fixpoint; returns the state at the loop's normal exit."""
+        frame = _LoopFrame(node)
+        self.loop_frames.append(frame)
+        self.loops.append(node)
+        head = entry
+        try:
+            for _ in range(_MAX_LOOP_PASSES):
+                self.state = head.copy() if head else None
+                frame.continues = []
+                body_runner()
+                self._body_end = join_all([self.state, *frame.continues])
+                new_head = join(head, self._body_end)
+                if new_head == head:
+                    break
+                head = new_head
+        finally:
+            self.loops.pop()
+            self.loop_frames.pop()
+        self._loop_breaks = frame.breaks
+        return head
+
+    def exec_for(self, statement: cst.For) -> None:
+        elements = self.iterate(self.eval(statement.iter), statement.iter)
+        entry = self.state
+
+        def body() -> None:
+            self.assign(statement.target, elements)
+            self.exec_block(statement.body)
+
+        exit_state = self._loop(statement, body, entry)
+        breaks = self._loop_breaks
+        body_end = self._body_end
+        if exit_state is not None and body_end is not None:
+            # Zero iterations means an empty collection, which holds no futures: elements the
+            # body resolves on every path are resolved when the loop ends normally.
+            handled = self.futures_in(elements) - body_end.pending
+            exit_state.pending = exit_state.pending - handled
+        self.state = exit_state
+        if statement.orelse is not None:
+            self.exec_block(statement.orelse.body)
+        self.state = join_all([self.state, *breaks])
+
+    def exec_while(self, statement: cst.While) -> None:
+        self.eval(statement.test)
+        entry = self.state
+
+        def body() -> None:
+            self.exec_block(statement.body)
+            self.eval(statement.test)
+
+        exit_state = self._loop(statement, body, entry)
+        breaks = self._loop_breaks
+        self.state = exit_state
+        if statement.orelse is not None:
+            self.exec_block(statement.orelse.body)
+        self.state = join_all([self.state, *breaks])
+
+    def exec_try(self, statement: cst.Try | cst.TryStar) -> None:
+        before = self.state.copy() if self.state is not None else None
+        self.exec_block(statement.body)
+        after_body = self.state
+        # An exception can leave the body anywhere: handlers start from either end of it.
+        handler_entry = join(before, after_body)
+        outcomes: list[State | None] = []
+        for handler in statement.handlers:
+            self.state = handler_entry.copy() if handler_entry else None
+            if handler.type is not None:
+                self.eval(handler.type)
+            if handler.name is not None:
+                self.assign(handler.name.name, frozenset({OTHER}))
+            self.exec_block(handler.body)
+            outcomes.append(self.state)
+        self.state = after_body
+        if statement.orelse is not None:
+            self.exec_block(statement.orelse.body)
+        outcomes.append(self.state)
+        self.state = join_all(outcomes)
+        if statement.finalbody is not None:
+            self.exec_block(statement.finalbody.body)
+
+    # -- binding --------------------------------------------------------------------------------
+
+    def assign(
+        self,
+        target: cst.BaseExpression,
+        objs: frozenset[Obj],
+        value: cst.BaseExpression | None = None,
+    ) -> None:
+        state = self.state
+        if state is None:
+            return
+        if isinstance(target, cst.Name):
+            state.env[target.value] = objs
+            state.defined = state.defined | {target.value}
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            elements = target.elements
+            if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
+                for element, source in zip(elements, value.elements, strict=True):
+                    objs_for = self._objs_of_element(source)
+                    self.assign(element.value, objs_for)
+            else:
+                members = self.members(objs) | ({OTHER} if not objs else set())
+                for element in elements:
+                    inner = element.value
+                    if isinstance(inner, cst.StarredElement):
+                        inner = inner.value
+                    self.assign(inner, frozenset(members) or frozenset({OTHER}))
+        elif isinstance(target, cst.StarredElement):
+            self.assign(target.value, objs)
+        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
+            held = state.env.get(target.value.value, frozenset())
+            containers = [o for o in held if isinstance(o, Container)]
+            if containers:
+                for container in containers:
+                    container.members |= objs - {OTHER}
+            else:
+                self.escape(objs)
+        else:
+            # `self.x = future`, `obj[k] = future` on an unknown object: out of our sight.
+            self.escape(objs)
+
+    def _objs_of_element(self, element: cst.BaseElement) -> frozenset[Obj]:
+        # The tuple's elements were already evaluated as part of the whole value; look the
+        # element up again without re-running side effects.
+        value = element.value
+        if isinstance(value, cst.Call) and id(value) in self._sites:
+            return frozenset({self._sites[id(value)]})
+        if isinstance(value, cst.Call) and id(value) in self._directs:
+            return frozenset({self._directs[id(value)]})
+        if isinstance(value, cst.Name) and self.state is not None:
+            return self.state.env.get(value.value, frozenset({OTHER}))
+        return frozenset({OTHER})
+
+    # -- effects --------------------------------------------------------------------------------
+
+    def futures_in(self, objs: Iterable[Obj]) -> set[Site]:
+        """Every future reachable from `objs` (through containers and list elements)."""
+        found: set[Site] = set()
+        seen: set[int] = set()
+        stack = list(objs)
+        while stack:
+            obj = stack.pop()
+            if id(obj) in seen:
+                continue
+            seen.add(id(obj))
+            if isinstance(obj, Site):
+                found.add(obj)
+            elif isinstance(obj, Element):
+                found.add(obj.site)
+            elif isinstance(obj, Container):
+                stack.extend(obj.members)
+        return found
+
+    def members(self, objs: Iterable[Obj]) -> set[Obj]:
+        """What iterating `objs` yields."""
+        out: set[Obj] = set()
+        for obj in objs:
+            if isinstance(obj, Container):
+                out |= obj.members
+            elif isinstance(obj, Site) and obj.is_list:
+                out.add(Element(obj))
+            else:
+                out.add(OTHER)
+        return out
+
+    def resolve(self, objs: Iterable[Obj]) -> None:
+        state = self.state
+        if state is None:
+            return
+        done: set[Site] = set()
+        stack = list(self.futures_in(objs))
+        while stack:
+            site = stack.pop()
+            if site in done:
+                continue
+            done.add(site)
+            # A resolved future was waited through its inputs too.
+            stack.extend(site.upstream)
+        state.pending = state.pending - done
+
+    def escape(self, objs: Iterable[Obj]) -> None:
+        objs = list(objs)
+        for obj in objs:
+            if isinstance(obj, DirectValue):
+                obj.other_uses += 1
+        self.resolve(objs)  # out of sight: treated as handled, never reported
+
+    def consume(self, site: Site, objs: Iterable[Obj]) -> None:
+        """`objs` are passed into `site`'s task: they resolve when (if) `site` resolves."""
+        state = self.state
+        upstream = self.futures_in(objs)
+        site.upstream |= upstream
+        for up in upstream:
+            up.consumed = True
+        if state is not None:
+            state.pending = state.pending - upstream
+
+    def escape_captured(self, node: cst.CSTNode) -> None:
+        if self.state is None:
+            return
+        for name in _referenced_names(node):
+            if name in self.state.env:
+                self.escape(self.state.env[name])
+
+    def value_use(self, node: cst.CSTNode, future_expr: cst.BaseExpression, obj: Obj) -> None:
+        """A future used as its value (PFL108). It fails right there, so PFL102 need not
+        report it too: the future counts as handled."""
+        is_list = isinstance(obj, Site) and obj.is_list
+        self.facts.value_uses.append(ValueUse(node, future_expr, is_list=is_list))
+        self.escape([obj])
+
+    def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
+        """Bindings of a loop variable over `objs`; flags iterating a single future (PFL108)."""
+        for obj in objs:
+            if isinstance(obj, (Site, Element)) and not (isinstance(obj, Site) and obj.is_list):
+                self.value_use(expr, expr, obj)
+        return frozenset(self.members(objs)) or frozenset({OTHER})
+
+    # -- expressions ----------------------------------------------------------------------------
+
+    def eval(self, expr: cst.BaseExpression) -> frozenset[Obj]:
+        if self.state is None:
+            return frozenset()
+        if isinstance(expr, cst.Name):
+            objs = self.state.env.get(expr.value)
+            if objs is None:
+                return frozenset({OTHER})
+            return objs
+        if isinstance(expr, cst.Call):
+            return self.eval_call(expr)
+        if isinstance(expr, cst.Attribute):
+            return self.eval_attribute(expr)
+        if isinstance(expr, cst.Subscript):
+            held = self.eval(expr.value)
+            for element in expr.slice:
+                if isinstance(element.slice, cst.Index):
+                    self.eval(element.slice.value)
+            out: set[Obj] = set()
+            for obj in held:
+                if isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list):
+                    out |= self.members([obj])
+                elif isinstance(obj, (Site, Element)):
+                    self.value_use(expr, expr.value, obj)
+                    out.add(OTHER)
+                else:
+                    self._value_use(obj)
+                    out.add(OTHER)
+            return frozenset(out) or frozenset({OTHER})
+        if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
+            container = self._container(expr)
+            for element in expr.elements:
+                if isinstance(element, cst.StarredElement):
+                    container.members |= self.members(self.eval(element.value))
+                else:
+                    container.members |= self.eval(element.value) - {OTHER}
+            return frozenset({container})
+        if isinstance(expr, cst.Dict):
+            container = self._container(expr)
+            for element in expr.elements:
+                if isinstance(element, cst.DictElement):
+                    self.eval(element.key)
+                    container.members |= self.eval(element.value) - {OTHER}
+                elif isinstance(element, cst.StarredDictElement):
+                    container.members |= self.members(self.eval(element.value))
+            return frozenset({container})
+        if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            return self.eval_comprehension(expr)
+        if isinstance(expr, cst.NamedExpr):
+            objs = self.eval(expr.value)
+            self.assign(expr.target, objs)
+            return objs
+        if isinstance(expr, cst.Await):
+            self.eval(expr.expression)
+            return frozenset({OTHER})
+        if isinstance(expr, (cst.Lambda,)):
+            self.escape_captured(expr)
+            return frozenset({OTHER})
+        if isinstance(expr, (cst.Yield,)):
+            if isinstance(expr.value, cst.BaseExpression):
+                self.escape(self.eval(expr.value))
+            elif isinstance(expr.value, cst.From):
+                self.escape(self.eval(expr.value.item))
+            return frozenset({OTHER})
+        if isinstance(expr, cst.IfExp):
+            self.eval(expr.test)
+            return self.eval(expr.body) | self.eval(expr.orelse)
+        if isinstance(expr, cst.BooleanOperation):
+            return self.eval(expr.left) | self.eval(expr.right)
+        if isinstance(expr, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)):
+            for child in _expression_children(expr):
+                for obj in self.eval(child):
+                    self._value_use(obj)
+            return frozenset({OTHER})
+        if isinstance(expr, (cst.FormattedString, cst.ConcatenatedString)):
+            for child in _expression_children(expr):
+                self.eval(child)
+            return frozenset({OTHER})
+        if isinstance(expr, cst.StarredElement):
+            return self.eval(expr.value)
+        return frozenset({OTHER})
+
+    def _value_use(self, obj: Obj) -> None:
+        if isinstance(obj, DirectValue):
+            obj.other_uses += 1
+
+    def _container(self, node: cst.CSTNode) -> Container:
+        container = self._containers.get(id(node))
+        if container is None:
+            container = Container(node)
+            self._containers[id(node)] = container
+        return container
+
+    def eval_comprehension(
+        self, expr: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
+    ) -> frozenset[Obj]:
+        state = self.state
+        assert state is not None
+        saved_env, saved_defined = dict(state.env), state.defined
+        targets: set[str] = set()
+        comp_for: cst.CompFor | None = expr.for_in
+        while comp_for is not None:
+            targets |= _target_names(comp_for.target)
+            comp_for = comp_for.inner_for_in
+        container = self._container(expr)
+        # The outermost iterable is evaluated once, before the comprehension loops.
+        first_iter = self.eval(expr.for_in.iter)
+        self.loops.append(expr)
+        try:
+            comp: cst.CompFor | None = expr.for_in
+            while comp is not None and self.state is not None:
+                iterated = first_iter if comp is expr.for_in else self.eval(comp.iter)
+                elements = self.iterate(iterated, comp.iter)
+                self.assign(comp.target, elements)
+                for condition in comp.ifs:
+                    self.eval(condition.test)
+                comp = comp.inner_for_in
+            if self.state is not None:
+                if isinstance(expr, cst.DictComp):
+                    self.eval(expr.key)
+                    container.members |= self.eval(expr.value) - {OTHER}
+                else:
+                    container.members |= self.eval(expr.elt) - {OTHER}
+        finally:
+            self.loops.pop()
+        if self.state is not None:
+            # Comprehension variables do not leak into the flow's scope.
+            for name in targets:
+                if name in saved_env:
+                    self.state.env[name] = saved_env[name]
+                else:
+                    self.state.env.pop(name, None)
+            self.state.defined = (self.state.defined - targets) | (saved_defined & targets)
+        return frozenset({container})
+
+    def eval_attribute(self, expr: cst.Attribute) -> frozenset[Obj]:
+        held = self.eval(expr.value)
+        name = expr.attr.value
+        for obj in held:
+            if isinstance(obj, DirectValue) and name in FUTURE_API:
+                obj.future_uses.append(expr)
+            elif isinstance(obj, DirectValue):
+                obj.other_uses += 1
+            elif isinstance(obj, (Site, Element)) and name not in FUTURE_API:
+                is_list = isinstance(obj, Site) and obj.is_list
+                if not is_list or not hasattr(list, name):
+                    self.value_use(expr, expr.value, obj)
+        return frozenset({OTHER})
+
+    # -- calls ----------------------------------------------------------------------------------
+
+    def holds_objects(self, name: str) -> bool:
+        """Is `name` a variable of this flow that may hold futures or containers?"""
+        if self.state is None:
+            return False
+        return any(obj is not OTHER for obj in self.state.env.get(name, ()))
+
+    def callee(self, func: cst.BaseExpression) -> object:
+        """What a called expression is (a model value), unless it is built on our objects."""
+        base: cst.BaseExpression = func
+        while isinstance(base, cst.Attribute):
+            base = base.value
+        if isinstance(base, cst.Name) and self.holds_objects(base.value):
+            return None
+        return self.model.evaluate(func, self.scope)
+
+    def eval_args(self, call: cst.Call) -> list[frozenset[Obj]]:
+        return [self.eval(arg.value) for arg in call.args]
+
+    def eval_call(self, call: cst.Call) -> frozenset[Obj]:
+        func = call.func
+        # Methods on our own objects: futures, lists of futures, containers, direct values.
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            owner = self.callee(func.value)
+            if isinstance(owner, Task) and method in ("submit", "map"):
+                return self.submit(call, owner, is_list=method == "map")
+            if owner is None:
+                held = self.eval(func.value)
+                if any(obj is not OTHER for obj in held):
+                    return self.call_method(call, held, method)
+                for objs in self.eval_args(call):
+                    self.escape(objs)
+                return frozenset({OTHER})
+        value = self.callee(func)
+        if isinstance(value, Dotted):
+            name = value.name
+            if name in (api.FUTURES_WAIT, api.FUTURES_AS_COMPLETED):
+                return self.call_wait(call, name)
+            if name in _TRANSPARENT_PREFECT:
+                objs = frozenset().union(*self.eval_args(call)) if call.args else frozenset()
+                return objs
+        if isinstance(func, cst.Name) and self.model.lookup(func.value, self.scope) is None:
+            if func.value in _NEUTRAL_BUILTINS and not self.model.is_bound(func.value, self.scope):
+                for objs in self.eval_args(call):
+                    for obj in objs:
+                        self._value_use(obj)
+                return frozenset({OTHER})
+            if func.value in _TRANSPARENT_BUILTINS and not self.model.is_bound(
+                func.value, self.scope
+            ):
+                args = self.eval_args(call)
+                if not args:
+                    return frozenset({OTHER})
+                container = self._container(call)
+                container.members |= self.members(args[0])
+                for objs in args[1:]:
+                    self.escape(objs)
+                return frozenset({container})
+        if isinstance(value, (Task, Flow)) and not (
+            isinstance(value, Flow) and value.infrastructure_bound
+        ):
+            return self.direct_call(call, value)
+        # Unknown callee: whatever it receives is out of our sight.
+        if not isinstance(func, cst.Name):
+            self.eval(func)
+        for objs in self.eval_args(call):
+            self.escape(objs)
+        return frozenset({OTHER})
+
+    def call_method(self, call: cst.Call, held: frozenset[Obj], method: str) -> frozenset[Obj]:
+        args = self.eval_args(call)
+        result: set[Obj] = set()
+        for obj in held:
+            if isinstance(obj, (Site, Element)):
+                if method in ("result", "wait"):
+                    self._serial_check(call, obj)
+                    self.resolve([obj])
+                    result.add(OTHER)
+                elif method in FUTURE_API:
+                    for objs in args:
+                        self.escape(objs)
+                    result.add(OTHER)
+                elif isinstance(obj, Site) and obj.is_list and hasattr(list, method):
+                    result |= self._container_method(call, obj, method, args)
+                else:
+                    func = call.func
+                    assert isinstance(func, cst.Attribute)
+                    self.value_use(func, func.value, obj)
+                    result.add(OTHER)
+            elif isinstance(obj, Container):
+                result |= self._container_method(call, obj, method, args)
+            elif isinstance(obj, DirectValue):
+                if method in ("result", "wait"):
+                    obj.future_uses.append(call)
+                else:
+                    obj.other_uses += 1
+                result.add(OTHER)
+            else:
+                for objs in args:
+                    self.escape(objs)
+                result.add(OTHER)
+        return frozenset(result) or frozenset({OTHER})
+
+    def _container_method(
+        self, call: cst.Call, obj: Site | Container, method: str, args: list[frozenset[Obj]]
+    ) -> set[Obj]:
+        if isinstance(obj, Container) and method in _CONTAINER_ADD:
+            for objs in args:
+                if method in ("extend", "update"):
+                    obj.members |= self.members(objs)
+                else:
+                    obj.members |= objs - {OTHER}
+            return {OTHER}
+        if method in _CONTAINER_VIEW:
+            return {obj} if method != "pop" else set(self.members([obj]))
+        if method in (
+            "index",
+            "count",
+            "sort",
+            "reverse",
+            "clear",
+            "remove",
+            "keys",
+            "items",
+            "get",
+        ):
+            if method == "get" and isinstance(obj, Container):
+                return set(obj.members) | {OTHER}
+            if method == "items" and isinstance(obj, Container):
+                return {obj}
+            return {OTHER}
+        for objs in args:
+            self.escape(objs)
+        self.escape([obj])
+        return {OTHER}
+
+    def submit(self, call: cst.Call, task: Task, *, is_list: bool) -> frozenset[Obj]:
+        site = self._sites.get(id(call))
+        if site is None:
+            site = Site(call, task, is_list, tuple(self.loops))
+            self._sites[id(call)] = site
+            self.facts.sites.append(site)
+        for objs in self.eval_args(call):
+            self.consume(site, objs)
+        state = self.state
+        if state is not None:
+            state.pending = state.pending | {site}
+        return frozenset({site})
+
+    def call_wait(self, call: cst.Call, name: str) -> frozenset[Obj]:
+        args = positional_args(call)
+        timeout = keyword_arg(call, "timeout")
+        objs_by_arg = self.eval_args(call)
+        if not args:
+            for objs in objs_by_arg:
+                self.escape(objs)
+            return frozenset({OTHER})
+        first = next(o for a, o in zip(call.args, objs_by_arg, strict=True) if a is args[0])
+        singles = [o for o in first if isinstance(o, (Site, Element))]
+        if singles and all(
+            isinstance(o, Element) or (isinstance(o, Site) and not o.is_list) for o in first
+        ):
+            self.facts.single_waits.append((call, args[0]))
+        for obj in first | frozenset(self.members(first)):
+            self._serial_check(call, obj)
+            if isinstance(obj, DirectValue) and obj.call not in obj.future_uses:
+                obj.future_uses.append(obj.call)
+        if timeout is not None:
+            # With a timeout, some futures may still be running afterwards: not our call.
+            self.escape(first)
+        else:
+            self.resolve(first)
+        if name == api.FUTURES_AS_COMPLETED:
+            container = self._container(call)
+            container.members |= self.members(first)
+            return frozenset({container})
+        return frozenset({OTHER})
+
+    def direct_call(self, call: cst.Call, callee: Task | Flow) -> frozenset[Obj]:
+        args = self.eval_args(call)
+        for objs in args:
+            # A direct call blocks; Prefect resolves futures among its parameters first.
+            if isinstance(callee, Task):
+                self.resolve(objs)
+            else:
+                self.escape(objs)
+        if isinstance(callee, Task) and callee.is_async and self.facts.flow.is_async is False:
+            self.facts.async_direct_calls.append((call, callee))
+        return_state = keyword_arg(call, "return_state")
+        if return_state is not None:
+            return frozenset({OTHER})
+        direct = self._directs.get(id(call))
+        if direct is None:
+            direct = DirectValue(call, callee, self.module.code_for_node(call.func))
+            self._directs[id(call)] = direct
+            self.facts.direct_values.append(direct)
+        return frozenset({direct})
+
+    def _serial_check(self, use: cst.Call, obj: Obj) -> None:
+        """`.result()` inside the loop that submitted the same future (PFL103).
+
+        Not for `.map()` lists (a barrier per chunk), `while` loops (polling), loops that can
+        stop early (`break`/`return`: the next step may depend on the result), or submits
+        whose arguments use a name the loop body assigns (each run needs the last result).
+        """
+        if not isinstance(obj, Site) or obj.is_list or not self.loops:
+            return
+        loop = self.loops[-1]
+        if loop not in obj.loops or id(loop) in self._serial_seen:
+            return
+        if isinstance(loop, cst.While):
+            return
+        if isinstance(loop, cst.For):
+            assigned, stops = _loop_body_facts(loop)
+            if stops or _referenced_names(obj.call) & assigned:
+                return
+        self._serial_seen.add(id(loop))
+        self.facts.serial_results.append(SerialResult(use, obj, loop))
+
+    # -- exits ----------------------------------------------------------------------------------
+
+    def _record_exit(self, statement: cst.CSTNode | None, suite: cst.CSTNode | None) -> None:
+        state = self.state
+        if state is None:
+            return
+        names: dict[str, frozenset[Obj]] = {}
+        for name, objs in state.env.items():
+            if (
+                name in state.defined
+                and objs
+                and all(isinstance(o, (Site, Container)) for o in objs)
+            ):
+                names[name] = objs
+        self.facts.exits.append(Exit(statement, suite, state.pending, names))
+
+
+# -- helpers ---------------------------------------------------------------------------------
+
+
+def _parameter_names(params: cst.Parameters) -> frozenset[str]:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    if isinstance(params.star_arg, cst.Param):
+        every.append(params.star_arg)
+    if params.star_kwarg is not None:
+        every.append(params.star_kwarg)
+    return frozenset(p.name.value for p in every)
+
+
+def _pattern_names(pattern: cst.CSTNode) -> list[str]:
+    names: list[str] = []
+    stack = [pattern]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
+            names.append(node.name.value)
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            names.append(node.rest.value)
+        stack.extend(node.children)
+    return names
+
+
+def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
+    """Names the loop body assigns, and whether it can leave the loop early."""
+    assigned = _target_names(loop.target)
+    stops = False
+    # (node, inside a nested loop): a `break` there leaves only the nested loop.
+    stack: list[tuple[cst.CSTNode, bool]] = [(loop.body, False)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
+            stops = True
+        elif isinstance(
+            node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)
+        ):
+            assigned |= _target_names(node.target)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        inner = nested or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, inner) for child in node.children)
+    # The loop's own target changes every iteration by design; it is not a dependency.
+    return assigned - _target_names(loop.target), stops
+
+
+def _target_names(target: cst.CSTNode) -> set[str]:
+    if isinstance(target, cst.Name):
+        return {target.value}
+    if isinstance(target, (cst.Tuple, cst.List)):
+        return set().union(*(_target_names(e.value) for e in target.elements))
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return set()
+
+
+def _referenced_names(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found
+
+
+def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:
+    return [c for c in expr.children if isinstance(c, cst.BaseExpression)] + [
+        grand
+        for c in expr.children
+        if not isinstance(c, cst.BaseExpression)
+        for grand in c.children
+        if isinstance(grand, cst.BaseExpression)
+    ]
+
+
+def analyze_flow(
+    model: ModuleModel, function: cst.FunctionDef, flow: Flow, scope: Scope, module: cst.Module
+) -> FlowFacts:
+    return FlowAnalyzer(model, function, flow, scope, module).analyze()

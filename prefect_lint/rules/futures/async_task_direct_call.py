@@ -1,0 +1,86 @@
+"""PFL107 async-task-direct-call: an async task called directly from a sync flow."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+
+
+class AsyncTaskDirectCall(Rule):
+    meta = RuleMeta(
+        code="PFL107",
+        name="async-task-direct-call",
+        summary="an async task called from a sync flow returns a coroutine that never runs",
+        fix_title="Submit the task and wait for its value: `task.submit(...).result()`",
+        fix_safety=Applicability.SAFE,
+        since="0.1.0",
+        docs="""
+## What it does
+Checks sync flows (`def`, not `async def`) for direct calls to tasks defined with
+`async def`.
+
+## Why is this bad?
+Calling an async task returns a coroutine. A sync flow never awaits it, so the task never
+runs: no task run is created, nothing fails, and the flow ends `Completed` (Prefect's upgrade
+guide lists this among the 2-to-3 behaviour changes). Python may print "coroutine ... was
+never awaited" at garbage collection, far from the cause.
+
+`.submit()` works from a sync flow: the task runner runs the async task and returns a future.
+
+## Example
+```python
+from prefect import flow, task
+
+
+@task
+async def notify(channel: str) -> None:
+    print(channel)
+
+
+@flow
+def report() -> None:
+    notify("ops")
+```
+
+## Use instead
+```python
+from prefect import flow, task
+
+
+@task
+async def notify(channel: str) -> None:
+    print(channel)
+
+
+@flow
+def report() -> None:
+    notify.submit("ops").result()
+```
+
+## Fix safety
+The fix is safe: it replaces the call with `.submit(...).result()`, so the task actually
+runs, the flow waits for it where the call was, and the expression's value is the task's
+return value (as the call looked like it would be), with a failure raised as the call would
+have raised it.
+""",
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts = self.context.flow_facts(node)
+        if facts is None:
+            return
+        for call, task in facts.async_direct_calls:
+            name = task.name or self.context.module.code_for_node(call.func)
+            callee = self.context.module.code_for_node(call.func)
+            message = (
+                f"async task `{name}` called from sync flow `{node.name.value}` returns a "
+                f"coroutine that never runs: no task run, no error; use `{callee}.submit(...).result()`"
+            )
+            submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))
+            wrapped = cst.Call(
+                func=cst.Attribute(value=call.with_changes(func=submit), attr=cst.Name("result"))
+            )
+            fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})
+            self.report(call, message, fix=fix)

@@ -1,0 +1,129 @@
+"""PFL103 serial-result: waiting on a future inside the loop that submits it."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.futures import SerialResult
+from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
+
+
+class SerialResultInLoop(Rule):
+    meta = RuleMeta(
+        code="PFL103",
+        name="serial-result",
+        summary="`.result()` in the submitting loop makes the tasks run one at a time",
+        fix_title="Submit every task first, then collect the results",
+        fix_safety=Applicability.UNSAFE,
+        since="0.1.0",
+        docs="""
+## What it does
+Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
+comprehension that submitted it.
+
+## Why is this bad?
+`.result()` blocks until that task run finishes, so the next iteration's `.submit()` only
+starts after it: the "parallel" tasks run one after another, as slowly as calling them
+directly, with the overhead of the task runner on top. Submit all the work first and collect
+the results after, or use `.map()`.
+
+Not flagged: a straight-line `task.submit(x).result()` with nothing to overlap,
+`task.map(...).result()` (a barrier per batch is a common way to chunk work), the loop's own
+iterable, `while` loops (polling), loops that can stop early with `break` or `return`, and
+loops whose next submit uses a value the body computed (each step needs the last).
+
+## Example
+```python
+from prefect import flow, task
+
+
+@task
+def square(n: int) -> int:
+    return n * n
+
+
+@flow
+def squares() -> list[int]:
+    return [square.submit(n).result() for n in range(10)]
+```
+
+## Use instead
+```python
+from prefect import flow, task
+
+
+@task
+def square(n: int) -> int:
+    return n * n
+
+
+@flow
+def squares() -> list[int]:
+    return [future.result() for future in [square.submit(n) for n in range(10)]]
+```
+
+## Fix safety
+The fix is offered for comprehensions of the form `[t.submit(...).result() for ...]` and
+rewrites them to submit everything first, then collect. It is unsafe: the tasks now run
+concurrently, so tasks that relied on running one at a time (shared files, rate limits,
+ordering of side effects) behave differently, and a failure is raised only after every task
+was submitted. Loops get the diagnostic without a fix.
+""",
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts = self.context.flow_facts(node)
+        if facts is None:
+            return
+        for serial in facts.serial_results:
+            task = serial.site.task.name or "the task"
+            waited = (
+                "wait()"
+                if isinstance(serial.use.func, cst.Name)
+                else (
+                    f".{serial.use.func.attr.value}()"  # type: ignore[attr-defined]
+                )
+            )
+            where = "loop" if isinstance(serial.loop, cst.For) else "comprehension"
+            message = (
+                f"`{waited}` inside the {where} that submits `{task}` waits for each run "
+                f"before the next is submitted: the `{task}` runs execute one at a time"
+            )
+            self.report(serial.use, message, fix=self._fix(serial))
+
+    def _fix(self, serial: SerialResult) -> CstFix | None:
+        loop = serial.loop
+        if not isinstance(loop, _COMPREHENSIONS):
+            return None
+        element = loop.elt
+        # Only `X.submit(...).result()` (or `.wait()`) as the whole element.
+        if not (
+            element is serial.use
+            and isinstance(element.func, cst.Attribute)
+            and element.func.attr.value in ("result", "wait")
+            and element.func.value is serial.site.call
+            and not element.args
+        ):
+            return None
+        name = "future"
+        if name in _names_in(loop):
+            return None
+        submits = cst.ListComp(elt=serial.site.call, for_in=loop.for_in)
+        collect = element.with_changes(func=element.func.with_changes(value=cst.Name(name)))
+        new_for = cst.CompFor(target=cst.Name(name), iter=submits)
+        replacement = loop.with_changes(elt=collect, for_in=new_for)
+        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found

@@ -1,0 +1,80 @@
+"""PFL109 wait-not-list: `wait(future)` / `as_completed(future)` on a single future."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+
+
+class WaitNotList(Rule):
+    meta = RuleMeta(
+        code="PFL109",
+        name="wait-not-list",
+        summary="`wait()` and `as_completed()` take a list of futures, not one future",
+        fix_title="Wrap the future in a list: `[future]`",
+        fix_safety=Applicability.SAFE,
+        since="0.1.0",
+        docs="""
+## What it does
+Checks for `prefect.futures.wait(...)` and `as_completed(...)` given a single future instead
+of a list of futures.
+
+## Why is this bad?
+Both functions iterate their argument (`wait` starts with `set(futures)`), and a future is not
+iterable: the call raises `TypeError: 'PrefectConcurrentFuture' object is not iterable`. A
+`.map()` result is a `PrefectFutureList` and is fine as it is.
+
+## Example
+```python
+from prefect import flow, task
+from prefect.futures import wait
+
+
+@task
+def ping() -> None:
+    print("ping")
+
+
+@flow
+def check() -> None:
+    future = ping.submit()
+    wait(future)
+```
+
+## Use instead
+```python
+from prefect import flow, task
+from prefect.futures import wait
+
+
+@task
+def ping() -> None:
+    print("ping")
+
+
+@flow
+def check() -> None:
+    future = ping.submit()
+    wait([future])
+```
+
+## Fix safety
+The fix is safe: it wraps the argument in a list, which is what the function expects.
+""",
+    )
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts = self.context.flow_facts(node)
+        if facts is None:
+            return
+        for call, arg in facts.single_waits:
+            name = self.context.module.code_for_node(call.func)
+            message = (
+                f"`{name}()` takes a list of futures: given one future it raises "
+                f"TypeError: 'PrefectConcurrentFuture' object is not iterable"
+            )
+            wrapped = arg.with_changes(value=cst.List([cst.Element(arg.value)]))
+            fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {arg: wrapped})
+            self.report(arg.value, message, fix=fix)
