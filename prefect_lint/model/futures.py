@@ -193,6 +193,7 @@ class FlowAnalyzer:
         self._containers: dict[int, Container] = {}
         self._directs: dict[int, DirectValue] = {}
         self._serial_seen: set[int] = set()
+        self.outer_names: set[str] = set()
         self._loop_breaks: list[State] = []
         self._body_end: State | None = None
 
@@ -256,7 +257,15 @@ class FlowAnalyzer:
         elif isinstance(statement, cst.Match):
             self.eval(statement.subject)
             before = self.state
-            outcomes: list[State | None] = [before]  # no case may match
+            last = statement.cases[-1] if statement.cases else None
+            irrefutable = (
+                last is not None
+                and last.guard is None
+                and isinstance(last.pattern, cst.MatchAs)
+                and last.pattern.pattern is None
+            )
+            # Without a catch-all `case _:` it may be that no case matches.
+            outcomes: list[State | None] = [] if irrefutable else [before]
             for case in statement.cases:
                 self.state = before.copy() if before else None
                 for name in _pattern_names(case.pattern):
@@ -318,8 +327,8 @@ class FlowAnalyzer:
         elif isinstance(small, cst.Del):
             pass
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
-            for name in small.names:
-                self.assign(name.name, frozenset({OTHER}))
+            # Whatever these names receive outlives the flow's frame: it escapes.
+            self.outer_names |= {name.name.value for name in small.names}
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             names = small.names if not isinstance(small.names, cst.ImportStar) else ()
             for alias in names:
@@ -421,7 +430,9 @@ class FlowAnalyzer:
         state = self.state
         if state is None:
             return
-        if isinstance(target, cst.Name):
+        if isinstance(target, cst.Name) and target.value in self.outer_names:
+            self.escape(objs)
+        elif isinstance(target, cst.Name):
             state.env[target.value] = objs
             state.defined = state.defined | {target.value}
         elif isinstance(target, (cst.Tuple, cst.List)):
