@@ -442,7 +442,7 @@ class FlowAnalyzer:
                     objs_for = self._objs_of_element(source)
                     self.assign(element.value, objs_for)
             else:
-                members = self.members(objs) | ({OTHER} if not objs else set())
+                members = self.unpacked(objs) | ({OTHER} if not objs else set())
                 for element in elements:
                     inner = element.value
                     if isinstance(inner, cst.StarredElement):
@@ -493,6 +493,17 @@ class FlowAnalyzer:
             elif isinstance(obj, Container):
                 stack.extend(obj.members)
         return found
+
+    def unpacked(self, objs: Iterable[Obj]) -> set[Obj]:
+        """What `a, b = value` may bind: a container's elements; a tuple taken from
+        `dict.items()` or similar is abstracted as the future it holds, which stays as it is."""
+        out: set[Obj] = set()
+        for obj in objs:
+            if isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list):
+                out |= self.members([obj])
+            else:
+                out.add(obj)
+        return out
 
     def members(self, objs: Iterable[Obj]) -> set[Obj]:
         """What iterating `objs` yields."""
@@ -613,7 +624,8 @@ class FlowAnalyzer:
             self.assign(expr.target, objs)
             return objs
         if isinstance(expr, cst.Await):
-            self.eval(expr.expression)
+            # `await future` is a TypeError in 3.x, but the intent is to wait: not PFL102's case.
+            self.resolve(self.eval(expr.expression))
             return frozenset({OTHER})
         if isinstance(expr, (cst.Lambda,)):
             self.escape_captured(expr)
@@ -629,10 +641,25 @@ class FlowAnalyzer:
             return self.eval(expr.body) | self.eval(expr.orelse)
         if isinstance(expr, cst.BooleanOperation):
             return self.eval(expr.left) | self.eval(expr.right)
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            left, right = self.eval(expr.left), self.eval(expr.right)
+            if any(_is_collection_obj(o) for o in left | right):
+                # `futures + [future]`: a new list holding both sides' elements.
+                container = self._container(expr)
+                container.members |= self.members(left | right) - {OTHER}
+                return frozenset({container})
+            for obj in left | right:
+                self._value_use(obj)
+            return frozenset({OTHER})
         if isinstance(expr, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)):
             for child in _expression_children(expr):
-                for obj in self.eval(child):
+                objs = self.eval(child)
+                for obj in objs:
                     self._value_use(obj)
+                if isinstance(expr, cst.BinaryOperation):
+                    # What an arithmetic operator makes of a future is out of our sight;
+                    # comparing one (`f is None`) hands it nowhere.
+                    self.escape(o for o in objs if not isinstance(o, DirectValue))
             return frozenset({OTHER})
         if isinstance(expr, (cst.FormattedString, cst.ConcatenatedString)):
             for child in _expression_children(expr):
@@ -992,6 +1019,10 @@ def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
         stack.extend((child, inner) for child in node.children)
     # The loop's own target changes every iteration by design; it is not a dependency.
     return assigned - _target_names(loop.target), stops
+
+
+def _is_collection_obj(obj: Obj) -> bool:
+    return isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list)
 
 
 def _target_names(target: cst.CSTNode) -> set[str]:
