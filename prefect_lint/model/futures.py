@@ -231,11 +231,12 @@ class FlowAnalyzer:
                 self.exec_small(small, statement)
         elif isinstance(statement, cst.If):
             self.eval(statement.test)
+            known = self._known_truth(statement.test)
             before = self.state
-            self.state = before.copy() if before else None
+            self.state = before.copy() if before is not None and known is not False else None
             self.exec_block(statement.body)
             after_body = self.state
-            self.state = before.copy() if before else None
+            self.state = before.copy() if before is not None and known is not True else None
             if statement.orelse is not None:
                 if isinstance(statement.orelse, cst.If):
                     self.exec_statement(statement.orelse, suite)
@@ -279,6 +280,32 @@ class FlowAnalyzer:
             # A nested def sees the flow's variables: whatever it captures escapes.
             self.escape_captured(statement)
             self.assign(statement.name, frozenset({OTHER}))
+
+    def _known_truth(self, test: cst.BaseExpression) -> bool | None:
+        """`future`, `future is not None`, `not future`, `future is None` when `future` can only
+        hold single futures (never None, always truthy); None when it cannot be known."""
+        negate = False
+        if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+            negate, test = True, test.expression
+        if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+            target = test.comparisons[0]
+            if not (isinstance(target.comparator, cst.Name) and target.comparator.value == "None"):
+                return None
+            if isinstance(target.operator, cst.IsNot):
+                pass
+            elif isinstance(target.operator, cst.Is):
+                negate = not negate
+            else:
+                return None
+            test = test.left
+        if not isinstance(test, cst.Name) or self.state is None:
+            return None
+        held = self.state.env.get(test.value)
+        if not held or not all(
+            isinstance(o, Element) or (isinstance(o, Site) and not o.is_list) for o in held
+        ):
+            return None
+        return not negate
 
     def exec_small(self, small: cst.BaseSmallStatement, statement: cst.CSTNode) -> None:
         if isinstance(small, cst.Expr):
