@@ -18,7 +18,7 @@ import libcst as cst
 
 from prefect_lint.model import api
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
-from prefect_lint.model.scopes import Scope
+from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
 
 # What a PrefectFuture / PrefectFutureList offers besides being a value (futures.py).
@@ -201,7 +201,7 @@ class FlowAnalyzer:
 
     def analyze(self) -> FlowFacts:
         function = self.facts.function
-        params = _parameter_names(function.params)
+        params = frozenset(p.name.value for p in parameters(function.params))
         self.state = State({name: frozenset({OTHER}) for name in params}, frozenset(), params)
         self.exec_block(function.body)
         if self.state is not None:
@@ -269,7 +269,7 @@ class FlowAnalyzer:
             outcomes: list[State | None] = [] if irrefutable else [before]
             for case in statement.cases:
                 self.state = before.copy() if before else None
-                for name in _pattern_names(case.pattern):
+                for name in pattern_names(case.pattern):
                     self.assign(cst.Name(name), frozenset({OTHER}))
                 if case.guard is not None:
                     self.eval(case.guard)
@@ -579,7 +579,7 @@ class FlowAnalyzer:
     def escape_captured(self, node: cst.CSTNode) -> None:
         if self.state is None:
             return
-        for name in _referenced_names(node):
+        for name in names_in(node):
             if name in self.state.env:
                 self.escape(self.state.env[name])
 
@@ -979,7 +979,7 @@ class FlowAnalyzer:
             return
         if isinstance(loop, cst.For):
             assigned, stops = _loop_body_facts(loop)
-            if stops or _referenced_names(obj.call) & assigned:
+            if stops or names_in(obj.call) & assigned:
                 return
         self._serial_seen.add(id(loop))
         self.facts.serial_results.append(SerialResult(use, obj, loop))
@@ -1002,28 +1002,6 @@ class FlowAnalyzer:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def _parameter_names(params: cst.Parameters) -> frozenset[str]:
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    if isinstance(params.star_arg, cst.Param):
-        every.append(params.star_arg)
-    if params.star_kwarg is not None:
-        every.append(params.star_kwarg)
-    return frozenset(p.name.value for p in every)
-
-
-def _pattern_names(pattern: cst.CSTNode) -> list[str]:
-    names: list[str] = []
-    stack = [pattern]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
-            names.append(node.name.value)
-        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
-            names.append(node.rest.value)
-        stack.extend(node.children)
-    return names
 
 
 def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
@@ -1060,17 +1038,6 @@ def _target_names(target: cst.CSTNode) -> set[str]:
     if isinstance(target, cst.StarredElement):
         return _target_names(target.value)
     return set()
-
-
-def _referenced_names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(current.children)
-    return found
 
 
 def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:

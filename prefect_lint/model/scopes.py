@@ -139,16 +139,39 @@ def _bind_small_statement(scope: Scope, stmt: cst.BaseSmallStatement) -> None:
         scope.nonlocal_names.update(n.name.value for n in stmt.names)
 
 
-def _bind_pattern(scope: Scope, pattern: cst.CSTNode) -> None:
-    """Names captured by a `case` pattern (they are all opaque)."""
+def pattern_names(pattern: cst.CSTNode) -> list[str]:
+    """Names a `case` pattern captures."""
+    names: list[str] = []
     stack = [pattern]
     while stack:
         node = stack.pop()
         if isinstance(node, (cst.MatchAs, cst.MatchStar)) and node.name is not None:
-            scope.bind(node.name.value, OpaqueBinding(node))
+            names.append(node.name.value)
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
-            scope.bind(node.rest.value, OpaqueBinding(node))
+            names.append(node.rest.value)
         stack.extend(node.children)
+    return names
+
+
+def parameters(params: cst.Parameters) -> list[cst.Param]:
+    every = [*params.posonly_params, *params.params, *params.kwonly_params]
+    if isinstance(params.star_arg, cst.Param):
+        every.append(params.star_arg)
+    if params.star_kwarg is not None:
+        every.append(params.star_kwarg)
+    return every
+
+
+def names_in(node: cst.CSTNode) -> set[str]:
+    """Every identifier that appears under `node` (slow; for small subtrees)."""
+    found: set[str] = set()
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name):
+            found.add(current.value)
+        stack.extend(current.children)
+    return found
 
 
 def _statements(body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> Iterable[cst.BaseStatement]:
@@ -198,17 +221,13 @@ def bind_statements(scope: Scope, body: cst.BaseSuite | Sequence[cst.BaseStateme
             bind_statements(scope, stmt.body)
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:
-                _bind_pattern(scope, case.pattern)
+                for name in pattern_names(case.pattern):
+                    scope.bind(name, OpaqueBinding(case))
                 bind_statements(scope, case.body)
 
 
 def _bind_parameters(scope: Scope, params: cst.Parameters) -> None:
-    every = [*params.posonly_params, *params.params, *params.kwonly_params]
-    if isinstance(params.star_arg, cst.Param):
-        every.append(params.star_arg)
-    if params.star_kwarg is not None:
-        every.append(params.star_kwarg)
-    for param in every:
+    for param in parameters(params):
         scope.bind(param.name.value, OpaqueBinding(param))
 
 

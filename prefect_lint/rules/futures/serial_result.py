@@ -6,6 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import SerialResult
+from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
@@ -109,21 +110,10 @@ was submitted. Loops get the diagnostic without a fix.
         ):
             return None
         name = "future"
-        if name in _names_in(loop):
+        if name in names_in(loop):
             return None
         submits = cst.ListComp(elt=serial.site.call, for_in=loop.for_in)
         collect = element.with_changes(func=element.func.with_changes(value=cst.Name(name)))
         new_for = cst.CompFor(target=cst.Name(name), iter=submits)
         replacement = loop.with_changes(elt=collect, for_in=new_for)
         return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
-
-
-def _names_in(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(current.children)
-    return found
