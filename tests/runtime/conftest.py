@@ -120,13 +120,15 @@ class PrefectRuntime:
         return module
 
     def marked_lines(self, relpath: str, code: str) -> list[int]:
-        """1-based line numbers carrying a trailing ``# error: <code>`` comment."""
-        text = self.fixture_path(relpath).read_text()
-        return [
-            number
-            for number, line in enumerate(text.splitlines(), start=1)
-            if line.rstrip().endswith(f"# error: {code}")
-        ]
+        """1-based line numbers whose ``# error: ...`` comment lists ``code``.
+
+        Parsed like ``tests/test_fixtures.py`` does, so ``# error: PFL104, PFL104``
+        (two diagnostics on one line) counts once for ``PFL104``.
+        """
+        from tests.fixture_files import expected_markers
+
+        markers = expected_markers(self.fixture_path(relpath).read_text())
+        return sorted({number for number, marked in markers if marked == code})
 
     @staticmethod
     def raising_lines(exc: BaseException, path: Path) -> list[int]:
