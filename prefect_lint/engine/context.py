@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import libcst as cst
 
 from prefect_lint.engine.walker import Walker
-from prefect_lint.model.futures import FlowFacts, analyze_flow
+from prefect_lint.model.futures import FlowFacts, analyze_function
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Flow, Value
@@ -33,7 +33,7 @@ class RuleContext:
         self.ancestors: Sequence[cst.CSTNode] = ()
         self.walker: Walker | None = None
         self.reports: list[Report] = []
-        self._flow_facts: dict[int, FlowFacts | None] = {}
+        self._flow_facts: dict[int, FlowFacts] = {}
 
     def scope(self, node: cst.CSTNode) -> Scope:
         """The scope `node` (a child of the walker's current position or the node itself) is in."""
@@ -43,18 +43,18 @@ class RuleContext:
         """What `expr` is, evaluated where `at` (the node being visited) stands."""
         return self.model.evaluate(expr, self.scope(at))
 
-    def flow_facts(self, node: cst.FunctionDef) -> FlowFacts | None:
-        """The futures analysis of `node` (the function being visited) if it is a flow."""
+    def function_facts(self, node: cst.FunctionDef) -> FlowFacts:
+        """The futures analysis of `node`, the function being visited (flow, task or helper)."""
         key = id(node)
-        if key not in self._flow_facts:
-            facts = None
+        facts = self._flow_facts.get(key)
+        if facts is None:
             scope = self.scope(node)
             value = self.model.value_of_def(node, scope)
-            if isinstance(value, Flow):
-                body_scope = self.model.scope_of(node, scope)
-                facts = analyze_flow(self.model, node, value, body_scope, self.module)
+            flow = value if isinstance(value, Flow) else None
+            body_scope = self.model.scope_of(node, scope)
+            facts = analyze_function(self.model, node, flow, body_scope, self.module)
             self._flow_facts[key] = facts
-        return self._flow_facts[key]
+        return facts
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The module-level statement holding `node` (the visited node or one inside it)."""

@@ -29,7 +29,7 @@ _NEUTRAL_BUILTINS = frozenset({"len", "print", "isinstance", "id", "repr", "type
 _TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
 _TRANSPARENT_PREFECT = frozenset({"prefect.unmapped", "prefect.allow_failure"})
 _CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
-_CONTAINER_VIEW = frozenset({"copy", "values", "pop", "popleft", "__iter__"})
+_CONTAINER_VIEW = frozenset({"copy", "values", "keys", "items", "pop", "popleft", "__iter__"})
 _MAX_LOOP_PASSES = 4
 
 
@@ -67,12 +67,22 @@ class Container:
 class DirectValue:
     """What a task or flow *called directly* returned: a plain value, not a future."""
 
-    def __init__(self, call: cst.Call, callee: Task | Flow, callee_text: str) -> None:
+    def __init__(
+        self, call: cst.Call, callee: Task | Flow, callee_text: str, returns_state: bool
+    ) -> None:
         self.call = call
         self.callee = callee
         self.callee_text = callee_text
+        # `return_state=True`: the value is a State, which has `.result()`.
+        self.returns_state = returns_state
         self.future_uses: list[cst.CSTNode] = []
         self.other_uses = 0
+        # Handed to code we cannot see (`asyncio.run(task())` runs an async task's coroutine).
+        self.escaped = False
+
+    def use_as_future(self, node: cst.CSTNode) -> None:
+        if not self.returns_state and node not in self.future_uses:
+            self.future_uses.append(node)
 
 
 class _Other:
@@ -115,13 +125,14 @@ class ValueUse:
 
 @dataclass
 class FlowFacts:
+    """What the analysis found in one function; `flow` is None for tasks and plain helpers."""
+
     function: cst.FunctionDef
-    flow: Flow
+    flow: Flow | None
     sites: list[Site] = field(default_factory=list)
     exits: list[Exit] = field(default_factory=list)
     serial_results: list[SerialResult] = field(default_factory=list)
     direct_values: list[DirectValue] = field(default_factory=list)
-    async_direct_calls: list[tuple[cst.Call, Task]] = field(default_factory=list)
     value_uses: list[ValueUse] = field(default_factory=list)
     single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
 
@@ -178,7 +189,7 @@ class FlowAnalyzer:
         self,
         model: ModuleModel,
         function: cst.FunctionDef,
-        flow: Flow,
+        flow: Flow | None,
         scope: Scope,
         module: cst.Module,
     ) -> None:
@@ -477,14 +488,20 @@ class FlowAnalyzer:
                     self.assign(inner, frozenset(members) or frozenset({OTHER}))
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, objs)
-        elif isinstance(target, cst.Subscript) and isinstance(target.value, cst.Name):
-            held = state.env.get(target.value.value, frozenset())
+        elif isinstance(target, cst.Subscript):
+            keys: set[Obj] = set()
+            for element in target.slice:
+                if isinstance(element.slice, cst.Index):
+                    keys |= self.eval(element.slice.value)
+            held = self.eval(target.value)
             containers = [o for o in held if isinstance(o, Container)]
+            # `m[future] = n` keeps the future as a key: it is among what `m` holds.
+            stored = (objs | keys) - {OTHER}
             if containers:
                 for container in containers:
-                    container.members |= objs - {OTHER}
+                    container.members |= stored
             else:
-                self.escape(objs)
+                self.escape(stored)
         else:
             # `self.x = future`, `obj[k] = future` on an unknown object: out of our sight.
             self.escape(objs)
@@ -564,6 +581,7 @@ class FlowAnalyzer:
         for obj in objs:
             if isinstance(obj, DirectValue):
                 obj.other_uses += 1
+                obj.escaped = True
         self.resolve(objs)  # out of sight: treated as handled, never reported
 
     def consume(self, site: Site, objs: Iterable[Obj]) -> None:
@@ -754,7 +772,7 @@ class FlowAnalyzer:
         name = expr.attr.value
         for obj in held:
             if isinstance(obj, DirectValue) and name in FUTURE_API:
-                obj.future_uses.append(expr)
+                obj.use_as_future(expr)
             elif isinstance(obj, DirectValue):
                 obj.other_uses += 1
             elif isinstance(obj, (Site, Element)) and name not in FUTURE_API:
@@ -858,7 +876,7 @@ class FlowAnalyzer:
                 result |= self._container_method(call, obj, method, args)
             elif isinstance(obj, DirectValue):
                 if method in ("result", "wait"):
-                    obj.future_uses.append(call)
+                    obj.use_as_future(call)
                 else:
                     obj.other_uses += 1
                 result.add(OTHER)
@@ -887,14 +905,10 @@ class FlowAnalyzer:
             "reverse",
             "clear",
             "remove",
-            "keys",
-            "items",
             "get",
         ):
             if method == "get" and isinstance(obj, Container):
                 return set(obj.members) | {OTHER}
-            if method == "items" and isinstance(obj, Container):
-                return {obj}
             return {OTHER}
         for objs in args:
             self.escape(objs)
@@ -930,8 +944,8 @@ class FlowAnalyzer:
             self.facts.single_waits.append((call, args[0]))
         for obj in first | frozenset(self.members(first)):
             self._serial_check(call, obj)
-            if isinstance(obj, DirectValue) and obj.call not in obj.future_uses:
-                obj.future_uses.append(obj.call)
+            if isinstance(obj, DirectValue):
+                obj.use_as_future(obj.call)
         if timeout is not None:
             # With a timeout, some futures may still be running afterwards: not our call.
             self.escape(first)
@@ -951,14 +965,14 @@ class FlowAnalyzer:
                 self.resolve(objs)
             else:
                 self.escape(objs)
-        if isinstance(callee, Task) and callee.is_async and self.facts.flow.is_async is False:
-            self.facts.async_direct_calls.append((call, callee))
-        return_state = keyword_arg(call, "return_state")
-        if return_state is not None:
-            return frozenset({OTHER})
         direct = self._directs.get(id(call))
         if direct is None:
-            direct = DirectValue(call, callee, self.module.code_for_node(call.func))
+            flag = keyword_arg(call, "return_state")
+            returns_state = flag is not None and not (
+                isinstance(flag.value, cst.Name) and flag.value.value == "False"
+            )
+            text = self.module.code_for_node(call.func)
+            direct = DirectValue(call, callee, text, returns_state)
             self._directs[id(call)] = direct
             self.facts.direct_values.append(direct)
         return frozenset({direct})
@@ -1050,7 +1064,11 @@ def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:
     ]
 
 
-def analyze_flow(
-    model: ModuleModel, function: cst.FunctionDef, flow: Flow, scope: Scope, module: cst.Module
+def analyze_function(
+    model: ModuleModel,
+    function: cst.FunctionDef,
+    flow: Flow | None,
+    scope: Scope,
+    module: cst.Module,
 ) -> FlowFacts:
     return FlowAnalyzer(model, function, flow, scope, module).analyze()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 
@@ -28,6 +29,9 @@ guide lists this among the 2-to-3 behaviour changes). Python may print "coroutin
 never awaited" at garbage collection, far from the cause.
 
 `.submit()` works from a sync flow: the task runner runs the async task and returns a future.
+
+A coroutine handed to something that runs it (`asyncio.run(notify("ops"))`, an event loop's
+`run_until_complete`) does run, and is not flagged.
 
 ## Example
 ```python
@@ -68,10 +72,15 @@ have raised it.
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
+        facts = self.context.function_facts(node)
+        if facts.flow is None or facts.flow.is_async is not False:
             return
-        for call, task in facts.async_direct_calls:
+        for direct in facts.direct_values:
+            task = direct.callee
+            if not isinstance(task, Task) or task.is_async is not True or direct.escaped:
+                # Handed to something that may run it (`asyncio.run(task())`): not our case.
+                continue
+            call = direct.call
             name = task.name or self.context.module.code_for_node(call.func)
             callee = self.context.module.code_for_node(call.func)
             message = (

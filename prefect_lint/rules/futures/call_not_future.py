@@ -20,8 +20,8 @@ class CallNotFuture(Rule):
         since="0.1.0",
         docs="""
 ## What it does
-Checks for the value of a task or flow *called directly* (`t(x)`) that is then used as a
-future: `.result()`, `.wait()`, `.state`, or passed to `wait([...])` / `as_completed([...])`.
+Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
+`.result()`, `.wait()`, `.state`, or passed to `wait([...])` / `as_completed([...])`.
 
 ## Why is this bad?
 Calling a task runs it right away, in the flow's thread, and returns its return value. So the
@@ -30,6 +30,8 @@ Calling a task runs it right away, in the flow's thread, and returns its return 
 `.submit()` is what returns a future.
 
 Calls with `return_state=True` return a `State`, which has `.result()`, and are not flagged.
+Nor are direct *flow* calls: a flow that returns futures or states hands its caller `State`
+objects, which do have `.result()`.
 
 ## Example
 ```python
@@ -66,35 +68,27 @@ def pipeline() -> int:
 ```
 
 ## Fix safety
-For tasks the fix turns the call into `.submit(...)`, when every use of the value is a
-future use (so nothing else starts receiving a future). It is safe: the code could not run
-before. For flows there is no fix: a flow has no `.submit()` (see PFL101).
+The fix turns the call into `.submit(...)` when every use of the value is a future use (so
+nothing else starts receiving a future). It is safe: the code could not run before.
 """,
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
-            return
+        facts = self.context.function_facts(node)
         for direct in facts.direct_values:
-            if not direct.future_uses:
+            if not direct.future_uses or not isinstance(direct.callee, Task):
                 continue
             fix = self._fix(direct)
-            kind = "task" if isinstance(direct.callee, Task) else "flow"
             for use in direct.future_uses:
                 message = (
-                    f"`{direct.callee_text}(...)` is a direct {kind} call: it already ran and "
+                    f"`{direct.callee_text}(...)` is a direct task call: it already ran and "
                     f"returned its value, which has no {_what(use)}; "
-                    + (
-                        f"use `{direct.callee_text}.submit(...)` for a future"
-                        if kind == "task"
-                        else "run the flow through a task to get a future"
-                    )
+                    f"use `{direct.callee_text}.submit(...)` for a future"
                 )
                 self.report(use, message, fix=fix)
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
-        if not isinstance(direct.callee, Task) or direct.other_uses:
+        if direct.other_uses:
             return None
         call = direct.call
         submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))

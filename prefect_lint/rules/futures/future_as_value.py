@@ -73,9 +73,7 @@ iteration over a future becomes an iteration over its value.
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
-            return
+        facts = self.context.function_facts(node)
         seen: set[int] = set()
         for use in facts.value_uses:
             if id(use.node) in seen:

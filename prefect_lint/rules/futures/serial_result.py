@@ -76,9 +76,7 @@ was submitted. Loops get the diagnostic without a fix.
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
-            return
+        facts = self.context.function_facts(node)
         for serial in facts.serial_results:
             task = serial.site.task.name or "the task"
             waited = (

@@ -101,9 +101,9 @@ example one created in a loop and overwritten).
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
-            return
+        facts = self.context.function_facts(node)
+        if facts.flow is None:
+            return  # a task or helper may hand its futures on; only a flow's exit cancels them
         unresolved = facts.unresolved()
         if not unresolved:
             return

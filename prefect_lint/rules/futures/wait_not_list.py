@@ -66,9 +66,7 @@ The fix is safe: it wraps the argument in a list, which is what the function exp
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.flow_facts(node)
-        if facts is None:
-            return
+        facts = self.context.function_facts(node)
         for call, arg in facts.single_waits:
             name = self.context.module.code_for_node(call.func)
             message = (
