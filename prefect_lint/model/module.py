@@ -55,6 +55,24 @@ class ModuleModel:
         self._scopes: dict[int, Scope] = {id(module): self.module_scope}
         self._in_progress: set[tuple[int, str]] = set()
         self._cache: dict[tuple[int, str], Value | None] = {}
+        self._walrus_names: frozenset[str] | None = None
+
+    @property
+    def walrus_names(self) -> frozenset[str]:
+        """Names bound by `:=` anywhere (scopes do not see them); computed on first use."""
+        if self._walrus_names is None:
+            from prefect_lint.engine.walker import Walker
+
+            found: set[str] = set()
+
+            class _Collect:
+                def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+                    if isinstance(node.target, cst.Name):
+                        found.add(node.target.value)
+
+            Walker([_Collect()]).walk_iterative(self.module)
+            self._walrus_names = frozenset(found)
+        return self._walrus_names
 
     # -- scopes ---------------------------------------------------------------------------
 
@@ -283,6 +301,6 @@ def reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bo
             return name, False
         if value == Dotted(module_part):
             return f"{name}.{attr}", False
-    if model.is_bound(attr, scope):
+    if model.is_bound(attr, scope) or attr in model.walrus_names:
         return None
     return attr, True

@@ -151,13 +151,18 @@ alias (`import ... as`), and merges with an existing `from prefect.futures impor
                     ImportRequest("prefect.futures", name, local if local != name else None)
                 )
         else:
-            statement = self.context.ancestors[-1]
+            # Nested (in a function or a one-line suite): a second import right after it.
             moved = [alias.with_changes(comma=cst.MaybeSentinel.DEFAULT) for alias in bad]
-            moved_statement = cst.SimpleStatementLine(
-                body=[cst.ImportFrom(module=futures_module, names=moved)]
-            )
-            kept_statement = statement.deep_replace(node, node.with_changes(names=kept))
-            replacements = {statement: cst.FlattenSentinel([kept_statement, moved_statement])}
+            moved_import = cst.ImportFrom(module=futures_module, names=moved)
+            kept_import = node.with_changes(names=kept)
+            line = self.context.ancestors[-1]
+            if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
+                # Alone on its line: the new import goes on the next line.
+                kept_line = line.with_changes(body=[kept_import])
+                moved_line = cst.SimpleStatementLine(body=[moved_import])
+                replacements = {line: cst.FlattenSentinel([kept_line, moved_line])}
+            else:
+                replacements = {node: cst.FlattenSentinel([kept_import, moved_import])}
         return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements, imports)
 
     # -- `prefect.wait(...)` ----------------------------------------------------------------
