@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from prefect_lint.diagnostics import Diagnostic, FileError, Position
-from prefect_lint.engine.context import RuleContext
+from prefect_lint.engine.context import FutureUseMarker, RuleContext
 from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
 from prefect_lint.engine.positions import node_position, statement_ranges
 from prefect_lint.engine.walker import Walker
@@ -76,7 +76,12 @@ def _run_rules(
     module: cst.Module, path: str, codes: frozenset[str], *, iterative: bool
 ) -> RuleContext:
     context = RuleContext(path, module, ModuleModel(module))
-    walker = Walker(rule(context) for rule in VISITOR_RULES if rule.meta.code in codes)
+    walker = Walker(
+        [
+            FutureUseMarker(context),
+            *(rule(context) for rule in VISITOR_RULES if rule.meta.code in codes),
+        ]
+    )
     context.ancestors = walker.ancestors
     context.walker = walker
     if iterative:

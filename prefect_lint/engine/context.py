@@ -25,6 +25,32 @@ class Report:
     statement: cst.CSTNode
 
 
+_FUTURE_METHODS = frozenset({"submit", "map", "result", "wait"})
+_FUTURE_FUNCTIONS = frozenset({"wait", "as_completed"})
+
+
+class FutureUseMarker:
+    """Marks every function whose body calls `.submit/.map/.result/.wait`, `wait()` or
+    `as_completed()`, so tasks and helpers without futures are never analysed."""
+
+    def __init__(self, context: RuleContext) -> None:
+        self.context = context
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute):
+            if func.attr.value not in _FUTURE_METHODS:
+                return
+        elif not (isinstance(func, cst.Name) and func.value in _FUTURE_FUNCTIONS):
+            return
+        marked = self.context.handles_futures
+        for ancestor in reversed(self.context.ancestors):
+            if isinstance(ancestor, cst.FunctionDef):
+                if id(ancestor) in marked:
+                    return
+                marked.add(id(ancestor))
+
+
 class RuleContext:
     def __init__(self, path: str, module: cst.Module, model: ModuleModel) -> None:
         self.path = path
@@ -33,7 +59,9 @@ class RuleContext:
         self.ancestors: Sequence[cst.CSTNode] = ()
         self.walker: Walker | None = None
         self.reports: list[Report] = []
-        self._flow_facts: dict[int, FlowFacts] = {}
+        self._flow_facts: dict[int, FlowFacts | None] = {}
+        # Functions (by id) whose bodies call something future-like; filled during the walk.
+        self.handles_futures: set[int] = set()
 
     def scope(self, node: cst.CSTNode) -> Scope:
         """The scope `node` (a child of the walker's current position or the node itself) is in."""
@@ -43,18 +71,24 @@ class RuleContext:
         """What `expr` is, evaluated where `at` (the node being visited) stands."""
         return self.model.evaluate(expr, self.scope(at))
 
-    def function_facts(self, node: cst.FunctionDef) -> FlowFacts:
-        """The futures analysis of `node`, the function being visited (flow, task or helper)."""
+    def function_facts(self, node: cst.FunctionDef) -> FlowFacts | None:
+        """The futures analysis of `node`, for rules leaving it: always for a flow; for a task
+        or helper only if it handles futures at all (see `FutureUseMarker`)."""
         key = id(node)
-        facts = self._flow_facts.get(key)
-        if facts is None:
+        if key not in self._flow_facts:
+            facts = None
             scope = self.scope(node)
             value = self.model.value_of_def(node, scope)
             flow = value if isinstance(value, Flow) else None
-            body_scope = self.model.scope_of(node, scope)
-            facts = analyze_function(self.model, node, flow, body_scope, self.module)
+            if flow is not None or key in self.handles_futures:
+                body_scope = self.model.scope_of(node, scope)
+                facts = analyze_function(self.model, node, flow, body_scope, self.module)
             self._flow_facts[key] = facts
-        return facts
+        return self._flow_facts[key]
+
+    def statement_for(self, function: cst.FunctionDef) -> cst.CSTNode:
+        """The module-level statement holding `function`, when visiting or leaving it."""
+        return self.ancestors[1] if len(self.ancestors) > 1 else function
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The module-level statement holding `node` (the visited node or one inside it)."""

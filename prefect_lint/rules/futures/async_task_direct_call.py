@@ -71,8 +71,11 @@ have raised it.
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         if facts.flow is None or facts.flow.is_async is not False:
             return
         for direct in facts.direct_values:
@@ -92,4 +95,4 @@ have raised it.
                 func=cst.Attribute(value=call.with_changes(func=submit), attr=cst.Name("result"))
             )
             fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})
-            self.report(call, message, fix=fix)
+            self.report(call, message, fix=fix, statement=statement)

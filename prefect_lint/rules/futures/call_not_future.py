@@ -73,8 +73,11 @@ nothing else starts receiving a future). It is safe: the code could not run befo
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         for direct in facts.direct_values:
             if not direct.future_uses or not isinstance(direct.callee, Task):
                 continue
@@ -85,7 +88,7 @@ nothing else starts receiving a future). It is safe: the code could not run befo
                     f"returned its value, which has no {_what(use)}; "
                     f"use `{direct.callee_text}.submit(...)` for a future"
                 )
-                self.report(use, message, fix=fix)
+                self.report(use, message, fix=fix, statement=statement)
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:

@@ -72,8 +72,11 @@ iteration over a future becomes an iteration over its value.
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         seen: set[int] = set()
         for use in facts.value_uses:
             if id(use.node) in seen:
@@ -83,7 +86,7 @@ iteration over a future becomes an iteration over its value.
             if len(future) > 40 or "\n" in future:
                 future = "the future"
             message = f"`{future}` is a future, not its value: {_failure(use)}; use `.result()`"
-            self.report(use.node, message, fix=self._fix(use))
+            self.report(use.node, message, fix=self._fix(use), statement=statement)
 
     def _fix(self, use: ValueUse) -> CstFix:
         expr = use.future_expr

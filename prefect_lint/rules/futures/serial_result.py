@@ -75,8 +75,11 @@ was submitted. Loops get the diagnostic without a fix.
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         for serial in facts.serial_results:
             task = serial.site.task.name or "the task"
             waited = (
@@ -91,7 +94,7 @@ was submitted. Loops get the diagnostic without a fix.
                 f"`{waited}` inside the {where} that submits `{task}` waits for each run "
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
-            self.report(serial.use, message, fix=self._fix(serial))
+            self.report(serial.use, message, fix=self._fix(serial), statement=statement)
 
     def _fix(self, serial: SerialResult) -> CstFix | None:
         loop = serial.loop

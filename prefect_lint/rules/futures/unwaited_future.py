@@ -100,8 +100,11 @@ example one created in a loop and overwritten).
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         if facts.flow is None:
             return  # a task or helper may hand its futures on; only a flow's exit cancels them
         unresolved = facts.unresolved()
@@ -116,7 +119,7 @@ example one created in a loop and overwritten).
                 f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` can finish "
                 f"Completed while `{task}` is cancelled or never runs"
             )
-            self.report(site.call, message, fix=fix)
+            self.report(site.call, message, fix=fix, statement=statement)
 
     # -- fix ----------------------------------------------------------------------------------
 
@@ -125,11 +128,12 @@ example one created in a loop and overwritten).
         body = function.body
         if not isinstance(body, cst.IndentedBlock):
             return None
-        reference = reference_to(self.context.model, api.FUTURES_WAIT, self.context.scope(body))
+        body_scope = self.context.model.scope_of(function, self.context.scope(function))
+        reference = reference_to(self.context.model, api.FUTURES_WAIT, body_scope)
         if reference is None:
             return None
         wait_name, needs_import = reference
-        taken = set(self.context.model.scope_of(function, self.context.scope(function)).bindings)
+        taken = set(body_scope.bindings)
         bindings: dict[int, str] = {}  # bare `task.submit()` statements we name
         bare = _bare_submits(body)
         before: dict[int, list[cst.BaseSmallStatement]] = {}

@@ -65,8 +65,11 @@ The fix is safe: it wraps the argument in a list, which is what the function exp
 """,
     )
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
+        if facts is None:
+            return
+        statement = self.context.statement_for(node)
         for call, arg in facts.single_waits:
             name = self.context.module.code_for_node(call.func)
             message = (
@@ -75,4 +78,4 @@ The fix is safe: it wraps the argument in a list, which is what the function exp
             )
             wrapped = arg.with_changes(value=cst.List([cst.Element(arg.value)]))
             fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {arg: wrapped})
-            self.report(arg.value, message, fix=fix)
+            self.report(arg.value, message, fix=fix, statement=statement)
