@@ -296,6 +296,8 @@ def reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bo
     """
     module_part, _, attr = dotted.rpartition(".")
     for name in sorted(model.module_scope.bindings, key=lambda n: (n != attr, n)):
+        if name in model.walrus_names:
+            continue  # may be rebound where scopes cannot see
         value = model.lookup(name, scope)
         if value == Dotted(dotted):
             return name, False

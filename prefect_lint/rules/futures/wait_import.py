@@ -142,8 +142,9 @@ alias (`import ... as`), and merges with an existing `from prefect.futures impor
         if not kept:
             # Every name moves: the statement just changes its module.
             replacements = {node: node.with_changes(module=futures_module)}
-        elif len(self.context.ancestors) == 2:
-            # At module level the moved names merge into the module's imports.
+        elif len(self.context.ancestors) == 2 and len({_alias_name(a) for a in bad}) == len(bad):
+            # At module level the moved names merge into the module's imports. (LibCST's
+            # merging cannot take one name both plain and aliased: that case is split below.)
             replacements = {node: node.with_changes(names=kept)}
             for alias in bad:
                 name, local = _alias_name(alias) or "", _local_name(alias)
