@@ -67,11 +67,13 @@ def squares() -> list[int]:
 ```
 
 ## Fix safety
-The fix is offered for comprehensions of the form `[t.submit(...).result() for ...]` and
-rewrites them to submit everything first, then collect. It is unsafe: the tasks now run
+The fix is offered for comprehensions of the form `[t.submit(...).result() for ...]`, for
+loops whose whole body is `out.append(t.submit(...).result())` (they become
+`out.extend([...])` over futures submitted first) and for loops whose whole body is
+`t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
-was submitted. Loops get the diagnostic without a fix.
+was submitted. Other loop shapes get the diagnostic without a fix.
 """,
     )
 
@@ -98,23 +100,69 @@ was submitted. Loops get the diagnostic without a fix.
 
     def _fix(self, serial: SerialResult) -> CstFix | None:
         loop = serial.loop
-        if not isinstance(loop, _COMPREHENSIONS):
-            return None
-        element = loop.elt
-        # Only `X.submit(...).result()` (or `.wait()`) as the whole element.
+        use = serial.use
+        # Only `X.submit(...).result()` (or `.wait()`) itself, without arguments.
         if not (
-            element is serial.use
-            and isinstance(element.func, cst.Attribute)
-            and element.func.attr.value in ("result", "wait")
-            and element.func.value is serial.site.call
-            and not element.args
+            isinstance(use.func, cst.Attribute)
+            and use.func.attr.value in ("result", "wait")
+            and use.func.value is serial.site.call
+            and not use.args
         ):
             return None
         name = "future"
         if name in names_in(loop):
             return None
+        if isinstance(loop, cst.For):
+            return self._fix_loop(loop, use, serial.site.call, name)
+        if not isinstance(loop, _COMPREHENSIONS) or loop.elt is not use:
+            return None
+        element = use
         submits = cst.ListComp(elt=serial.site.call, for_in=loop.for_in)
         collect = element.with_changes(func=element.func.with_changes(value=cst.Name(name)))
         new_for = cst.CompFor(target=cst.Name(name), iter=submits)
         replacement = loop.with_changes(elt=collect, for_in=new_for)
+        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
+
+    def _fix_loop(self, loop: cst.For, use: cst.Call, submit: cst.Call, name: str) -> CstFix | None:
+        """`for x in xs: out.append(t.submit(x).result())` and `for x in xs: t.submit(x).wait()`."""
+        body = loop.body
+        if loop.orelse is not None or loop.asynchronous is not None:
+            return None
+        if not (isinstance(body, cst.IndentedBlock) and len(body.body) == 1):
+            return None
+        line = body.body[0]
+        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
+            return None
+        statement = line.body[0]
+        if not isinstance(statement, cst.Expr):
+            return None
+        submits = cst.ListComp(elt=submit, for_in=cst.CompFor(target=loop.target, iter=loop.iter))
+        collect = use.with_changes(func=use.func.with_changes(value=cst.Name(name)))  # type: ignore[attr-defined]
+        value = statement.value
+        if value is use:
+            # Keep the loop, over futures that were all submitted first.
+            replacement: cst.CSTNode = loop.with_changes(
+                target=cst.Name(name),
+                iter=submits,
+                body=body.deep_replace(use, collect),
+            )
+        elif (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "append"
+            and len(value.args) == 1
+            and value.args[0].value is use
+        ):
+            collected = cst.ListComp(
+                elt=collect, for_in=cst.CompFor(target=cst.Name(name), iter=submits)
+            )
+            extend = value.with_changes(
+                func=value.func.with_changes(attr=cst.Name("extend")),
+                args=[cst.Arg(collected)],
+            )
+            replacement = line.with_changes(
+                body=[statement.with_changes(value=extend)], leading_lines=loop.leading_lines
+            )
+        else:
+            return None
         return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
