@@ -205,6 +205,8 @@ class FlowAnalyzer:
         self._directs: dict[int, DirectValue] = {}
         self._serial_seen: set[int] = set()
         self.outer_names: set[str] = set()
+        # Futures whose `.state` a `while` condition reads (innermost loop last).
+        self._state_reads: list[set[Site]] = []
         self._loop_breaks: list[State] = []
         self._body_end: State | None = None
 
@@ -420,7 +422,10 @@ class FlowAnalyzer:
         self.state = join_all([self.state, *breaks])
 
     def exec_while(self, statement: cst.While) -> None:
+        polled: set[Site] = set()
+        self._state_reads.append(polled)
         self.eval(statement.test)
+        self._state_reads.pop()
         entry = self.state
 
         def body() -> None:
@@ -429,6 +434,9 @@ class FlowAnalyzer:
 
         exit_state = self._loop(statement, body, entry)
         breaks = self._loop_breaks
+        if exit_state is not None and polled:
+            # `while not all(f.state.is_final() for f in futures)`: a busy-wait on them.
+            exit_state.pending = exit_state.pending - polled
         self.state = exit_state
         if statement.orelse is not None:
             self.exec_block(statement.orelse.body)
@@ -770,6 +778,8 @@ class FlowAnalyzer:
     def eval_attribute(self, expr: cst.Attribute) -> frozenset[Obj]:
         held = self.eval(expr.value)
         name = expr.attr.value
+        if name == "state" and self._state_reads:
+            self._state_reads[-1].update(self.futures_in(held))
         for obj in held:
             if isinstance(obj, DirectValue) and name in FUTURE_API:
                 obj.use_as_future(expr)
