@@ -176,14 +176,15 @@ NO_TRAILING_NEWLINE = "import prefect\n\n\n@prefect.flow\ndef c():\n    pass\n\n
 CRLF = FUTURE_IMPORT_AND_FIX.replace("\n", "\r\n")
 
 
-# Engine bugs found by these tests, kept as minimal reproducers.
+# Engine bugs found by these tests, kept as minimal regression examples.
 # Both are PFL105 fixes that cannot be rendered: the diagnostic claims a safe fix (`[*]` in
 # the CLI, `fix_applicability == SAFE` without `render_fixes`), but `--fix` never applies one.
 # 1. (fixed in ead515c) A local import in a one-line suite: the fix replaced the
 #    `SimpleStatementSuite` with a `FlattenSentinel`, which LibCST refuses (TypeError).
 BUG_IMPORT_IN_ONE_LINE_SUITE = "if True: from prefect import flow, wait\n"
-# 2. (open) The same name moved with and without an alias: LibCST's AddImportsVisitor sorts
-#    `[None, "w2"]` and raises TypeError, which `render_fix` swallows.
+# 2. (fixed in 795f699) The same name moved with and without an alias: LibCST's
+#    AddImportsVisitor sorted `[None, "w2"]` and raised TypeError, which `render_fix`
+#    swallowed.
 BUG_IMPORT_SAME_NAME_TWICE = "from prefect import flow, wait, wait as w2\n"
 
 EXAMPLES = (
@@ -323,7 +324,7 @@ def function_with_binding(form: str, name: str, call: str, before: bool) -> str:
 
 
 @settings(SLOW_OK, max_examples=len(BINDING_FORMS) * 3)
-@example(form="if ({n} := 1):\n    pass", before=True)  # engine bug 3, see below
+@example(form="if ({n} := 1):\n    pass", before=True)  # engine bug 3, see the docstring
 @given(form=st.sampled_from(BINDING_FORMS), before=st.booleans())
 def test_fixes_respect_local_bindings(form: str, before: bool) -> None:
     """A name bound in the function is not the imported one.
@@ -331,11 +332,9 @@ def test_fixes_respect_local_bindings(form: str, before: bool) -> None:
     PFL101's fix writes `task(...)`: with `task` bound locally it must not be offered (or must
     spell `task` differently). PFL105 must not call a locally bound `wait` unimported.
 
-    Engine bug 3 (open): scopes record no binding for a walrus target. ead515c makes
-    `reference_to` refuse a plain `task` bound by `:=`, but only when it would add an import:
-    with `from prefect import task` at module level the loop over existing imports still
-    reuses `task`, so with `if (task := 1): ...` in the flow the unsafe fix rewrites
-    `c.submit(1)` into `task(c).submit(1)`, which calls the int 1.
+    Engine bug 3 (fixed in ead515c and 795f699): scopes record no binding for a walrus
+    target, so with `from prefect import task` and `if (task := 1): ...` in the flow, the
+    unsafe fix rewrote `c.submit(1)` into `task(c).submit(1)`, which calls the int 1.
     """
     flows = "from prefect import flow, task\n\n\n@flow\ndef c(n=0):\n    return n\n\n\n"
     text = f"{flows}@flow\ndef p():\n{function_with_binding(form, 'task', 'c.submit(1)', before)}\n"
