@@ -269,3 +269,22 @@ def test_rule_command(project: Path) -> None:
     assert "PFL101 ! flow-submit" in listing.stdout
     assert "PFL105 * wait-import" in listing.stdout
     assert run_cli("rule", "PFL999", cwd=project).returncode == 2
+
+
+def test_project_with_import_cycles_finishes(tmp_path: Path) -> None:
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'pkg'\n")
+    (package / "__init__.py").write_text("from pkg.a import fetch\n")
+    (package / "a.py").write_text(
+        "from prefect import flow, task\nfrom pkg.b import load\n\n\n@task\n"
+        "def fetch(n: int) -> int:\n    return n\n\n\n@flow\ndef run() -> None:\n"
+        "    load.submit(fetch.submit(1))\n"
+    )
+    (package / "b.py").write_text(
+        "from prefect import task\nfrom pkg import a, fetch\n\n\n@task\ndef load(n: int) -> int:\n"
+        "    return n\n"
+    )
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout.startswith("pkg/a.py:12:5: PFL102")

@@ -58,3 +58,18 @@ def test_flake8_plugin_is_registered() -> None:
         [sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, timeout=60
     )
     assert "prefect-lint" in result.stdout
+
+
+def test_flake8_sees_tasks_and_flows_from_other_modules() -> None:
+    project = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "etl_app"
+    result = _flake8("--select", "PFL", ".", cwd=project)
+    found = sorted(line.split(" ")[0] + line.split(" ")[1] for line in result.stdout.splitlines())
+    assert found == [
+        "./etl_app/cycle_a.py:15:5:PFL102",
+        "./etl_app/cycle_b.py:13:5:PFL102",
+        "./etl_app/flows/orchestrate.py:11:13:PFL102",
+        "./etl_app/flows/orchestrate.py:12:14:PFL102",
+        "./etl_app/flows/orchestrate.py:13:5:PFL102",
+        "./etl_app/flows/orchestrate.py:14:5:PFL101",
+        "./scripts/run_all.py:10:9:PFL102",
+    ]

@@ -45,6 +45,8 @@ def test_both_walks_see_the_same_events_in_the_same_order() -> None:
         if path.parent.name == "PFL000":
             continue
         module = cst.parse_module(path.read_text(encoding="utf-8"))
+        if not module.body:
+            continue
         recursive = _events(module, iterative=False)
         assert recursive
         assert recursive == _events(module, iterative=True)

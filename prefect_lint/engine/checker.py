@@ -14,6 +14,7 @@ from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
 from prefect_lint.engine.positions import node_position, statement_ranges
 from prefect_lint.engine.walker import Walker
 from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.project import ProjectIndex
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
 
@@ -72,10 +73,8 @@ def parse(source: str) -> cst.Module | Diagnostic:
         return Diagnostic(SYNTAX_ERROR, message, Position(1, 0), Position(1, 0))
 
 
-def _run_rules(
-    module: cst.Module, path: str, codes: frozenset[str], *, iterative: bool
-) -> RuleContext:
-    context = RuleContext(path, module, ModuleModel(module))
+def _run_rules(model: ModuleModel, codes: frozenset[str], *, iterative: bool) -> RuleContext:
+    context = RuleContext(model.path or "-", model.module, model)
     walker = Walker(
         [
             FutureUseMarker(context),
@@ -85,9 +84,9 @@ def _run_rules(
     context.ancestors = walker.ancestors
     context.walker = walker
     if iterative:
-        walker.walk_iterative(module)
+        walker.walk_iterative(model.module)
     else:
-        walker.walk(module)
+        walker.walk(model.module)
     return context
 
 
@@ -98,21 +97,30 @@ def check_source(
     *,
     render_fixes: bool = False,
     apply_noqa: bool = True,
+    index: ProjectIndex | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
     if not may_involve_prefect(source):
         return []
-    parsed = parse(source)
-    if isinstance(parsed, Diagnostic):
-        return [parsed]
-    module = parsed
+    model = index.model_of_text(path, source) if index is not None else None
+    if isinstance(model, ModuleModel):
+        module = model.module
+    else:
+        parsed = parse(source)
+        if isinstance(parsed, Diagnostic):
+            return [parsed]
+        module = parsed
+        model = ModuleModel(module, path, index)
+    if index is not None:
+        index.preload(model)
+        index.remember(path, model)
     if not any(rule.meta.code in codes for rule in VISITOR_RULES):
         return []
     try:
-        context = _run_rules(module, path, codes, iterative=False)
+        context = _run_rules(model, codes, iterative=False)
     except RecursionError:
         # Start over with fresh rule state: a half-finished walk must not report twice.
-        context = _run_rules(module, path, codes, iterative=True)
+        context = _run_rules(ModuleModel(module, path, index), codes, iterative=True)
     if not context.reports:
         return []
 

@@ -12,6 +12,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability, Diagnostic, Fix
 from prefect_lint.engine.checker import check_source
 from prefect_lint.fixes.edits import apply_edits, select_compatible
+from prefect_lint.model.project import ProjectIndex
 
 MAX_ITERATIONS = 20
 
@@ -50,7 +51,12 @@ class _Validator:
 
 
 def fix_source(
-    source: str, path: str, codes: frozenset[str], *, unsafe: bool = False
+    source: str,
+    path: str,
+    codes: frozenset[str],
+    *,
+    unsafe: bool = False,
+    index: ProjectIndex | None = None,
 ) -> FixOutcome:
     allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
     valid = _Validator(source)
@@ -58,7 +64,7 @@ def fix_source(
     fixed: Counter[str] = Counter()
     dropped: list[str] = []
     banned: set[tuple[str, str]] = set()
-    diagnostics = check_source(text, path, codes, render_fixes=True)
+    diagnostics = check_source(text, path, codes, render_fixes=True, index=index)
     for _ in range(MAX_ITERATIONS):
         candidates: dict[int, tuple[Diagnostic, Fix]] = {}
         for diagnostic in diagnostics:
@@ -93,5 +99,5 @@ def fix_source(
         for fix in chosen:
             fixed[candidates[id(fix)][0].code] += 1
         text = new_text
-        diagnostics = check_source(text, path, codes, render_fixes=True)
+        diagnostics = check_source(text, path, codes, render_fixes=True, index=index)
     return FixOutcome(text=text, diagnostics=diagnostics, fixed=fixed, dropped=dropped)

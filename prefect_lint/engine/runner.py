@@ -14,6 +14,7 @@ from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.checker import FileReport, check_source
 from prefect_lint.engine.fixer import fix_source
 from prefect_lint.engine.source import SourceError, read_source, write_atomic
+from prefect_lint.model.project import index_for
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 16
@@ -31,16 +32,19 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
     """Check (and maybe fix) one file's text; never raises for bad input."""
     report = FileReport(path=path, source=text, original_source=text)
     codes = settings.codes_for(path)
+    index = index_for(path) if path != "-" else None
     try:
         if mode.fix:
-            outcome = fix_source(text, path, codes, unsafe=mode.unsafe_fixes)
+            outcome = fix_source(text, path, codes, unsafe=mode.unsafe_fixes, index=index)
             report.diagnostics = outcome.diagnostics
             report.fixed = dict(outcome.fixed)
             report.dropped_fixes = outcome.dropped
             report.source = outcome.text
             report.changed = outcome.text != text
         else:
-            report.diagnostics = check_source(text, path, codes, render_fixes=mode.render_fixes)
+            report.diagnostics = check_source(
+                text, path, codes, render_fixes=mode.render_fixes, index=index
+            )
     except Exception as error:  # a bug must not stop the run or touch the file
         report.error = FileError(path, f"internal error: {type(error).__name__}: {error}")
         report.diagnostics = []

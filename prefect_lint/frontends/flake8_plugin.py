@@ -9,6 +9,7 @@ from typing import Any
 from prefect_lint import __version__
 from prefect_lint.config import all_codes
 from prefect_lint.engine.checker import check_source, may_involve_prefect
+from prefect_lint.model.project import index_for
 
 
 class Flake8Plugin:
@@ -27,7 +28,9 @@ class Flake8Plugin:
             return
         codes = frozenset(all_codes())
         # flake8 applies select/ignore/noqa itself, so report everything.
-        for diagnostic in check_source(source, self._filename, codes, apply_noqa=False):
+        index = index_for(self._filename) if self._filename not in ("-", "stdin") else None
+        diagnostics = check_source(source, self._filename, codes, apply_noqa=False, index=index)
+        for diagnostic in diagnostics:
             yield (
                 diagnostic.start.line,
                 diagnostic.start.column,

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from prefect_lint.model import api
+from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.scopes import (
     AssignBinding,
     Binding,
@@ -49,8 +50,13 @@ def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
 
 
 class ModuleModel:
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(
+        self, module: cst.Module, path: str | None = None, index: ProjectIndex | None = None
+    ) -> None:
         self.module = module
+        self.path = path
+        # Resolves names imported from other modules of the project (None: this file only).
+        self.index = index
         self.module_scope = build_scope(module, None)
         self._scopes: dict[int, Scope] = {id(module): self.module_scope}
         self._in_progress: set[tuple[int, str]] = set()
@@ -160,7 +166,7 @@ class ModuleModel:
     def _evaluate_bindings(self, bindings: list[Binding], scope: Scope) -> Value | None:
         if all(isinstance(b, ImportBinding) for b in bindings):
             names = {b.dotted for b in bindings}  # type: ignore[union-attr]
-            return Dotted(names.pop()) if len(names) == 1 else None
+            return self._imported(names.pop()) if len(names) == 1 else None
         if len(bindings) != 1:
             return None
         binding = bindings[0]
@@ -178,13 +184,30 @@ class ModuleModel:
         if isinstance(expr, cst.Attribute):
             base = self.evaluate(expr.value, scope)
             if isinstance(base, Dotted):
-                return Dotted(api.canonical(f"{base.name}.{expr.attr.value}"))
+                return self._imported(api.canonical(f"{base.name}.{expr.attr.value}"))
             if isinstance(base, (Flow, Task)):
                 return BoundMethod(base, expr.attr.value)
             return None
         if isinstance(expr, cst.Call):
             return self._evaluate_call(expr, scope)
         return None
+
+    def _imported(self, dotted: str) -> Value:
+        """An imported name: what the project module defining it says, else just its name."""
+        if self.index is not None and self.path is not None and not api.is_prefect_name(dotted):
+            value = self.index.resolve(dotted, self.path)
+            if value is not None:
+                return value
+        return Dotted(dotted)
+
+    def imported_names(self) -> list[str]:
+        """Dotted names this module imports at module level, apart from Prefect's own."""
+        return [
+            binding.dotted
+            for bindings in self.module_scope.bindings.values()
+            for binding in bindings
+            if isinstance(binding, ImportBinding) and not api.is_prefect_name(binding.dotted)
+        ]
 
     def value_of_def(self, node: cst.FunctionDef, scope: Scope) -> Value | None:
         """A function definition after its decorators (innermost first) are applied."""
@@ -220,7 +243,7 @@ class ModuleModel:
         is_async = _is_async(target)
         runner = self._runner_argument(call, scope) if call is not None else None
         return Flow(
-            name=node.name.value if node is not None else None,
+            name=_name_of(target),
             node=node,
             is_async=is_async,
             task_runner=runner,
@@ -230,7 +253,7 @@ class ModuleModel:
     def _make_task(target: Value | None) -> Task:
         node = target.node if isinstance(target, (Function, Flow, Task)) else None
         return Task(
-            name=node.name.value if node is not None else None,
+            name=_name_of(target),
             node=node,
             is_async=_is_async(target),
         )
@@ -277,6 +300,14 @@ class ModuleModel:
                 return owner.with_changes(task_runner=self._runner_argument(call, scope))
             return owner
         return None
+
+
+def _name_of(value: Value | None) -> str | None:
+    if isinstance(value, Function):
+        return value.node.name.value
+    if isinstance(value, (Flow, Task)):
+        return value.name
+    return None
 
 
 def _is_async(value: Value | None) -> bool | None:

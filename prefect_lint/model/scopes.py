@@ -114,16 +114,24 @@ def _bind_small_statement(scope: Scope, stmt: cst.BaseSmallStatement) -> None:
             scope.has_star_import = True
             return
         module = import_module_name(stmt)
+        dots = "." * len(stmt.relative)
+        relative_module = dotted_name(stmt.module) if stmt.module is not None else ""
         for alias in stmt.names:
             if not isinstance(alias.name, cst.Name):
                 continue
             local = alias.name.value
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 local = alias.asname.name.value
-            if module is None:
-                scope.bind(local, OpaqueBinding(alias))
-            else:
+            if module is not None:
                 scope.bind(local, ImportBinding(api.canonical(f"{module}.{alias.name.value}")))
+            elif relative_module is not None:
+                # `from .steps import archive` -> ".steps.archive", resolved by the project index.
+                path = (
+                    f"{relative_module}.{alias.name.value}" if relative_module else alias.name.value
+                )
+                scope.bind(local, ImportBinding(dots + path))
+            else:
+                scope.bind(local, OpaqueBinding(alias))
     elif isinstance(stmt, cst.Assign):
         single = len(stmt.targets) == 1
         for target in stmt.targets:

@@ -66,7 +66,7 @@ class Decorator:
     """A called decorator factory such as `flow(retries=2)`, waiting for its function."""
 
     kind: Literal["flow", "task", "infrastructure"]
-    call: cst.Call
+    call: cst.Call | None  # None once summarized for another module
 
 
 @dataclass(frozen=True)
