@@ -288,3 +288,45 @@ def test_project_with_import_cycles_finishes(tmp_path: Path) -> None:
     result = run_cli("check", "--output-format", "concise", ".", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("pkg/a.py:12:5: PFL102")
+
+
+UNWAITED = (
+    "from prefect import flow, task\n\n\n@task\ndef t() -> None:\n    pass\n\n\n"
+    "@flow\ndef f() -> None:\n    t.submit()\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("pin_file", "content", "reported"),
+    [
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["prefect==2.19.1"]\n', False),
+        ("pyproject.toml", '[project]\nname = "x"\ndependencies = ["prefect>=3.4,<4"]\n', True),
+        ("requirements.txt", "prefect-aws==0.4.0\nprefect<3\n", False),
+        ("requirements.txt", "prefect~=3.1\n", True),
+        ("pyproject.toml", '[tool.poetry.dependencies]\nprefect = "^2.14"\n', False),
+        ("pyproject.toml", '[tool.prefect-lint]\ntarget-version = "2.20"\n', False),
+    ],
+)
+def test_target_version_from_pins(
+    tmp_path: Path, pin_file: str, content: str, reported: bool
+) -> None:
+    (tmp_path / pin_file).write_text(content)
+    (tmp_path / "flows.py").write_text(UNWAITED)
+    result = run_cli("check", "--output-format", "concise", ".", cwd=tmp_path)
+    assert ("PFL102" in result.stdout) is reported, result.stdout
+
+
+def test_show_settings(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "x"\ndependencies = ["prefect>=3.4.14,<4"]\n\n'
+        '[tool.prefect-lint]\nignore = ["PFL103"]\n'
+    )
+    result = run_cli("check", "--show-settings", cwd=tmp_path)
+    assert result.returncode == 0
+    assert f"project root:     {tmp_path}" in result.stdout
+    assert (
+        "target prefect:   3.4 (" in result.stdout
+        and "pyproject.toml (prefect pin)" in result.stdout
+    )
+    assert "ignore:           PFL103" in result.stdout
+    assert "PFL103" not in result.stdout.split("enabled rules:")[1]

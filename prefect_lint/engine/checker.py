@@ -15,6 +15,7 @@ from prefect_lint.engine.positions import node_position, statement_ranges
 from prefect_lint.engine.walker import Walker
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.project import ProjectIndex
+from prefect_lint.model.target import LATEST, Target
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
 
@@ -73,8 +74,11 @@ def parse(source: str) -> cst.Module | Diagnostic:
         return Diagnostic(SYNTAX_ERROR, message, Position(1, 0), Position(1, 0))
 
 
-def _run_rules(model: ModuleModel, codes: frozenset[str], *, iterative: bool) -> RuleContext:
+def _run_rules(
+    model: ModuleModel, codes: frozenset[str], target: Target | None, *, iterative: bool
+) -> RuleContext:
     context = RuleContext(model.path or "-", model.module, model)
+    context.target = target or LATEST
     walker = Walker(
         [
             FutureUseMarker(context),
@@ -98,6 +102,7 @@ def check_source(
     render_fixes: bool = False,
     apply_noqa: bool = True,
     index: ProjectIndex | None = None,
+    target: Target | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
     if not may_involve_prefect(source):
@@ -117,10 +122,10 @@ def check_source(
     if not any(rule.meta.code in codes for rule in VISITOR_RULES):
         return []
     try:
-        context = _run_rules(model, codes, iterative=False)
+        context = _run_rules(model, codes, target, iterative=False)
     except RecursionError:
         # Start over with fresh rule state: a half-finished walk must not report twice.
-        context = _run_rules(ModuleModel(module, path, index), codes, iterative=True)
+        context = _run_rules(ModuleModel(module, path, index), codes, target, iterative=True)
     if not context.reports:
         return []
 

@@ -11,6 +11,7 @@ from prefect_lint.engine.walker import Walker
 from prefect_lint.model.futures import FlowFacts, analyze_function
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
+from prefect_lint.model.target import LATEST, Target
 from prefect_lint.model.values import Flow, Value
 from prefect_lint.rules.base import CstFix, RuleMeta
 
@@ -58,6 +59,7 @@ class RuleContext:
         self.model = model
         self.ancestors: Sequence[cst.CSTNode] = ()
         self.walker: Walker | None = None
+        self.target: Target = LATEST
         self.reports: list[Report] = []
         self._flow_facts: dict[int, FlowFacts | None] = {}
         # Functions (by id) whose bodies call something future-like; filled during the walk.

@@ -14,7 +14,8 @@ from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.checker import FileReport, check_source
 from prefect_lint.engine.fixer import fix_source
 from prefect_lint.engine.source import SourceError, read_source, write_atomic
-from prefect_lint.model.project import index_for
+from prefect_lint.model.project import find_project_root, index_for
+from prefect_lint.model.target import Target, detect_target
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 16
@@ -33,9 +34,12 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
     report = FileReport(path=path, source=text, original_source=text)
     codes = settings.codes_for(path)
     index = index_for(path) if path != "-" else None
+    target = target_for(path, settings)
     try:
         if mode.fix:
-            outcome = fix_source(text, path, codes, unsafe=mode.unsafe_fixes, index=index)
+            outcome = fix_source(
+                text, path, codes, unsafe=mode.unsafe_fixes, index=index, target=target
+            )
             report.diagnostics = outcome.diagnostics
             report.fixed = dict(outcome.fixed)
             report.dropped_fixes = outcome.dropped
@@ -43,7 +47,7 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
             report.changed = outcome.text != text
         else:
             report.diagnostics = check_source(
-                text, path, codes, render_fixes=mode.render_fixes, index=index
+                text, path, codes, render_fixes=mode.render_fixes, index=index, target=target
             )
     except Exception as error:  # a bug must not stop the run or touch the file
         report.error = FileError(path, f"internal error: {type(error).__name__}: {error}")
@@ -51,6 +55,18 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
         report.changed = False
         report.source = text
     return report
+
+
+_targets: dict[tuple[str, str | None], Target] = {}
+
+
+def target_for(path: str, settings: Settings) -> Target:
+    """The Prefect version `path`'s project runs (per process, per project root)."""
+    root = find_project_root(path if path != "-" else os.path.join(os.getcwd(), "-"))
+    key = (root, settings.target_version)
+    if key not in _targets:
+        _targets[key] = detect_target(root, settings.target_version)
+    return _targets[key]
 
 
 def check_file(path: str, settings: Settings, mode: Mode) -> FileReport:

@@ -12,8 +12,9 @@ from prefect_lint import __version__
 from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
 from prefect_lint.engine.checker import FileReport
 from prefect_lint.engine.discovery import discover
-from prefect_lint.engine.runner import Mode, check_text, default_jobs, run
+from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source
+from prefect_lint.model.project import find_project_root
 from prefect_lint.output.json_format import render_json
 from prefect_lint.output.text import render_text, summary
 from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
@@ -78,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--config", help="path to a pyproject.toml with a [tool.prefect-lint] table")
     check.add_argument("--target-version", help="the Prefect version the code runs on, e.g. 3.4")
+    check.add_argument(
+        "--show-settings",
+        action="store_true",
+        help="print the resolved settings, project root and Prefect target, then exit",
+    )
 
     rule = commands.add_parser("rule", help="explain a rule (`prefect-lint rule PFL101`)")
     rule.add_argument("code", nargs="?", help="a rule code such as PFL101, or a rule name")
@@ -135,6 +141,8 @@ def command_check(args: argparse.Namespace) -> int:
     except ConfigError as error:
         _error(str(error))
         return EXIT_ERROR
+    if args.show_settings:
+        return _show_settings(settings, (args.paths or ["."])[0])
     fixing = args.fix or args.diff
     mode = Mode(
         fix=fixing,
@@ -193,6 +201,26 @@ def command_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     remaining = any(r.diagnostics for r in reports)
     return EXIT_DIAGNOSTICS if remaining and not args.exit_zero else EXIT_CLEAN
+
+
+def _show_settings(settings: Settings, path: str) -> int:
+    probe = path if os.path.isfile(path) else os.path.join(path, "__probe__.py")
+    target = target_for(probe, settings)
+    lines = [
+        f"config file:      {settings.config_path or '(none: defaults)'}",
+        f"project root:     {find_project_root(probe)}",
+        f"target prefect:   {target.version or 'latest 3.x'} ({target.source})",
+        f"select:           {', '.join(settings.select or ['PFL'])}",
+        f"extend-select:    {', '.join(settings.extend_select) or '-'}",
+        f"ignore:           {', '.join(settings.ignore) or '-'}",
+        f"per-file-ignores: {settings.per_file_ignores or '-'}",
+        f"exclude:          {', '.join([*settings.exclude, *settings.extend_exclude])}",
+        f"respect-gitignore: {str(settings.respect_gitignore).lower()}",
+        f"preview:          {str(settings.preview).lower()}",
+        f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
+    ]
+    print("\n".join(lines))
+    return EXIT_CLEAN
 
 
 def command_rule(args: argparse.Namespace) -> int:

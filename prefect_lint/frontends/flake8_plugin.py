@@ -10,6 +10,7 @@ from prefect_lint import __version__
 from prefect_lint.config import all_codes
 from prefect_lint.engine.checker import check_source, may_involve_prefect
 from prefect_lint.model.project import index_for
+from prefect_lint.model.target import detect_target
 
 
 class Flake8Plugin:
@@ -29,7 +30,10 @@ class Flake8Plugin:
         codes = frozenset(all_codes())
         # flake8 applies select/ignore/noqa itself, so report everything.
         index = index_for(self._filename) if self._filename not in ("-", "stdin") else None
-        diagnostics = check_source(source, self._filename, codes, apply_noqa=False, index=index)
+        target = detect_target(index.root, None) if index is not None else None
+        diagnostics = check_source(
+            source, self._filename, codes, apply_noqa=False, index=index, target=target
+        )
         for diagnostic in diagnostics:
             yield (
                 diagnostic.start.line,

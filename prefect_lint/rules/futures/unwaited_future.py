@@ -40,6 +40,9 @@ exception: CancelledError: Task run cancelled by the task runner"), a task still
 runs at all (no task run is created and nothing is logged), and a task that fails does not
 fail the flow. Since Prefect 3.4 nothing warns about it.
 
+On a project that runs Prefect 2 (`target-version`, or a `prefect<3` / `prefect==2.*` pin),
+the rule is silent: 2.x flows waited for their futures before finishing.
+
 Futures passed into another task are fine when that task is waited for (waiting on it waits
 on its inputs). When the analysis cannot follow a future (it is handed to an unknown
 function, stored on an object, captured by a nested function), it stays silent.
@@ -107,6 +110,8 @@ example one created in a loop and overwritten).
         statement = self.context.statement_for(node)
         if facts.flow is None:
             return  # a task or helper may hand its futures on; only a flow's exit cancels them
+        if self.context.target.major < 3:
+            return  # Prefect 2 flows waited for their submitted tasks before finishing
         unresolved = facts.unresolved()
         if not unresolved:
             return
