@@ -11,6 +11,7 @@ names from them stay unknown.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 from collections import OrderedDict
 from collections.abc import Callable
@@ -29,7 +30,11 @@ _unchecked: OrderedDict[str, tuple[str, object]] = OrderedDict()
 
 def find_project_root(path: str) -> str:
     """The nearest directory at or above `path` holding a project marker, else its directory."""
-    start = os.path.dirname(os.path.abspath(path))
+    return _root_of_directory(os.path.dirname(os.path.abspath(path)))
+
+
+@functools.lru_cache(maxsize=1024)
+def _root_of_directory(start: str) -> str:
     directory = start
     while True:
         if any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS):
