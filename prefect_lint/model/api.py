@@ -33,34 +33,6 @@ _ALIASES: dict[str, str] = {
     "prefect_ray.task_runners.RayTaskRunner": RAY_RUNNER,
 }
 
-# `prefect.<name>` exists in 3.x only for these (prefect/__init__.py `__all__`); any other
-# attribute is looked up as a submodule.
-TOP_LEVEL_EXPORTS = frozenset(
-    {
-        "__version__",
-        "allow_failure",
-        "apause_flow_run",
-        "aresume_flow_run",
-        "aserve",
-        "asuspend_flow_run",
-        "deploy",
-        "flow",
-        "Flow",
-        "get_client",
-        "get_run_logger",
-        "pause_flow_run",
-        "resume_flow_run",
-        "serve",
-        "State",
-        "suspend_flow_run",
-        "tags",
-        "task",
-        "Task",
-        "Transaction",
-        "unmapped",
-    }
-)
-
 # Names people import from `prefect` that only exist in `prefect.futures`.
 FUTURES_ONLY = {"wait": FUTURES_WAIT, "as_completed": FUTURES_AS_COMPLETED}
 
