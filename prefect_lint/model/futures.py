@@ -11,7 +11,7 @@ The result is a list of facts the PFL1xx rules report on; no rule walks a flow b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -175,6 +175,13 @@ def join_all(states: Iterable[State | None]) -> State | None:
     return result
 
 
+@dataclass
+class _LoopOutcome:
+    exit: State | None  # the state when the loop condition ends it
+    body_end: State | None  # the state at the end of one pass through the body
+    breaks: list[State]
+
+
 class _LoopFrame:
     def __init__(self, node: cst.CSTNode) -> None:
         self.node = node
@@ -207,8 +214,6 @@ class FlowAnalyzer:
         self.outer_names: set[str] = set()
         # Futures whose `.state` a `while` condition reads (innermost loop last).
         self._state_reads: list[set[Site]] = []
-        self._loop_breaks: list[State] = []
-        self._body_end: State | None = None
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -378,69 +383,66 @@ class FlowAnalyzer:
                 if isinstance(bound, cst.Name):
                     self.assign(bound, frozenset({OTHER}))
 
-    def _loop(self, node: cst.CSTNode, body_runner, entry: State | None) -> State | None:  # type: ignore[no-untyped-def]
-        """Run a loop body to a fixpoint; returns the state at the loop's normal exit."""
+    def _loop(
+        self, node: cst.CSTNode, body_runner: Callable[[], None], entry: State | None
+    ) -> _LoopOutcome:
+        """Run a loop body to a fixpoint from `entry`."""
         frame = _LoopFrame(node)
         self.loop_frames.append(frame)
         self.loops.append(node)
-        head = entry
+        head, body_end = entry, None
         try:
             for _ in range(_MAX_LOOP_PASSES):
                 self.state = head.copy() if head else None
                 frame.continues = []
                 body_runner()
-                self._body_end = join_all([self.state, *frame.continues])
-                new_head = join(head, self._body_end)
+                body_end = join_all([self.state, *frame.continues])
+                new_head = join(head, body_end)
                 if new_head == head:
                     break
                 head = new_head
         finally:
             self.loops.pop()
             self.loop_frames.pop()
-        self._loop_breaks = frame.breaks
-        return head
+        return _LoopOutcome(head, body_end, frame.breaks)
+
+    def _leave_loop(self, outcome: _LoopOutcome, orelse: cst.Else | None) -> None:
+        """`else:` runs on the normal exit; `break` paths join after it."""
+        self.state = outcome.exit
+        if orelse is not None:
+            self.exec_block(orelse.body)
+        self.state = join_all([self.state, *outcome.breaks])
 
     def exec_for(self, statement: cst.For) -> None:
         elements = self.iterate(self.eval(statement.iter), statement.iter)
-        entry = self.state
 
         def body() -> None:
             self.assign(statement.target, elements)
             self.exec_block(statement.body)
 
-        exit_state = self._loop(statement, body, entry)
-        breaks = self._loop_breaks
-        body_end = self._body_end
-        if exit_state is not None and body_end is not None:
+        outcome = self._loop(statement, body, self.state)
+        if outcome.exit is not None and outcome.body_end is not None:
             # Zero iterations means an empty collection, which holds no futures: elements the
             # body resolves on every path are resolved when the loop ends normally.
-            handled = self.futures_in(elements) - body_end.pending
-            exit_state.pending = exit_state.pending - handled
-        self.state = exit_state
-        if statement.orelse is not None:
-            self.exec_block(statement.orelse.body)
-        self.state = join_all([self.state, *breaks])
+            handled = self.futures_in(elements) - outcome.body_end.pending
+            outcome.exit.pending = outcome.exit.pending - handled
+        self._leave_loop(outcome, statement.orelse)
 
     def exec_while(self, statement: cst.While) -> None:
         polled: set[Site] = set()
         self._state_reads.append(polled)
         self.eval(statement.test)
         self._state_reads.pop()
-        entry = self.state
 
         def body() -> None:
             self.exec_block(statement.body)
             self.eval(statement.test)
 
-        exit_state = self._loop(statement, body, entry)
-        breaks = self._loop_breaks
-        if exit_state is not None and polled:
+        outcome = self._loop(statement, body, self.state)
+        if outcome.exit is not None and polled:
             # `while not all(f.state.is_final() for f in futures)`: a busy-wait on them.
-            exit_state.pending = exit_state.pending - polled
-        self.state = exit_state
-        if statement.orelse is not None:
-            self.exec_block(statement.orelse.body)
-        self.state = join_all([self.state, *breaks])
+            outcome.exit.pending = outcome.exit.pending - polled
+        self._leave_loop(outcome, statement.orelse)
 
     def exec_try(self, statement: cst.Try | cst.TryStar) -> None:
         before = self.state.copy() if self.state is not None else None
