@@ -11,6 +11,7 @@ from typing import Any
 
 import pathspec
 
+from prefect_lint.model.api import UserDecorators
 from prefect_lint.rules import ALL_RULES
 
 if sys.version_info >= (3, 11):
@@ -44,6 +45,7 @@ DEFAULT_EXCLUDE = (
     "venv",
 )
 _VERSION = re.compile(r"^(2|3)(\.\d+){0,2}$")
+_DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
 class ConfigError(Exception):
@@ -84,6 +86,15 @@ class Settings:
     respect_gitignore: bool = True
     target_version: str | None = None
     preview: bool = False
+    extend_flow_decorators: list[str] = field(default_factory=list)
+    extend_task_decorators: list[str] = field(default_factory=list)
+
+    @cached_property
+    def user_decorators(self) -> UserDecorators:
+        return UserDecorators(
+            flows=frozenset(self.extend_flow_decorators),
+            tasks=frozenset(self.extend_task_decorators),
+        )
 
     def enabled(self, code: str) -> bool:
         """Ruff's precedence: the most specific matching selector wins; ignore wins ties."""
@@ -214,6 +225,15 @@ def load_settings(config_path: str | None) -> Settings:
                     f'{where}: `target-version` must be a Prefect version such as "3.4"'
                 )
             settings.target_version = value.strip()
+        elif key in ("extend-flow-decorators", "extend-task-decorators"):
+            names = [name.strip() for name in _string_list(value, key, where)]
+            for name in names:
+                if not _DOTTED.match(name):
+                    raise ConfigError(
+                        f"{where}: `{key}` entries must be dotted names such as "
+                        f'"mycompany.prefect_utils.tracked_task", not {name!r}'
+                    )
+            setattr(settings, key.replace("-", "_"), names)
         else:
             raise ConfigError(f"{where}: unknown key `{key}`")
     return settings

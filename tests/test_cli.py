@@ -205,6 +205,11 @@ def test_exclude_and_gitignore(project: Path) -> None:
         ('[tool.prefect-lint]\nselect = "PFL101"\n', "`select` must be a list of strings"),
         ('[tool.prefect-lint]\ntarget-version = "banana"\n', "`target-version` must be"),
         ("[tool.prefect-lint\n", "cannot parse"),
+        (
+            '[tool.prefect-lint]\nextend-task-decorators = ["tracked task"]\n',
+            "`extend-task-decorators` entries must be dotted names",
+        ),
+        ('[tool.prefect-lint]\nextend-flow-decorators = "a.b"\n', "must be a list of strings"),
     ],
 )
 def test_broken_config_is_a_clear_error(project: Path, config: str, message: str) -> None:
@@ -292,7 +297,8 @@ def test_project_with_import_cycles_finishes(tmp_path: Path) -> None:
 
 UNWAITED = (
     "from prefect import flow, task\n\n\n@task\ndef t() -> None:\n    pass\n\n\n"
-    "@flow\ndef f() -> None:\n    t.submit()\n"
+    "@flow\ndef child() -> None:\n    pass\n\n\n"
+    "@flow\ndef f() -> None:\n    t.submit()\n    child.submit()\n"
 )
 
 
@@ -314,14 +320,18 @@ def test_target_version_from_pins(
     (tmp_path / "flows.py").write_text(UNWAITED)
     result = run_cli("check", "--output-format", "concise", ".", cwd=tmp_path)
     assert ("PFL102" in result.stdout) is reported, result.stdout
+    # No 2.x flow has `.submit()` either (checked on 2.20.17): PFL101 holds on every target.
+    assert "flows.py:17:5: PFL101" in result.stdout
 
 
 def test_show_settings(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[project]\nname = "x"\ndependencies = ["prefect>=3.4.14,<4"]\n\n'
         '[tool.prefect-lint]\nignore = ["PFL103"]\n'
+        'extend-task-decorators = ["acme.prefect_utils.tracked_task"]\n'
     )
     result = run_cli("check", "--show-settings", cwd=tmp_path)
+    assert "task decorators:  prefect.task, acme.prefect_utils.tracked_task" in result.stdout
     assert result.returncode == 0
     assert f"project root:     {tmp_path}" in result.stdout
     assert (

@@ -7,20 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from prefect_lint.config import all_codes
+from prefect_lint.config import all_codes, find_config, load_settings
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import fix_source
-from prefect_lint.model.project import index_for
+from prefect_lint.model.project import ProjectIndex, index_for
 from tests.fixture_files import case_id, expected_markers, fixture_cases, golden_path
 
 ALL = frozenset(all_codes())
 CASES = fixture_cases()
 
 
+def index_of(case: Path) -> ProjectIndex:
+    """The project index the CLI would use, with the fixture project's configured wrappers."""
+    settings = load_settings(find_config(str(case.parent)))
+    return index_for(str(case), settings.user_decorators)
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_diagnostics_match_markers(case: Path) -> None:
     text = case.read_text(encoding="utf-8")
-    diagnostics = check_source(text, str(case), ALL, index=index_for(str(case)))
+    diagnostics = check_source(text, str(case), ALL, index=index_of(case))
     actual = Counter((d.start.line, d.code) for d in diagnostics)
     assert actual == expected_markers(text)
 
@@ -28,7 +34,7 @@ def test_diagnostics_match_markers(case: Path) -> None:
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
 def test_fix_matches_golden(case: Path, request: pytest.FixtureRequest) -> None:
     text = case.read_text(encoding="utf-8")
-    outcome = fix_source(text, str(case), ALL, unsafe=True, index=index_for(str(case)))
+    outcome = fix_source(text, str(case), ALL, unsafe=True, index=index_of(case))
     assert not outcome.dropped
     golden = golden_path(case)
     if request.config.getoption("--update-goldens"):
@@ -42,7 +48,7 @@ def test_fix_matches_golden(case: Path, request: pytest.FixtureRequest) -> None:
     assert golden.exists(), f"missing golden {golden.name}; run pytest --update-goldens"
     assert outcome.text == golden.read_text(encoding="utf-8")
     # The golden output is a fixed point: nothing fixable remains, fixing again is a no-op.
-    again = fix_source(outcome.text, str(case), ALL, unsafe=True, index=index_for(str(case)))
+    again = fix_source(outcome.text, str(case), ALL, unsafe=True, index=index_of(case))
     assert again.text == outcome.text
     assert not [d for d in again.diagnostics if d.fixable]
 

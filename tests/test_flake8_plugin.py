@@ -73,3 +73,16 @@ def test_flake8_sees_tasks_and_flows_from_other_modules() -> None:
         "./etl_app/flows/orchestrate.py:14:5:PFL101",
         "./scripts/run_all.py:10:9:PFL102",
     ]
+
+
+def test_flake8_honours_configured_and_detected_wrappers() -> None:
+    project = Path(__file__).resolve().parent.parent / "fixtures" / "projects" / "wrappers_app"
+    result = _flake8("--select", "PFL", ".", cwd=project)
+    found = sorted(line.split(" ")[0] + line.split(" ")[1] for line in result.stdout.splitlines())
+    assert found == [
+        "./wrappers_app/pipeline.py:29:5:PFL102",
+        "./wrappers_app/pipeline.py:30:5:PFL102",
+        "./wrappers_app/pipeline.py:31:5:PFL102",
+        "./wrappers_app/pipeline.py:32:5:PFL101",
+        "./wrappers_app/pipeline.py:38:9:PFL103",
+    ]

@@ -193,3 +193,70 @@ def test_reference_to_prefers_existing_imports() -> None:
     ]:
         model = _model(source)
         assert reference_to(model, api.TASK, model.module_scope) == expected
+
+
+_WRAPPERS = (
+    "from prefect import flow, task\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("wrapper", "kind"),
+    [
+        ("def w(fn):\n    return task(fn)\n", Task),
+        ("def w(fn, *, retries=2):\n    return task(fn, retries=retries)\n", Task),
+        ('def w(fn):\n    """Doc."""\n    tags = ["x"]\n    return task(fn, tags=tags)\n', Task),
+        ("def w(fn):\n    return task(retries=1)(fn)\n", Task),
+        ("def w(fn): return flow(fn)\n", Flow),
+        ("def w(fn):\n    return flow(log_prints=True)(fn)\n", Flow),
+    ],
+)
+def test_plain_wrapper_functions_are_decorators(wrapper: str, kind: type) -> None:
+    source = _WRAPPERS + wrapper + "@w\ndef f(): ...\ng = w(len)\n"
+    assert isinstance(_value(source, "f"), kind)
+    assert isinstance(_value(source, "g"), kind)
+
+
+def test_wrapper_keeps_the_task_runner_it_sets() -> None:
+    source = (
+        _WRAPPERS
+        + "def w(fn):\n    return flow(fn, task_runner=ProcessPoolTaskRunner())\n"
+        + "@w\ndef f(): ...\n"
+    )
+    value = _value(source, "f")
+    assert isinstance(value, Flow)
+    assert value.task_runner == Runner(api.PROCESS_POOL_RUNNER, value.task_runner.call)
+
+
+@pytest.mark.parametrize(
+    "wrapper",
+    [
+        "def w(fn):\n    return task(len)\n",  # wraps something else
+        "def w(fn):\n    fn = other(fn)\n    return task(fn)\n",  # rebinds its argument
+        "def w(fn):\n    if fn:\n        return fn\n    return task(fn)\n",  # other returns
+        "def w(fn):\n    return fn\n",
+        "def w(fn):\n    return task(fn)(fn)\n",
+        "async def w(fn):\n    return task(fn)\n",
+        "def w():\n    return task(len)\n",
+        "def w(fn):\n    return wrap(fn)\n",
+        "@decorate\ndef w(fn):\n    return task(fn)\n",  # decorated: unknown
+    ],
+)
+def test_other_functions_are_not_wrappers(wrapper: str) -> None:
+    source = _WRAPPERS + wrapper + "@w\ndef f(): ...\n"
+    assert not isinstance(_value(source, "f"), (Task, Flow))
+
+
+def test_configured_wrappers_resolve_through_imports() -> None:
+    decorators = api.UserDecorators(flows=frozenset({"acme.tracked_flow"}))
+    source = (
+        "from acme import tracked_flow as tf\nimport acme\n"
+        "@tf\ndef f(): ...\n@tf(retries=1)\ndef g(): ...\n@acme.tracked_flow\ndef h(): ...\n"
+        "from other import tracked_flow\n@tracked_flow\ndef k(): ...\n"
+    )
+    model = ModuleModel(cst.parse_module(source), decorators=decorators)
+    for name in "fgh":
+        assert isinstance(model.lookup(name, model.module_scope), Flow), name
+    assert model.lookup("k", model.module_scope) is None
+    plain = _model(source)
+    assert plain.lookup("f", plain.module_scope) is None

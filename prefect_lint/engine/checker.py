@@ -13,6 +13,7 @@ from prefect_lint.engine.context import FutureUseMarker, RuleContext
 from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
 from prefect_lint.engine.positions import node_position, statement_ranges
 from prefect_lint.engine.walker import Walker
+from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.target import LATEST, Target
@@ -22,9 +23,18 @@ from prefect_lint.rules.base import SyntaxErrorRule
 SYNTAX_ERROR = SyntaxErrorRule.meta.code
 
 
-def may_involve_prefect(text: str) -> bool:
-    """The text prefilter: a file that never mentions prefect cannot trip a rule."""
-    return "prefect" in text
+# Without a `prefect` mention, flows and tasks can only come from other project modules or
+# configured wrappers; the futures rules then need one of these calls to have anything to say.
+_FUTURE_CALLS = (".submit(", ".map(", ".result(")
+
+
+def may_involve_prefect(text: str, decorators: UserDecorators = NO_USER_DECORATORS) -> bool:
+    """The text prefilter: a file that cannot trip a rule is never parsed."""
+    return (
+        "prefect" in text
+        or any(call in text for call in _FUTURE_CALLS)
+        or decorators.mentioned_in(text)
+    )
 
 
 @dataclass
@@ -103,9 +113,12 @@ def check_source(
     apply_noqa: bool = True,
     index: ProjectIndex | None = None,
     target: Target | None = None,
+    decorators: UserDecorators | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
-    if not may_involve_prefect(source):
+    if decorators is None:
+        decorators = index.decorators if index is not None else NO_USER_DECORATORS
+    if not may_involve_prefect(source, decorators):
         return []
     model = index.model_of_text(path, source) if index is not None else None
     if isinstance(model, ModuleModel):
@@ -115,7 +128,7 @@ def check_source(
         if isinstance(parsed, Diagnostic):
             return [parsed]
         module = parsed
-        model = ModuleModel(module, path, index)
+        model = ModuleModel(module, path, index, decorators)
     if index is not None:
         index.preload(model)
         index.remember(path, model)
@@ -125,7 +138,9 @@ def check_source(
         context = _run_rules(model, codes, target, iterative=False)
     except RecursionError:
         # Start over with fresh rule state: a half-finished walk must not report twice.
-        context = _run_rules(ModuleModel(module, path, index), codes, target, iterative=True)
+        context = _run_rules(
+            ModuleModel(module, path, index, decorators), codes, target, iterative=True
+        )
     if not context.reports:
         return []
 

@@ -12,6 +12,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability, Diagnostic, Fix
 from prefect_lint.engine.checker import check_source
 from prefect_lint.fixes.edits import apply_edits, select_compatible
+from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.target import Target
 
@@ -59,6 +60,7 @@ def fix_source(
     unsafe: bool = False,
     index: ProjectIndex | None = None,
     target: Target | None = None,
+    decorators: UserDecorators | None = None,
 ) -> FixOutcome:
     allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
     valid = _Validator(source)
@@ -66,7 +68,9 @@ def fix_source(
     fixed: Counter[str] = Counter()
     dropped: list[str] = []
     banned: set[tuple[str, str]] = set()
-    diagnostics = check_source(text, path, codes, render_fixes=True, index=index, target=target)
+    diagnostics = check_source(
+        text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
+    )
     for _ in range(MAX_ITERATIONS):
         candidates: dict[int, tuple[Diagnostic, Fix]] = {}
         for diagnostic in diagnostics:
@@ -101,5 +105,7 @@ def fix_source(
         for fix in chosen:
             fixed[candidates[id(fix)][0].code] += 1
         text = new_text
-        diagnostics = check_source(text, path, codes, render_fixes=True, index=index, target=target)
+        diagnostics = check_source(
+            text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
+        )
     return FixOutcome(text=text, diagnostics=diagnostics, fixed=fixed, dropped=dropped)

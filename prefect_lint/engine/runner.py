@@ -33,12 +33,19 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
     """Check (and maybe fix) one file's text; never raises for bad input."""
     report = FileReport(path=path, source=text, original_source=text)
     codes = settings.codes_for(path)
-    index = index_for(path) if path != "-" else None
+    decorators = settings.user_decorators
+    index = index_for(path, decorators) if path != "-" else None
     target = target_for(path, settings)
     try:
         if mode.fix:
             outcome = fix_source(
-                text, path, codes, unsafe=mode.unsafe_fixes, index=index, target=target
+                text,
+                path,
+                codes,
+                unsafe=mode.unsafe_fixes,
+                index=index,
+                target=target,
+                decorators=decorators,
             )
             report.diagnostics = outcome.diagnostics
             report.fixed = dict(outcome.fixed)
@@ -47,7 +54,13 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
             report.changed = outcome.text != text
         else:
             report.diagnostics = check_source(
-                text, path, codes, render_fixes=mode.render_fixes, index=index, target=target
+                text,
+                path,
+                codes,
+                render_fixes=mode.render_fixes,
+                index=index,
+                target=target,
+                decorators=decorators,
             )
     except Exception as error:  # a bug must not stop the run or touch the file
         report.error = FileError(path, f"internal error: {type(error).__name__}: {error}")

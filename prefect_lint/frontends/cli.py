@@ -217,6 +217,8 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"exclude:          {', '.join([*settings.exclude, *settings.extend_exclude])}",
         f"respect-gitignore: {str(settings.respect_gitignore).lower()}",
         f"preview:          {str(settings.preview).lower()}",
+        f"flow decorators:  {', '.join(['prefect.flow', *settings.extend_flow_decorators])}",
+        f"task decorators:  {', '.join(['prefect.task', *settings.extend_task_decorators])}",
         f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
     ]
     print("\n".join(lines))

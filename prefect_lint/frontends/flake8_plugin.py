@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import ast
+import functools
+import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prefect_lint import __version__
-from prefect_lint.config import all_codes
+from prefect_lint.config import ConfigError, Settings, all_codes, find_config, load_settings
 from prefect_lint.engine.checker import check_source, may_involve_prefect
 from prefect_lint.model.project import index_for
 from prefect_lint.model.target import detect_target
@@ -25,14 +27,23 @@ class Flake8Plugin:
 
     def run(self) -> Iterator[tuple[int, int, str, type[Any]]]:
         source = "".join(self._lines)
-        if not may_involve_prefect(source):
+        from_file = self._filename not in ("-", "stdin")
+        settings = _settings_for(self._filename if from_file else ".")
+        decorators = settings.user_decorators
+        if not may_involve_prefect(source, decorators):
             return
         codes = frozenset(all_codes())
         # flake8 applies select/ignore/noqa itself, so report everything.
-        index = index_for(self._filename) if self._filename not in ("-", "stdin") else None
-        target = detect_target(index.root, None) if index is not None else None
+        index = index_for(self._filename, decorators) if from_file else None
+        target = detect_target(index.root, settings.target_version) if index is not None else None
         diagnostics = check_source(
-            source, self._filename, codes, apply_noqa=False, index=index, target=target
+            source,
+            self._filename,
+            codes,
+            apply_noqa=False,
+            index=index,
+            target=target,
+            decorators=decorators,
         )
         for diagnostic in diagnostics:
             yield (
@@ -41,3 +52,17 @@ class Flake8Plugin:
                 f"{diagnostic.code} {diagnostic.message}",
                 type(self),
             )
+
+
+@functools.lru_cache(maxsize=64)
+def _settings_in(directory: str) -> Settings:
+    try:
+        return load_settings(find_config(directory))
+    except ConfigError:
+        # flake8 has no channel for our config errors; `prefect-lint check` reports them.
+        return Settings()
+
+
+def _settings_for(path: str) -> Settings:
+    """The project's `[tool.prefect-lint]` wrappers and target; selection stays flake8's."""
+    return _settings_in(os.path.dirname(os.path.abspath(path)))

@@ -6,6 +6,9 @@ Every dotted name the linter meets is normalised here, so `prefect.flows.flow`,
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Literal
+
 FLOW = "prefect.flow"
 TASK = "prefect.task"
 FUTURES_WAIT = "prefect.futures.wait"
@@ -66,3 +69,26 @@ def is_infrastructure_decorator(name: str) -> bool:
 
 def is_prefect_name(name: str) -> bool:
     return name == "prefect" or name.startswith("prefect.")
+
+
+@dataclass(frozen=True)
+class UserDecorators:
+    """Company helpers that wrap `prefect.flow` / `prefect.task`, named in the configuration
+    (`extend-flow-decorators`, `extend-task-decorators`) by their canonical dotted names."""
+
+    flows: frozenset[str] = frozenset()
+    tasks: frozenset[str] = frozenset()
+
+    def kind_of(self, name: str) -> Literal["flow", "task"] | None:
+        if name == FLOW or name in self.flows:
+            return "flow"
+        if name == TASK or name in self.tasks:
+            return "task"
+        return None
+
+    def mentioned_in(self, text: str) -> bool:
+        """A file that uses a configured decorator need not mention prefect at all."""
+        return any(name.rpartition(".")[2] in text for name in self.flows | self.tasks)
+
+
+NO_USER_DECORATORS = UserDecorators()

@@ -51,12 +51,19 @@ def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
 
 class ModuleModel:
     def __init__(
-        self, module: cst.Module, path: str | None = None, index: ProjectIndex | None = None
+        self,
+        module: cst.Module,
+        path: str | None = None,
+        index: ProjectIndex | None = None,
+        decorators: api.UserDecorators | None = None,
     ) -> None:
         self.module = module
         self.path = path
         # Resolves names imported from other modules of the project (None: this file only).
         self.index = index
+        if decorators is None:
+            decorators = index.decorators if index is not None else api.NO_USER_DECORATORS
+        self.decorators = decorators
         self.module_scope = build_scope(module, None)
         self._scopes: dict[int, Scope] = {id(module): self.module_scope}
         self._in_progress: set[tuple[int, str]] = set()
@@ -194,6 +201,8 @@ class ModuleModel:
 
     def _imported(self, dotted: str) -> Value:
         """An imported name: what the project module defining it says, else just its name."""
+        if self.decorators.kind_of(dotted) is not None:
+            return Dotted(dotted)  # configured wrappers mean what the configuration says
         if self.index is not None and self.path is not None and not api.is_prefect_name(dotted):
             value = self.index.resolve(dotted, self.path)
             if value is not None:
@@ -211,6 +220,10 @@ class ModuleModel:
 
     def value_of_def(self, node: cst.FunctionDef, scope: Scope) -> Value | None:
         """A function definition after its decorators (innermost first) are applied."""
+        if not node.decorators:
+            wrapper = self._wrapper_decorator(node, scope)
+            if wrapper is not None:
+                return wrapper
         value: Value | None = Function(node)
         for decorator in reversed(node.decorators):
             value = self.apply_decorator(self.evaluate(decorator.decorator, scope), value, scope)
@@ -226,10 +239,7 @@ class ModuleModel:
         if isinstance(decorator, Decorator):
             kind, call = decorator.kind, decorator.call
         elif isinstance(decorator, Dotted):
-            if decorator.name == api.FLOW:
-                kind = "flow"
-            elif decorator.name == api.TASK:
-                kind = "task"
+            kind = self.decorators.kind_of(decorator.name)
         if kind == "flow":
             return self._make_flow(target, call, scope)
         if kind == "task":
@@ -237,6 +247,54 @@ class ModuleModel:
         if kind == "infrastructure" and isinstance(target, Flow):
             return target.with_changes(infrastructure_bound=True)
         return None
+
+    def _wrapper_decorator(self, node: cst.FunctionDef, scope: Scope) -> Decorator | None:
+        """An in-project wrapper such as `def tracked_task(fn): return task(fn, retries=2)`.
+
+        Only the plain shape counts: the first parameter is passed, unchanged, to `task` or
+        `flow` (directly or through `task(...)(fn)`) in the function's one and final `return`.
+        Anything more elaborate is named in `extend-task-decorators` by its user.
+        """
+        if node.asynchronous is not None or not node.params.params:
+            return None
+        parameter = node.params.params[0].name.value
+        body = node.body
+        # Each line as its small statements: `def w(fn): return task(fn)` is one line too.
+        lines: list[Sequence[cst.BaseSmallStatement]] = []
+        if isinstance(body, cst.SimpleStatementSuite):
+            lines.append(body.body)
+        else:
+            for statement in body.body:
+                if not isinstance(statement, cst.SimpleStatementLine):
+                    return None  # a compound statement might return something else
+                lines.append(statement.body)
+        if not lines or len(lines[-1]) != 1:
+            return None
+        last = lines[-1][0]
+        if not isinstance(last, cst.Return) or not isinstance(last.value, cst.Call):
+            return None
+        if any(isinstance(small, cst.Return) for line in lines[:-1] for small in line):
+            return None
+        body_scope = self.scope_of(node, scope)
+        if len(body_scope.bindings.get(parameter, ())) != 1:
+            return None  # reassigned before the return
+        call = last.value
+        inner: cst.BaseExpression = call.func
+        arguments = positional_args(call)
+        if isinstance(inner, cst.Call):
+            # `task(retries=2)(fn)`: the factory call carries the options.
+            if len(arguments) != 1 or positional_args(inner):
+                return None
+            options, inner = inner, inner.func
+        else:
+            options = call
+        if not arguments or not _is_name(arguments[0].value, parameter):
+            return None
+        factory = self.evaluate(inner, body_scope)
+        if not isinstance(factory, Dotted):
+            return None
+        kind = self.decorators.kind_of(factory.name)
+        return Decorator(kind, options) if kind is not None else None
 
     def _make_flow(self, target: Value | None, call: cst.Call | None, scope: Scope) -> Flow:
         node = target.node if isinstance(target, (Function, Flow, Task)) else None
@@ -274,8 +332,8 @@ class ModuleModel:
         positional = positional_args(call)
         if isinstance(func, Dotted):
             name = func.name
-            if name in (api.FLOW, api.TASK):
-                kind = "flow" if name == api.FLOW else "task"
+            kind = self.decorators.kind_of(name)
+            if kind is not None:
                 if positional:
                     target = self.evaluate(positional[0].value, scope)
                     if kind == "flow":
@@ -300,6 +358,10 @@ class ModuleModel:
                 return owner.with_changes(task_runner=self._runner_argument(call, scope))
             return owner
         return None
+
+
+def _is_name(expr: cst.BaseExpression, name: str) -> bool:
+    return isinstance(expr, cst.Name) and expr.value == name
 
 
 def _name_of(value: Value | None) -> str | None:

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.values import Decorator, Dotted, Flow, Runner, Task, Value
 
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
@@ -46,8 +47,9 @@ def _root_of_directory(start: str) -> str:
 
 
 class ProjectIndex:
-    def __init__(self, root: str) -> None:
+    def __init__(self, root: str, decorators: UserDecorators = NO_USER_DECORATORS) -> None:
         self.root = os.path.abspath(root)
+        self.decorators = decorators
         # path -> the module's top-level names (None: not a readable module)
         self._exports: dict[str, dict[str, Value | None] | None] = {}
         self._resolving: set[tuple[str, str]] = set()
@@ -237,17 +239,17 @@ def summarize(model: object) -> dict[str, Value | None]:
     }
 
 
-_indexes: dict[str, ProjectIndex] = {}
+_indexes: dict[tuple[str, UserDecorators], ProjectIndex] = {}
 
 
-def index_for(path: str) -> ProjectIndex:
+def index_for(path: str, decorators: UserDecorators = NO_USER_DECORATORS) -> ProjectIndex:
     """The (per-process) index of the project `path` belongs to."""
-    root = find_project_root(path)
-    index = _indexes.get(root)
+    key = (find_project_root(path), decorators)
+    index = _indexes.get(key)
     if index is None:
         from prefect_lint.model.module import ModuleModel
 
-        index = ProjectIndex(root)
+        index = ProjectIndex(key[0], decorators)
         index.model_factory = lambda module, file: ModuleModel(module, file, index)
-        _indexes[root] = index
+        _indexes[key] = index
     return index

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+# After the required sections, for rules whose behaviour depends on the target Prefect version.
+OPTIONAL_DOC_SECTIONS = ("Versions",)
 DOCS_URL = "https://github.com/prefect-lint/prefect-lint/blob/main/docs/rules/{code}.md"
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")

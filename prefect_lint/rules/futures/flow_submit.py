@@ -84,6 +84,11 @@ a cache hit), and the returned futures must be waited on like any other task's. 
 offered for `async def` flows (see above), for flows whose async-ness is unknown, or when the
 call is awaited (`await child.submit()`), because `.submit()` returns a future that cannot be
 awaited.
+
+## Versions
+The same on every target: Prefect 2 flows have no `.submit()` either (checked on 2.20.17:
+the same `AttributeError`), and `task(child).submit(...)` runs 2.x child flows concurrently
+too. Flows bound to infrastructure have `.submit()` from 3.3.6 on.
 """,
     )
 

@@ -40,9 +40,6 @@ exception: CancelledError: Task run cancelled by the task runner"), a task still
 runs at all (no task run is created and nothing is logged), and a task that fails does not
 fail the flow. Since Prefect 3.4 nothing warns about it.
 
-On a project that runs Prefect 2 (`target-version`, or a `prefect<3` / `prefect==2.*` pin),
-the rule is silent: 2.x flows waited for their futures before finishing.
-
 Futures passed into another task are fine when that task is waited for (waiting on it waits
 on its inputs). When the analysis cannot follow a future (it is handed to an unknown
 function, stored on an object, captured by a nested function), it stays silent.
@@ -100,6 +97,10 @@ when a task fails, so the flow's outcome is unchanged except that every task now
 completion. A future created by a bare `task.submit(...)` statement is first bound to a
 name. No fix is offered when a pending future has no name that is certain at the exit (for
 example one created in a loop and overwritten).
+
+## Versions
+On a project that runs Prefect 2 (`target-version`, or a `prefect<3` / `prefect==2.*` pin),
+the rule is silent: 2.x flows waited for their futures before finishing.
 """,
     )
 
