@@ -12,6 +12,7 @@ from typing import Any
 import pathspec
 
 from prefect_lint.model.api import UserDecorators
+from prefect_lint.output import OUTPUT_FORMATS
 from prefect_lint.rules import ALL_RULES
 
 if sys.version_info >= (3, 11):
@@ -95,6 +96,8 @@ class Settings:
             flows=frozenset(self.extend_flow_decorators),
             tasks=frozenset(self.extend_task_decorators),
         )
+
+    output_format: str | None = None
 
     def enabled(self, code: str) -> bool:
         """Ruff's precedence: the most specific matching selector wins; ignore wins ties."""
@@ -219,6 +222,12 @@ def load_settings(config_path: str | None) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: `preview` must be true or false")
             settings.preview = value
+        elif key == "output-format":
+            if value not in OUTPUT_FORMATS:
+                raise ConfigError(
+                    f"{where}: `output-format` must be one of {', '.join(OUTPUT_FORMATS)}"
+                )
+            settings.output_format = value
         elif key == "target-version":
             if not isinstance(value, str) or not _VERSION.match(value.strip()):
                 raise ConfigError(

@@ -52,11 +52,24 @@ def read_source(path: str) -> SourceFile:
     return decode_source(data, path)
 
 
+def _new_file_mode() -> int:
+    # The mode `open()` would give a new file: 0o666 less the umask (only readable by setting it).
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def write_atomic(path: str, data: bytes) -> None:
-    """Replace `path` with `data` via a temp file and rename; keeps the file's mode."""
+    """Replace (or create) `path` with `data` via a temp file and rename; keeps the file's mode.
+
+    Readers never see a half-written file, and a failed write leaves the old one in place.
+    """
     target = os.path.realpath(path)
     directory = os.path.dirname(target)
-    mode = os.stat(target).st_mode & 0o7777
+    try:
+        mode = os.stat(target).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = _new_file_mode()
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:

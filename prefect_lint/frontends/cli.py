@@ -4,23 +4,38 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import errno
 import os
 import sys
+import tempfile
 from collections.abc import Sequence
 
 from prefect_lint import __version__
 from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
+from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.checker import FileReport
 from prefect_lint.engine.discovery import discover
 from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
-from prefect_lint.engine.source import SourceError, decode_source
+from prefect_lint.engine.source import SourceError, decode_source, write_atomic
 from prefect_lint.model.project import find_project_root
+from prefect_lint.output import FORMATS_WITH_EDITS, OUTPUT_FORMATS
+from prefect_lint.output.fix_summary import render_fix_summary
+from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
+from prefect_lint.output.json_lines import render_json_lines
+from prefect_lint.output.sarif import render_sarif
+from prefect_lint.output.statistics import (
+    count_codes,
+    render_statistics,
+    render_statistics_json,
+)
 from prefect_lint.output.text import render_text, summary
 from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
-OUTPUT_FORMATS = ("full", "concise", "json")
+DEFAULT_OUTPUT_FORMAT = "full"
+# The formats `--statistics` can print its table in (ruff's choice too).
+STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 def _selectors(value: str) -> list[str]:
@@ -66,7 +81,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--ignore", type=_selectors, default=[], help="codes or prefixes to disable")
     check.add_argument("--preview", action="store_true", help="enable preview rules")
-    check.add_argument("--output-format", choices=OUTPUT_FORMATS, default="full")
+    check.add_argument(
+        "--output-format",
+        choices=OUTPUT_FORMATS,
+        default=None,
+        help=f"how to print the diagnostics (default: `output-format` in the config, "
+        f"else {DEFAULT_OUTPUT_FORMAT})",
+    )
+    check.add_argument(
+        "-o",
+        "--output-file",
+        metavar="PATH",
+        help="write the report to PATH (replaced atomically) instead of standard output",
+    )
+    check.add_argument(
+        "--statistics",
+        action="store_true",
+        help="print how often each code was reported instead of the diagnostics",
+    )
+    check.add_argument(
+        "--show-fixes",
+        action="store_true",
+        help="after the diagnostics, list the fixes `--fix` applied, per file and code",
+    )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
     check.add_argument(
         "--no-cache", action="store_true", help="do not read or write the result cache"
@@ -135,6 +172,66 @@ def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> Fi
     return report
 
 
+def _prepare_output_file(path: str) -> str | None:
+    """Check, before any file is checked or fixed, that the report can be written to `path`.
+
+    Missing parent directories are created (as ruff does); the problem, if any, is returned.
+    """
+    target = os.path.abspath(path)
+    if os.path.isdir(target):
+        return f"--output-file {path}: is a directory"
+    directory = os.path.dirname(target)
+    try:
+        os.makedirs(directory, exist_ok=True)
+        # Creating a file where the report will go proves the rename in write_atomic will work.
+        handle, probe = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
+        os.close(handle)
+        os.unlink(probe)
+    except FileExistsError:
+        # makedirs met a file where a directory should be.
+        return f"--output-file {path}: cannot write: {os.strerror(errno.ENOTDIR)}"
+    except OSError as error:
+        return f"--output-file {path}: cannot write: {error.strerror or error}"
+    return None
+
+
+def _usage_problem(args: argparse.Namespace, output_format: str) -> str | None:
+    if args.diff and args.statistics:
+        return "--diff cannot be combined with --statistics"
+    if args.diff and args.output_file:
+        return "--diff prints the diff to standard output; drop --output-file"
+    if args.statistics and output_format not in STATISTICS_FORMATS:
+        return f"--statistics prints as full, concise or json, not {output_format}"
+    return None
+
+
+def _render(
+    args: argparse.Namespace,
+    output_format: str,
+    reports: list[FileReport],
+    errors: list[FileError],
+) -> str:
+    unsafe = args.unsafe_fixes
+    status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix)
+    if args.statistics:
+        rows = count_codes(reports, unsafe_fixes=unsafe)
+        if output_format == "json":
+            return render_statistics_json(rows)
+        return render_statistics(rows) + status
+    if output_format == "json":
+        return render_json(reports)
+    if output_format == "json-lines":
+        return render_json_lines(reports)
+    if output_format == "github":
+        return render_github(reports)
+    if output_format == "sarif":
+        return render_sarif(reports, errors)
+    text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe)
+    if args.show_fixes and (fixes := render_fix_summary(reports)):
+        text += f"\n{fixes}\n"
+    return text + status
+
+
 def command_check(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args)
@@ -143,15 +240,22 @@ def command_check(args: argparse.Namespace) -> int:
         return EXIT_ERROR
     if args.show_settings:
         return _show_settings(settings, (args.paths or ["."])[0])
+    output_format = args.output_format or settings.output_format or DEFAULT_OUTPUT_FORMAT
+    problem = _usage_problem(args, output_format)
+    if problem is None and args.output_file:
+        problem = _prepare_output_file(args.output_file)
+    if problem is not None:
+        _error(problem)
+        return EXIT_ERROR
     fixing = args.fix or args.diff
     mode = Mode(
         fix=fixing,
         unsafe_fixes=args.unsafe_fixes,
         write=not args.diff,
-        render_fixes=args.output_format == "json",
+        render_fixes=output_format in FORMATS_WITH_EDITS,
     )
     paths = args.paths or ["."]
-    failed = False
+    errors: list[FileError] = []
     reports: list[FileReport] = []
     stdin_fix = False
     if paths == ["-"]:
@@ -165,17 +269,18 @@ def command_check(args: argparse.Namespace) -> int:
             _error("`-` (stdin) cannot be combined with other paths")
             return EXIT_ERROR
         found = discover(paths, settings)
-        for problem in found.errors:
-            _error(str(problem))
-            failed = True
+        for error in found.errors:
+            _error(str(error))
+            errors.append(error)
         reports = list(run(found.files, settings, mode, args.jobs or default_jobs()))
 
     for report in reports:
         if report.error is not None:
             _error(str(report.error))
-            failed = True
+            errors.append(report.error)
         for line in report.dropped_fixes:
             _error(line)
+    failed = bool(errors)
     reports = [r for r in reports if r.error is None]
     out = sys.stderr if stdin_fix else sys.stdout
 
@@ -191,12 +296,15 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         return EXIT_DIAGNOSTICS if changed and not args.exit_zero else EXIT_CLEAN
 
-    if args.output_format == "json":
-        out.write(render_json(reports))
+    rendered = _render(args, output_format, reports, errors)
+    if args.output_file:
+        try:
+            write_atomic(args.output_file, rendered.encode("utf-8"))
+        except OSError as error:
+            _error(f"--output-file {args.output_file}: cannot write: {error.strerror or error}")
+            return EXIT_ERROR
     else:
-        full = args.output_format == "full"
-        out.write(render_text(reports, full=full, unsafe_fixes=args.unsafe_fixes))
-        out.write(summary(reports, unsafe_fixes=args.unsafe_fixes, fixing=args.fix))
+        out.write(rendered)
     if failed:
         return EXIT_ERROR
     remaining = any(r.diagnostics for r in reports)
@@ -219,6 +327,7 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"preview:          {str(settings.preview).lower()}",
         f"flow decorators:  {', '.join(['prefect.flow', *settings.extend_flow_decorators])}",
         f"task decorators:  {', '.join(['prefect.task', *settings.extend_task_decorators])}",
+        f"output-format:    {settings.output_format or DEFAULT_OUTPUT_FORMAT}",
         f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
     ]
     print("\n".join(lines))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prefect_lint.diagnostics import Diagnostic, Fix, line_starts, offset_to_position
@@ -48,9 +48,13 @@ def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> d
     }
 
 
-def render_json(reports: Sequence[FileReport]) -> str:
-    records = []
+def iter_records(reports: Sequence[FileReport]) -> Iterator[dict[str, Any]]:
+    """One record per diagnostic, in report order (shared by `json` and `json-lines`)."""
     for report in reports:
         starts = line_starts(report.source or "")
-        records.extend(diagnostic_record(report.path, d, starts) for d in report.diagnostics)
-    return json.dumps(records, indent=2, sort_keys=True) + "\n"
+        for diagnostic in report.diagnostics:
+            yield diagnostic_record(report.path, diagnostic, starts)
+
+
+def render_json(reports: Sequence[FileReport]) -> str:
+    return json.dumps(list(iter_records(reports)), indent=2, sort_keys=True) + "\n"

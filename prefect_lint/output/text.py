@@ -8,11 +8,15 @@ from prefect_lint.diagnostics import Applicability, Diagnostic
 from prefect_lint.engine.checker import FileReport
 
 
-def fix_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
-    applicable = diagnostic.fix_applicability == Applicability.SAFE or (
+def fix_applies(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
+    """Whether `--fix` (with `--unsafe-fixes` when given) would apply this diagnostic's fix."""
+    return diagnostic.fix_applicability == Applicability.SAFE or (
         unsafe_fixes and diagnostic.fix_applicability == Applicability.UNSAFE
     )
-    return " [*]" if applicable else ""
+
+
+def fix_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+    return " [*]" if fix_applies(diagnostic, unsafe_fixes) else ""
 
 
 def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
