@@ -40,6 +40,8 @@ class Fix:
     title: str
     applicability: Applicability
     edits: tuple[Edit, ...]
+    # (module, name) imports the fix may leave unused once every fix has been applied.
+    unused_imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass

@@ -64,6 +64,7 @@ class RuleContext:
         self._flow_facts: dict[int, FlowFacts | None] = {}
         # Functions (by id) whose bodies call something future-like; filled during the walk.
         self.handles_futures: set[int] = set()
+        self._flow_copies: dict[int, list[Flow]] | None = None
 
     def scope(self, node: cst.CSTNode) -> Scope:
         """The scope `node` (a child of the walker's current position or the node itself) is in."""
@@ -87,6 +88,28 @@ class RuleContext:
                 facts = analyze_function(self.model, node, flow, body_scope, self.module)
             self._flow_facts[key] = facts
         return self._flow_facts[key]
+
+    def flows_of(self, node: cst.FunctionDef) -> list[Flow]:
+        """Every flow object made from `node`: the decorated function itself and module-level
+        copies such as `fast = etl.with_options(task_runner=ProcessPoolTaskRunner())`."""
+        value = self.model.value_of_def(node, self.scope(node))
+        flows = [value] if isinstance(value, Flow) else []
+        if self._flow_copies is None:
+            self._flow_copies = {}
+            scope = self.model.module_scope
+            for bindings in scope.bindings.values():
+                for binding in bindings:
+                    expr = getattr(binding, "value", None)
+                    if not (
+                        isinstance(expr, cst.Call)
+                        and isinstance(expr.func, cst.Attribute)
+                        and expr.func.attr.value == "with_options"
+                    ):
+                        continue
+                    copy = self.model.evaluate(expr, scope)
+                    if isinstance(copy, Flow) and copy.node is not None:
+                        self._flow_copies.setdefault(id(copy.node), []).append(copy)
+        return flows + self._flow_copies.get(id(node), [])
 
     def statement_for(self, function: cst.FunctionDef) -> cst.CSTNode:
         """The module-level statement holding `function`, when visiting or leaving it."""

@@ -68,6 +68,7 @@ def fix_source(
     fixed: Counter[str] = Counter()
     dropped: list[str] = []
     banned: set[tuple[str, str]] = set()
+    cleanup: set[tuple[str, str]] = set()
     diagnostics = check_source(
         text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
     )
@@ -104,8 +105,26 @@ def fix_source(
             new_text = apply_edits(text, chosen[0].edits)
         for fix in chosen:
             fixed[candidates[id(fix)][0].code] += 1
+            cleanup.update(fix.unused_imports)
         text = new_text
         diagnostics = check_source(
             text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
         )
+    if cleanup:
+        # Imports a fix made unused are removed once all fixes are in: while a later fix
+        # was still pending, the name was in use.
+        from prefect_lint.fixes.render import remove_unused_imports
+
+        cleaned = remove_unused_imports(text, sorted(cleanup))
+        if cleaned != text and valid(cleaned):
+            text = cleaned
+            diagnostics = check_source(
+                text,
+                path,
+                codes,
+                render_fixes=True,
+                index=index,
+                target=target,
+                decorators=decorators,
+            )
     return FixOutcome(text=text, diagnostics=diagnostics, fixed=fixed, dropped=dropped)

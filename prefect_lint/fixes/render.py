@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import libcst as cst
 from libcst.codemod import CodemodContext
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 
 from prefect_lint.diagnostics import Fix
 from prefect_lint.fixes.edits import diff_edits
@@ -52,9 +54,28 @@ def render_fix(module: cst.Module, source: str, fix: CstFix) -> Fix | None:
                     context, request.module, request.name, request.asname
                 )
             new_module = _AppendingAddImports(context).transform_module(new_module)
+        if fix.unused_imports:
+            context = CodemodContext()
+            for request in fix.unused_imports:
+                RemoveImportsVisitor.remove_unused_import(
+                    context, request.module, request.name, request.asname
+                )
+            new_module = RemoveImportsVisitor(context).transform_module(new_module)
         new_source = new_module.code
     except Exception:  # a rule built an impossible tree: drop the fix, keep the diagnostic
         return None
     if new_source == source:
         return None
-    return Fix(fix.title, fix.applicability, tuple(diff_edits(source, new_source)))
+    unused = tuple((request.module, request.name) for request in fix.unused_imports)
+    return Fix(fix.title, fix.applicability, tuple(diff_edits(source, new_source)), unused)
+
+
+def remove_unused_imports(source: str, imports: Iterable[tuple[str, str]]) -> str:
+    """`source` without those of `imports` that nothing refers to any more."""
+    context = CodemodContext()
+    for module, name in imports:
+        RemoveImportsVisitor.remove_unused_import(context, module, name)
+    try:
+        return RemoveImportsVisitor(context).transform_module(cst.parse_module(source)).code
+    except Exception:  # a cleanup must never cost the fixes themselves
+        return source

@@ -13,7 +13,8 @@ class InsertStatements(cst.CSTTransformer):
     `before` maps an original statement (a line in an indented block, or a small statement in
     a one-line suite) to what goes in front of it; the inserted statement takes over the
     comments above it. `after_body` maps an original IndentedBlock to statements appended.
-    `replace` swaps small statements (e.g. binding a bare expression to a name).
+    `after` maps an original statement of an indented block to what follows it.
+    `replace` swaps nodes (e.g. binding a bare expression to a name).
     Originals are matched by identity, so the transformer must run on the tree they came from.
     """
 
@@ -21,9 +22,11 @@ class InsertStatements(cst.CSTTransformer):
         self,
         before: Mapping[int, Sequence[cst.BaseSmallStatement]] | None = None,
         after_body: Mapping[int, Sequence[cst.BaseSmallStatement]] | None = None,
-        replace: Mapping[int, cst.BaseSmallStatement] | None = None,
+        replace: Mapping[int, cst.CSTNode] | None = None,
+        after: Mapping[int, Sequence[cst.BaseSmallStatement]] | None = None,
     ) -> None:
         self.before = before or {}
+        self.after = after or {}
         self.after_body = after_body or {}
         self.replace = replace or {}
 
@@ -46,6 +49,9 @@ class InsertStatements(cst.CSTTransformer):
                 )
                 updated = updated.with_changes(leading_lines=())
             body.append(updated)
+            following = self.after.get(id(original))
+            if following:
+                body.append(cst.SimpleStatementLine(body=list(following)))
         appended = self.after_body.get(id(original_node))
         if appended:
             body.append(cst.SimpleStatementLine(body=list(appended)))

@@ -14,6 +14,8 @@ TASK = "prefect.task"
 FUTURES_WAIT = "prefect.futures.wait"
 FUTURES_AS_COMPLETED = "prefect.futures.as_completed"
 BIND_FLOW_TO_INFRASTRUCTURE = "prefect.flows.bind_flow_to_infrastructure"
+RUN_DEPLOYMENT = "prefect.deployments.run_deployment"
+ARUN_DEPLOYMENT = "prefect.deployments.arun_deployment"
 
 THREAD_POOL_RUNNER = "prefect.task_runners.ThreadPoolTaskRunner"
 PROCESS_POOL_RUNNER = "prefect.task_runners.ProcessPoolTaskRunner"
@@ -30,6 +32,8 @@ _ALIASES: dict[str, str] = {
     "prefect.main.Flow": "prefect.Flow",
     "prefect.tasks.Task": "prefect.Task",
     "prefect.main.Task": "prefect.Task",
+    "prefect.deployments.flow_runs.run_deployment": RUN_DEPLOYMENT,
+    "prefect.deployments.flow_runs.arun_deployment": ARUN_DEPLOYMENT,
     # A silent alias kept in 3.x (task_runners.py).
     "prefect.task_runners.ConcurrentTaskRunner": THREAD_POOL_RUNNER,
     "prefect_dask.task_runners.DaskTaskRunner": DASK_RUNNER,

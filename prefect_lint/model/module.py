@@ -6,6 +6,7 @@ Rules never look at import text; they ask `ModuleModel.evaluate(expr, scope)` an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 import libcst as cst
@@ -243,7 +244,7 @@ class ModuleModel:
         if kind == "flow":
             return self._make_flow(target, call, scope)
         if kind == "task":
-            return self._make_task(target)
+            return self._make_task(target, call)
         if kind == "infrastructure" and isinstance(target, Flow):
             return target.with_changes(infrastructure_bound=True)
         return None
@@ -308,12 +309,13 @@ class ModuleModel:
         )
 
     @staticmethod
-    def _make_task(target: Value | None) -> Task:
+    def _make_task(target: Value | None, call: cst.Call | None = None) -> Task:
         node = target.node if isinstance(target, (Function, Flow, Task)) else None
         return Task(
             name=_name_of(target),
             node=node,
             is_async=_is_async(target),
+            default_cache=_default_cache(call),
         )
 
     def _runner_argument(self, call: cst.Call, scope: Scope) -> Runner | None:
@@ -338,7 +340,7 @@ class ModuleModel:
                     target = self.evaluate(positional[0].value, scope)
                     if kind == "flow":
                         return self._make_flow(target, call, scope)
-                    return self._make_task(target)
+                    return self._make_task(target, call)
                 return Decorator(kind, call)
             if api.is_infrastructure_decorator(name):
                 return Decorator("infrastructure", call)
@@ -356,8 +358,23 @@ class ModuleModel:
             owner = func.owner
             if isinstance(owner, Flow) and keyword_arg(call, "task_runner") is not None:
                 return owner.with_changes(task_runner=self._runner_argument(call, scope))
+            if isinstance(owner, Task) and _default_cache(call) is not True:
+                return dataclasses.replace(owner, default_cache=_default_cache(call))
             return owner
         return None
+
+
+# Keywords that replace the default cache policy (tasks.py: `Task.__init__`).
+_CACHE_KEYWORDS = ("cache_policy", "cache_key_fn", "persist_result", "result_storage_key")
+
+
+def _default_cache(call: cst.Call | None) -> bool | None:
+    """Whether a task made with `call`'s options hashes its inputs with the default policy."""
+    if call is None:
+        return True
+    if any(arg.star == "**" for arg in call.args):
+        return None
+    return not any(keyword_arg(call, keyword) for keyword in _CACHE_KEYWORDS)
 
 
 def _is_name(expr: cst.BaseExpression, name: str) -> bool:

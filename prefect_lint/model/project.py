@@ -232,11 +232,19 @@ def _without_nodes(value: Value | None) -> Value | None:
 
 
 def summarize(model: object) -> dict[str, Value | None]:
-    names = model.module_scope.bindings  # type: ignore[attr-defined]
-    return {
-        name: _without_nodes(model.lookup(name, model.module_scope))  # type: ignore[attr-defined]
-        for name in names
-    }
+    from prefect_lint.model.boundary import unpicklable_return
+
+    scope = model.module_scope  # type: ignore[attr-defined]
+    summary: dict[str, Value | None] = {}
+    for name in scope.bindings:
+        value = model.lookup(name, scope)  # type: ignore[attr-defined]
+        if isinstance(value, Task) and value.node is not None:
+            # What the task returns matters to a flow in another module that submits it.
+            found = unpicklable_return(model, value, scope)  # type: ignore[arg-type]
+            if found is not None:
+                value = dataclasses.replace(value, unpicklable_return=found[1].kind)
+        summary[name] = _without_nodes(value)
+    return summary
 
 
 _indexes: dict[tuple[str, UserDecorators], ProjectIndex] = {}

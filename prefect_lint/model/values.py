@@ -8,6 +8,8 @@ from typing import Literal
 
 import libcst as cst
 
+from prefect_lint.model.pickling import UnpicklableKind
+
 
 @dataclass(frozen=True)
 class Dotted:
@@ -54,11 +56,19 @@ class Flow:
 
 @dataclass(frozen=True)
 class Task:
-    """A `prefect.Task` object (including a flow wrapped by `@task`)."""
+    """A `prefect.Task` object (including a flow wrapped by `@task`).
+
+    `default_cache`: the default cache policy hashes its inputs (True), the task sets its own
+    caching (False), or it cannot be told (None). `unpicklable_return` is only filled in for
+    tasks summarized from another module (whose tree is gone): what a return builds that
+    cannot be pickled, if anything.
+    """
 
     name: str | None
     node: cst.FunctionDef | None
     is_async: bool | None
+    default_cache: bool | None = True
+    unpicklable_return: UnpicklableKind | None = None
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from prefect_lint.rules.base import Rule, RuleMeta, SyntaxErrorRule
 from prefect_lint.rules.futures.async_task_direct_call import AsyncTaskDirectCall
+from prefect_lint.rules.futures.blocking_run_deployment import BlockingRunDeployment
 from prefect_lint.rules.futures.call_not_future import CallNotFuture
 from prefect_lint.rules.futures.flow_submit import FlowSubmit
 from prefect_lint.rules.futures.future_as_value import FutureAsValue
@@ -11,6 +12,10 @@ from prefect_lint.rules.futures.serial_result import SerialResultInLoop
 from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
+from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
+from prefect_lint.rules.process_boundary.unpicklable_argument import UnpicklableArgument
+from prefect_lint.rules.process_boundary.unpicklable_global import UnpicklableGlobal
+from prefect_lint.rules.process_boundary.unpicklable_return import UnpicklableReturn
 
 ALL_RULES: tuple[type[Rule], ...] = (
     SyntaxErrorRule,
@@ -19,9 +24,14 @@ ALL_RULES: tuple[type[Rule], ...] = (
     SerialResultInLoop,
     CallNotFuture,
     WaitImport,
+    BlockingRunDeployment,
     AsyncTaskDirectCall,
     FutureAsValue,
     WaitNotList,
+    UnpicklableReturn,
+    UnpicklableArgument,
+    UnpicklableGlobal,
+    MissingMainGuard,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)

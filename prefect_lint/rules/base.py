@@ -100,6 +100,8 @@ class CstFix:
     applicability: Applicability
     replacements: Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
     imports: Sequence[ImportRequest] = field(default_factory=tuple)
+    # Imports the change may leave unused: removed only if nothing refers to them any more.
+    unused_imports: Sequence[ImportRequest] = field(default_factory=tuple)
     # For changes that are not node replacements (inserting statements); runs after them.
     transformer: cst.CSTTransformer | None = None
 

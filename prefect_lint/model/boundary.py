@@ -1,0 +1,148 @@
+"""The process boundary (prefect-semantics.md §6): which flows run tasks in other processes,
+and which values cannot be cloudpickled across it.
+
+Only values whose origin is certain count: a call the pickling table knows, reached directly
+or through one plain assignment (`conn = sqlite3.connect(...)` then `t.submit(conn)`).
+Parameters, attributes, containers and anything assigned twice stay unknown, so silent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import libcst as cst
+
+from prefect_lint.model import api
+from prefect_lint.model.module import ModuleModel, keyword_arg
+from prefect_lint.model.pickling import UnpicklableKind, unpicklable_cst_call
+from prefect_lint.model.scopes import AssignBinding, Scope
+from prefect_lint.model.values import Dotted, Flow, Runner, Task
+
+# Runners that cloudpickle every task's parameters, result and the flow (§6).
+_PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
+# Runners whose workers are started with `spawn`, re-importing the script that runs the flow.
+_SPAWNING_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER})
+_RUNNER_LABELS = {
+    api.PROCESS_POOL_RUNNER: "ProcessPoolTaskRunner",
+    api.DASK_RUNNER: "DaskTaskRunner",
+    api.RAY_RUNNER: "RayTaskRunner",
+}
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+@dataclass(frozen=True)
+class Unpicklable:
+    """A value known to refuse cloudpickle: what it is and the call that built it."""
+
+    kind: UnpicklableKind
+    call: cst.Call
+
+
+def process_runner(flow: Flow) -> str | None:
+    """The label of `flow`'s task runner if it ships tasks to other processes."""
+    runner = flow.task_runner
+    if runner is None or runner.name not in _PROCESS_RUNNERS:
+        return None
+    if runner.name == api.DASK_RUNNER and _dask_uses_threads(runner):
+        return None
+    return _RUNNER_LABELS[runner.name]
+
+
+def spawns_processes(flow: Flow) -> bool:
+    runner = flow.task_runner
+    return (
+        process_runner(flow) is not None and runner is not None and runner.name in _SPAWNING_RUNNERS
+    )
+
+
+def _dask_uses_threads(runner: Runner) -> bool:
+    """`DaskTaskRunner(cluster_kwargs={"processes": False})`: workers are threads."""
+    if runner.call is None:
+        return False
+    kwargs = keyword_arg(runner.call, "cluster_kwargs")
+    if kwargs is None or not isinstance(kwargs.value, cst.Dict):
+        return False
+    for element in kwargs.value.elements:
+        if (
+            isinstance(element, cst.DictElement)
+            and isinstance(element.key, cst.SimpleString)
+            and element.key.evaluated_value == "processes"
+            and isinstance(element.value, cst.Name)
+            and element.value.value == "False"
+        ):
+            return True
+    return False
+
+
+def unpicklable_value(
+    model: ModuleModel, expr: cst.BaseExpression, scope: Scope, *, depth: int = 3
+) -> Unpicklable | None:
+    """What `expr` is, if it is certainly built by a call that cloudpickle refuses."""
+    if isinstance(expr, cst.Call):
+        name = _callee_name(model, expr.func, scope)
+        if name is None:
+            return None
+        kind = unpicklable_cst_call(name, expr)
+        return Unpicklable(kind, expr) if kind is not None else None
+    if isinstance(expr, cst.Name) and depth > 0:
+        binding = _single_assignment(model, expr.value, scope)
+        if binding is not None:
+            value, where = binding
+            return unpicklable_value(model, value, where, depth=depth - 1)
+    return None
+
+
+def _callee_name(model: ModuleModel, func: cst.BaseExpression, scope: Scope) -> str | None:
+    if isinstance(func, cst.Name) and not model.is_bound(func.value, scope):
+        return f"builtins.{func.value}"  # `open(...)`
+    value = model.evaluate(func, scope)
+    return value.name if isinstance(value, Dotted) else None
+
+
+def _single_assignment(
+    model: ModuleModel, name: str, scope: Scope
+) -> tuple[cst.BaseExpression, Scope] | None:
+    """The one expression `name` is ever assigned, and its scope; None if not that simple."""
+    if name in model.walrus_names:
+        return None
+    current: Scope | None = scope
+    while current is not None:
+        if current is not scope and current.is_class:
+            current = current.parent
+            continue
+        if name in current.global_names or name in current.nonlocal_names:
+            return None
+        bindings = current.bindings.get(name)
+        if bindings is not None:
+            if len(bindings) == 1 and isinstance(bindings[0], AssignBinding):
+                return bindings[0].value, current
+            return None
+        if current.has_star_import:
+            return None
+        current = current.parent
+    return None
+
+
+def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
+    """Every node of `function`'s own body: nested functions, classes and lambdas excluded."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(child for child in node.children if not isinstance(child, _NESTED))
+
+
+def unpicklable_return(
+    model: ModuleModel, task: Task, scope: Scope
+) -> tuple[cst.Return, Unpicklable] | None:
+    """The first `return` of `task` (defined in this module) that hands back an unpicklable."""
+    if task.node is None:
+        return None
+    body_scope = model.scope_of(task.node, scope)
+    for node in body_nodes(task.node):
+        if isinstance(node, cst.Return) and node.value is not None:
+            found = unpicklable_value(model, node.value, body_scope)
+            if found is not None:
+                return node, found
+    return None

@@ -1,0 +1,169 @@
+"""PFL204 missing-main-guard: a process-runner flow called at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.boundary import spawns_processes
+from prefect_lint.model.scopes import names_in
+from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.process_boundary.unpicklable_global import is_main_guard
+
+_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+class MissingMainGuard(Rule):
+    meta = RuleMeta(
+        code="PFL204",
+        name="missing-main-guard",
+        summary="a flow on a process-based runner is called at import time",
+        fix_title='Wrap the call in `if __name__ == "__main__":`',
+        fix_safety=Applicability.SAFE,
+        since="0.2.0",
+        docs="""
+## What it does
+Checks for module-level calls of a flow that runs on `ProcessPoolTaskRunner` or
+`prefect_dask.DaskTaskRunner` outside an `if __name__ == "__main__":` block, including
+`asyncio.run(flow())`. The flow may be imported from another module of the project.
+
+## Why is this bad?
+These runners start their worker processes with the `spawn` method: each worker imports the
+main script again. Without the guard, that import calls the flow again inside the worker,
+which starts a second flow run and fails with `RuntimeError: An attempt has been made to
+start a new process before the current process has finished its bootstrapping phase.` The
+parent flow then fails with `concurrent.futures.process.BrokenProcessPool: A process in the
+process pool was terminated abruptly while the future was running or pending.`
+
+## Example
+```python
+from prefect import flow, task
+from prefect.task_runners import ProcessPoolTaskRunner
+
+
+@task
+def square(n: int) -> int:
+    return n * n
+
+
+@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+def squares() -> list[int]:
+    return square.map(range(4)).result()
+
+
+squares()
+```
+
+## Use instead
+```python
+from prefect import flow, task
+from prefect.task_runners import ProcessPoolTaskRunner
+
+
+@task
+def square(n: int) -> int:
+    return n * n
+
+
+@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+def squares() -> list[int]:
+    return square.map(range(4)).result()
+
+
+if __name__ == "__main__":
+    squares()
+```
+
+## Fix safety
+The fix is safe: it wraps the statement holding the call, with the simple statements that
+directly follow it, in `if __name__ == "__main__":`. It is not offered when later code reads
+a name those statements assign. Running the file as a script does the
+same as before; importing it (which is what every worker does) no longer runs the flow. It is
+offered for calls in top-level statements; calls inside a module-level `if`, `for`, `try` or
+`with` are reported without a fix.
+""",
+    )
+
+    def leave_Module(self, node: cst.Module) -> None:
+        body = list(node.body)
+        wrapped_until = -1
+        for index, statement in enumerate(body):
+            if isinstance(statement, cst.If) and is_main_guard(statement):
+                continue
+            if isinstance(statement, _NESTED):
+                continue
+            for call in _calls(statement):
+                flow = self.context.model.evaluate(call.func, self.context.model.module_scope)
+                if not isinstance(flow, Flow) or not spawns_processes(flow):
+                    continue
+                runner = flow.task_runner.name.rpartition(".")[2]  # type: ignore[union-attr]
+                name = self.context.module.code_for_node(call.func)
+                message = (
+                    f"flow `{name}` runs on {runner}, whose workers import this module again: "
+                    f'called outside `if __name__ == "__main__":`, every worker starts the flow '
+                    "anew and the run fails with BrokenProcessPool"
+                )
+                fix = None
+                if isinstance(statement, cst.SimpleStatementLine) and index > wrapped_until:
+                    end = _run_end(body, index)
+                    if not _used_later(body[index:end], body[end:]):
+                        fix = self._guard(body[index:end])
+                    wrapped_until = end - 1
+                self.report(call, message, fix=fix, statement=statement)
+
+    def _guard(self, statements: Sequence[cst.BaseStatement]) -> CstFix:
+        first = statements[0]
+        guard = cst.If(
+            test=cst.parse_expression('__name__ == "__main__"'),
+            body=cst.IndentedBlock(
+                body=[statements[0].with_changes(leading_lines=()), *statements[1:]]
+            ),
+            leading_lines=first.leading_lines,
+        )
+        replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {first: guard}
+        for statement in statements[1:]:
+            replacements[statement] = cst.RemovalSentinel.REMOVE
+        return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements)
+
+
+def _run_end(body: Sequence[cst.BaseStatement], start: int) -> int:
+    """The end of the run of plain statements from `start` that belong with the call."""
+    end = start + 1
+    while end < len(body):
+        statement = body[end]
+        if not isinstance(statement, cst.SimpleStatementLine) or any(
+            isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+        ):
+            break
+        end += 1
+    return end
+
+
+def _used_later(wrapped: Sequence[cst.BaseStatement], rest: Sequence[cst.BaseStatement]) -> bool:
+    """Whether later code reads a name the wrapped statements bind (it would be undefined
+    on import once they are guarded)."""
+    bound: set[str] = set()
+    for statement in wrapped:
+        for small in getattr(statement, "body", ()):
+            targets: list[cst.BaseExpression] = []
+            if isinstance(small, cst.Assign):
+                targets = [target.target for target in small.targets]
+            elif isinstance(small, (cst.AnnAssign, cst.AugAssign)):
+                targets = [small.target]
+            for target in targets:
+                bound |= names_in(target)
+    return bool(bound) and any(bound & names_in(statement) for statement in rest)
+
+
+def _calls(statement: cst.CSTNode) -> Iterator[cst.Call]:
+    stack: list[cst.CSTNode] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _NESTED):
+            continue
+        if isinstance(node, cst.Call):
+            yield node
+        stack.extend(reversed(node.children))

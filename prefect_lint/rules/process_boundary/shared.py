@@ -1,0 +1,102 @@
+"""What the PFL2xx rules share: the task calls in a flow, and the runner-switch fix."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import api
+from prefect_lint.model.boundary import body_nodes, process_runner
+from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args, reference_to
+from prefect_lint.model.scopes import Scope
+from prefect_lint.model.values import Flow, Task
+from prefect_lint.rules.base import CstFix, ImportRequest
+
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
+
+SWITCH_TITLE = "Switch the flow to `ThreadPoolTaskRunner` (same `max_workers`)"
+
+
+@dataclass(frozen=True)
+class TaskCall:
+    """A task used in a flow's body: `t.submit(...)`, `t.map(...)` or `t(...)` (method None)."""
+
+    call: cst.Call
+    task: Task
+    method: str | None
+
+
+def task_calls(model: ModuleModel, function: cst.FunctionDef, scope: Scope) -> Iterator[TaskCall]:
+    body_scope = model.scope_of(function, scope)
+    for node in body_nodes(function):
+        if not isinstance(node, cst.Call):
+            continue
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in ("submit", "map"):
+            owner = model.evaluate(func.value, body_scope)
+            if isinstance(owner, Task):
+                yield TaskCall(node, owner, func.attr.value)
+        else:
+            value = model.evaluate(func, body_scope)
+            if isinstance(value, Task):
+                yield TaskCall(node, value, None)
+
+
+def process_flow(context: RuleContext, function: cst.FunctionDef) -> tuple[Flow, str] | None:
+    """The flow object made from `function` that runs on a process-based runner, and the
+    runner's name; the decorated flow first, then `.with_options(...)` copies."""
+    for flow in context.flows_of(function):
+        runner = process_runner(flow)
+        if runner is not None:
+            return flow, runner
+    return None
+
+
+def runner_switch(context: RuleContext, function: cst.FunctionDef, flow: Flow) -> CstFix | None:
+    """`@flow(task_runner=ProcessPoolTaskRunner(max_workers=4))` -> `ThreadPoolTaskRunner(...)`.
+
+    Only for a ProcessPoolTaskRunner written in this flow's own decorator with nothing but
+    `max_workers` (ThreadPoolTaskRunner takes no other argument); Dask and Ray clusters are
+    not switched mechanically.
+    """
+    runner = flow.task_runner
+    if runner is None or runner.name != api.PROCESS_POOL_RUNNER or runner.call is None:
+        return None
+    written_here = any(
+        isinstance(decorator.decorator, cst.Call)
+        and (argument := keyword_arg(decorator.decorator, "task_runner")) is not None
+        and argument.value is runner.call
+        for decorator in function.decorators
+    )
+    if not written_here:
+        return None
+    call = runner.call
+    if len(positional_args(call)) > 1 or any(
+        arg.star or (arg.keyword is not None and arg.keyword.value != "max_workers")
+        for arg in call.args
+    ):
+        return None
+    module, _, name = api.THREAD_POOL_RUNNER.rpartition(".")
+    if isinstance(call.func, cst.Attribute):
+        # `prefect.task_runners.ProcessPoolTaskRunner(...)`: the same module path serves.
+        return CstFix(
+            title=SWITCH_TITLE,
+            applicability=Applicability.UNSAFE,
+            replacements={call.func.attr: cst.Name(name)},
+        )
+    reference = reference_to(context.model, api.THREAD_POOL_RUNNER, context.model.module_scope)
+    if reference is None:
+        return None
+    text, needs_import = reference
+    return CstFix(
+        title=SWITCH_TITLE,
+        applicability=Applicability.UNSAFE,
+        replacements={call.func: cst.parse_expression(text)},
+        imports=[ImportRequest(module, name)] if needs_import else (),
+        unused_imports=[ImportRequest(module, "ProcessPoolTaskRunner")],
+    )

@@ -1,0 +1,234 @@
+"""PFL202 unpicklable-argument: a task given a value that cannot be pickled."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import api
+from prefect_lint.model.boundary import Unpicklable, unpicklable_value
+from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
+from prefect_lint.model.scopes import Scope
+from prefect_lint.model.values import Dotted, Task
+from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.process_boundary.shared import (
+    TaskCall,
+    process_flow,
+    runner_switch,
+    task_calls,
+)
+
+NO_CACHE = "prefect.cache_policies.NO_CACHE"
+_UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
+# Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
+_PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
+
+
+class UnpicklableArgument(Rule):
+    meta = RuleMeta(
+        code="PFL202",
+        name="unpicklable-argument",
+        summary="a task is given a value that cannot be pickled",
+        fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
+        fix_safety=Applicability.SAFE,
+        since="0.2.0",
+        docs="""
+## What it does
+Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a
+database connection, a file opened for writing or in binary mode, an HTTP client, ...)
+created in the flow or at module level:
+
+- submitted or mapped from a flow on a process-based task runner (`ProcessPoolTaskRunner`,
+  `prefect_dask.DaskTaskRunner`, `prefect_ray.RayTaskRunner`);
+- on any runner, passed to a task that uses the default cache policy.
+
+## Why is this bad?
+A process-based runner cloudpickles every parameter in the flow's process before the task
+can start. Pickling fails there, so no task run is ever created, and `.result()` or
+`.wait()` raises the error, for example `TypeError: cannot pickle '_thread.lock' object`.
+
+On any runner, the default cache policy hashes a task's inputs before it runs. It cannot
+hash such an object, so every run logs `Error encountered when computing cache key - result
+will not be persisted.` at ERROR level with a traceback (`ValueError: Unable to create hash
+- objects could not be serialized`). The task still runs, but the log is alarming and the
+result is never cached.
+
+## Example
+```python
+import threading
+
+from prefect import flow, task
+
+LOCK = threading.Lock()
+
+
+@task
+def append_line(lock: threading.Lock, path: str, line: str) -> None:
+    with lock, open(path, "a") as handle:
+        handle.write(line + "\\n")
+
+
+@flow
+def journal(path: str) -> None:
+    append_line(LOCK, path, "started")
+```
+
+## Use instead
+```python
+import threading
+
+from prefect import flow, task
+from prefect.cache_policies import NO_CACHE
+
+LOCK = threading.Lock()
+
+
+@task(cache_policy=NO_CACHE)
+def append_line(lock: threading.Lock, path: str, line: str) -> None:
+    with lock, open(path, "a") as handle:
+        handle.write(line + "\\n")
+
+
+@flow
+def journal(path: str) -> None:
+    append_line(LOCK, path, "started")
+```
+
+Under a process-based runner, create the object inside the task instead of passing it.
+
+## Fix safety
+For the cache case the fix adds `cache_policy=NO_CACHE` to the task's decorator (importing
+it from `prefect.cache_policies`). It is safe: such inputs could never be hashed, so the task
+was never cached. Under a process-based runner the fix switches the flow to
+`ThreadPoolTaskRunner` with the same `max_workers`; that one is unsafe (CPU-bound tasks stop
+running in parallel) and is offered only when the flow's own decorator creates a
+`ProcessPoolTaskRunner` with at most `max_workers`.
+""",
+    )
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        flows = self.context.flows_of(node)
+        if not flows:
+            return
+        model = self.context.model
+        process = process_flow(self.context, node)
+        body_scope = model.scope_of(node, self.context.scope(node))
+        statement = self.context.statement_for(node)
+        for task_call in task_calls(model, node, self.context.scope(node)):
+            for argument, found in _unpicklable_arguments(model, task_call, body_scope):
+                self._check(node, task_call, argument, found, process, statement)
+
+    def _check(
+        self,
+        function: cst.FunctionDef,
+        task_call: TaskCall,
+        argument: cst.BaseExpression,
+        found: Unpicklable,
+        process: object,
+        statement: cst.CSTNode,
+    ) -> None:
+        task = task_call.task
+        name = task.name or "task"
+        what = self.context.module.code_for_node(argument)
+        kind = found.kind
+        if process is not None and task_call.method is not None:
+            flow, runner = process  # type: ignore[misc]
+            message = (
+                f"`{what}` is {kind.description}, which cannot cross {runner}'s process "
+                f"boundary: `{name}.{task_call.method}()` creates no task run and `.result()` "
+                f"raises {kind.error}"
+            )
+            fix = runner_switch(self.context, function, flow)
+        elif task.default_cache is True:
+            message = (
+                f"`{what}` is {kind.description}: the default cache policy of `{name}` cannot "
+                "hash it, so every run logs an ERROR 'Error encountered when computing cache "
+                "key'; set `cache_policy=NO_CACHE` on the task"
+            )
+            fix = self._no_cache_fix(task)
+        else:
+            return
+        self.report(argument, message, fix=fix, statement=statement)
+
+    def _no_cache_fix(self, task: Task) -> CstFix | None:
+        """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""
+        if task.node is None:
+            return None
+        model = self.context.model
+        scope = model.module_scope
+        decorator = _task_decorator(model, task.node, scope)
+        if decorator is None:
+            return None
+        reference = reference_to(model, NO_CACHE, scope)
+        if reference is None:
+            return None
+        text, needs_import = reference
+        keyword = cst.Arg(
+            keyword=cst.Name("cache_policy"),
+            value=cst.parse_expression(text),
+            equal=cst.AssignEqual(
+                whitespace_before=cst.SimpleWhitespace(""),
+                whitespace_after=cst.SimpleWhitespace(""),
+            ),
+        )
+        expression = decorator.decorator
+        if isinstance(expression, cst.Call):
+            args = list(expression.args)
+            if args:
+                args[-1] = args[-1].with_changes(
+                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+                )
+            new: cst.BaseExpression = expression.with_changes(args=[*args, keyword])
+        else:
+            new = cst.Call(func=expression, args=[keyword])
+        module, _, name = NO_CACHE.rpartition(".")
+        return CstFix(
+            title=self.meta.fix_title or "",
+            applicability=Applicability.SAFE,
+            replacements={expression: new},
+            imports=[ImportRequest(module, name)] if needs_import else (),
+        )
+
+
+def _unpicklable_arguments(
+    model: ModuleModel, task_call: TaskCall, scope: Scope
+) -> list[tuple[cst.BaseExpression, Unpicklable]]:
+    found: list[tuple[cst.BaseExpression, Unpicklable]] = []
+    for arg in task_call.call.args:
+        if arg.star or (arg.keyword is not None and arg.keyword.value in _PREFECT_KEYWORDS):
+            continue
+        value = arg.value
+        if task_call.method == "map":
+            # Mapped arguments are iterables; only `unmapped(x)` hands `x` itself to each run.
+            if not (isinstance(value, cst.Call) and _is_unmapped(model, value, scope)):
+                continue
+            if len(value.args) != 1:
+                continue
+            value = value.args[0].value
+        unpicklable = unpicklable_value(model, value, scope)
+        if unpicklable is not None:
+            found.append((value, unpicklable))
+    return found
+
+
+def _is_unmapped(model: ModuleModel, call: cst.Call, scope: Scope) -> bool:
+    callee = model.evaluate(call.func, scope)
+    return isinstance(callee, Dotted) and callee.name in _UNMAPPED
+
+
+def _task_decorator(
+    model: ModuleModel, function: cst.FunctionDef, scope: Scope
+) -> cst.Decorator | None:
+    """The `@task` / `@task(...)` decorator of `function` that sets its options."""
+    for decorator in function.decorators:
+        expression = decorator.decorator
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        value = model.evaluate(target, scope)
+        if isinstance(value, Dotted) and value.name == api.TASK:
+            if isinstance(expression, cst.Call) and (
+                keyword_arg(expression, "cache_policy") is not None
+                or any(arg.star for arg in expression.args)
+            ):
+                return None
+            return decorator
+    return None
