@@ -118,7 +118,9 @@ def check_source(
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
-    if not may_involve_prefect(source, decorators):
+    if not may_involve_prefect(source, decorators) and not (
+        index is not None and index.imports_prefect_code(source, path)
+    ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
     if isinstance(model, ModuleModel):

@@ -30,11 +30,13 @@ class Flake8Plugin:
         from_file = self._filename not in ("-", "stdin")
         settings = _settings_for(self._filename if from_file else ".")
         decorators = settings.user_decorators
-        if not may_involve_prefect(source, decorators):
+        index = index_for(self._filename, decorators) if from_file else None
+        if not may_involve_prefect(source, decorators) and not (
+            index is not None and index.imports_prefect_code(source, self._filename)
+        ):
             return
         codes = frozenset(all_codes())
         # flake8 applies select/ignore/noqa itself, so report everything.
-        index = index_for(self._filename, decorators) if from_file else None
         target = detect_target(index.root, settings.target_version) if index is not None else None
         diagnostics = check_source(
             source,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import os
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 
@@ -27,6 +28,30 @@ _MAX_BYTES = 2_000_000
 # Few: keeping every tree alive makes each garbage collection walk millions of nodes.
 _MAX_UNCHECKED = 32
 _unchecked: OrderedDict[str, tuple[str, object]] = OrderedDict()
+# `from a.b import c, d` / `import a.b as m, e` on one line (enough for a prefilter).
+_IMPORT_LINE = re.compile(
+    r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+\(?(?P<names>[\w., \t]*)"
+    r"|import[ \t]+(?P<modules>[\w., \t]+))",
+    re.MULTILINE,
+)
+_AS = re.compile(r"[ \t]+as[ \t]+\w+")
+
+
+def imported_module_names(text: str) -> list[str]:
+    """Dotted names a module's import lines may load, from its text alone."""
+    found: list[str] = []
+    for match in _IMPORT_LINE.finditer(text):
+        if match.group("modules"):
+            found.extend(n.strip() for n in _AS.sub("", match.group("modules")).split(","))
+            continue
+        module = match.group("module")
+        found.append(module)
+        for name in _AS.sub("", match.group("names") or "").split(","):
+            name = name.strip()
+            if name:
+                # `from pkg import flows` may name a submodule.
+                found.append(f"{module}{name}" if module.endswith(".") else f"{module}.{name}")
+    return [name for name in found if name.strip(".")]
 
 
 def find_project_root(path: str) -> str:
@@ -54,8 +79,34 @@ class ProjectIndex:
         self._exports: dict[str, dict[str, Value | None] | None] = {}
         self._resolving: set[tuple[str, str]] = set()
         self._found: dict[tuple[str, str], str | None] = {}
+        self._mentions: dict[tuple[str, int], bool] = {}
         # Set by the engine: builds a ModuleModel for a parsed module (avoids an import cycle).
         self.model_factory: Callable[[cst.Module, str], object] | None = None
+
+    def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
+        """Whether `text` imports a project module that mentions prefect (or one re-exporting
+        from such a module): code that never names prefect can still use its flows."""
+        for dotted in imported_module_names(text):
+            path = self.find_module(dotted, importer)
+            if path is not None and self._mentions_prefect(path, depth):
+                return True
+        return False
+
+    def _mentions_prefect(self, path: str, depth: int) -> bool:
+        key = (os.path.abspath(path), depth)
+        if key not in self._mentions:
+            self._mentions[key] = False  # an import cycle answers no
+            try:
+                if os.path.getsize(path) > _MAX_BYTES:
+                    return False
+                with open(path, encoding="utf-8", errors="replace") as handle:
+                    text = handle.read()
+            except OSError:
+                return False
+            self._mentions[key] = "prefect" in text or (
+                depth > 1 and self.imports_prefect_code(text, path, depth - 1)
+            )
+        return self._mentions[key]
 
     def contains(self, path: str) -> bool:
         absolute = os.path.abspath(path)
