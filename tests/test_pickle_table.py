@@ -320,8 +320,7 @@ def test_table_entry_fails_to_pickle_with_recorded_error(name: str, tmp_path: Pa
     with contextlib.ExitStack() as stack:
         obj = FACTORIES[name](stack, tmp_path)
         assert pickle_error(obj) == kind.error
-    assert kind.tested
-    assert kind.description
+    assert kind.description.startswith(("a ", "an "))
 
 
 def test_psycopg_connect_returns_the_tested_class() -> None:

@@ -13,8 +13,9 @@ Keys are canonical dotted names, as `ModuleModel.evaluate` produces them (`threa
   method called on an instance of that class, with the instance not counted among the
   arguments, for rules that can tell what the receiver is.
 
-Every entry is checked against a real object by `tests/test_pickle_table.py`, with the
-versions pinned in the `dev` extra, on CPython 3.11; `tested=False` entries say why not.
+Every entry is checked against a real object by `tests/test_pickle_table.py` (the packages
+are in the `dev` extra), on CPython 3.11. None needs a server: database drivers are built
+unconnected, boto3 clients with fake credentials; `note` says how where it matters.
 What is deliberately NOT here, because cloudpickle handles it (measured the same way):
 lambdas, nested functions and tasks defined inside functions (pickled by value); generators
 (Prefect turns a returned generator into a list before it is pickled); `subprocess.run`'s
@@ -40,13 +41,13 @@ import libcst as cst
 class UnpicklableKind:
     """What a call builds, and what `cloudpickle.dumps` raises on it.
 
-    `error` is `"<exception type>: <message>"` exactly as cloudpickle 3.1 raises it.
-    `tested` is False for entries that could not be built here; `note` then says why.
+    `description` fits a message ("returns a threading lock"); `error` is
+    `"<exception type>: <message>"` exactly as cloudpickle 3.1 raises it; `note` says how the
+    entry was verified where that is not obvious.
     """
 
     description: str
     error: str
-    tested: bool = True
     note: str = ""
 
 
