@@ -118,11 +118,13 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
-def _document_edits(block: CodeBlock, starts: list[int], new_text: str) -> list[Edit]:
+def _document_edits(
+    document: str, block: CodeBlock, starts: list[int], new_text: str
+) -> list[Edit]:
     """Edits to the document that turn `block`'s lines into `new_text`, re-indented.
 
-    Whole lines are replaced, and only those that changed: a line the fix did not touch keeps
-    its bytes, even if it was indented less than the fence.
+    Only lines that changed are rewritten: a line the fix did not touch keeps its bytes,
+    even if it was indented less than the fence. Each edit is then trimmed to what differs.
     """
     import difflib
 
@@ -136,7 +138,17 @@ def _document_edits(block: CodeBlock, starts: list[int], new_text: str) -> list[
             (block.indent + line if line.strip() else "") + block.newline
             for line in new_lines[j1:j2]
         )
-        edits.append(Edit(starts[block.first_line + i1], starts[block.first_line + i2], content))
+        start, end = starts[block.first_line + i1], starts[block.first_line + i2]
+        replaced = document[start:end]
+        prefix = 0
+        limit = min(len(replaced), len(content))
+        while prefix < limit and replaced[prefix] == content[prefix]:
+            prefix += 1
+        suffix = 0
+        limit -= prefix
+        while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
+            suffix += 1
+        edits.append(Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix]))
     return edits
 
 
@@ -148,14 +160,14 @@ def _line_starts(text: str) -> list[int]:
 
 
 def _map_diagnostic(
-    diagnostic: Diagnostic, block: CodeBlock, starts: list[int], render_fixes: bool
+    diagnostic: Diagnostic, document: str, block: CodeBlock, starts: list[int], render_fixes: bool
 ) -> Diagnostic:
     fix = None
     if render_fixes and diagnostic.fix is not None:
         from prefect_lint.fixes.edits import apply_edits
 
         new_text = apply_edits(block.text, list(diagnostic.fix.edits))
-        edits = tuple(_document_edits(block, starts, new_text))
+        edits = tuple(_document_edits(document, block, starts, new_text))
         fix = Fix(diagnostic.fix.title, diagnostic.fix.applicability, edits) if edits else None
     return Diagnostic(
         code=diagnostic.code,
@@ -202,7 +214,7 @@ def _check_blocks(
         )
         if any(d.code == SYNTAX_ERROR for d in found):
             continue
-        diagnostics.extend(_map_diagnostic(d, block, starts, render_fixes) for d in found)
+        diagnostics.extend(_map_diagnostic(d, text, block, starts, render_fixes) for d in found)
     diagnostics.sort(key=lambda d: (d.start, d.code))
     return diagnostics
 
@@ -234,9 +246,9 @@ def check_markdown(
         outcome.fixed.update(fixed.fixed)
         outcome.dropped.extend(_map_dropped(line, block) for line in fixed.dropped)
         if fixed.text != block.text:
-            edits.extend(_document_edits(block, starts, fixed.text))
+            edits.extend(_document_edits(text, block, starts, fixed.text))
         outcome.diagnostics.extend(
-            _map_diagnostic(d, block, starts, render_fixes=True) for d in fixed.diagnostics
+            _map_diagnostic(d, text, block, starts, render_fixes=True) for d in fixed.diagnostics
         )
     if edits:
         outcome.text = apply_edits(text, edits)

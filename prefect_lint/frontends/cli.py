@@ -240,9 +240,9 @@ def command_check(args: argparse.Namespace) -> int:
 
 
 def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
-    analysed = files if cache is None else cache.misses
-    where = "disabled" if cache is None else cache.directory
     hits = 0 if cache is None else cache.hits
+    analysed = files - hits
+    where = "disabled" if cache is None else cache.directory
     print(
         f"prefect-lint: {files} files, {hits} from the cache, {analysed} analysed "
         f"in {seconds:.3f} s (cache: {where})",
