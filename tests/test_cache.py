@@ -237,13 +237,15 @@ def test_cache_dir_option_and_setting(
     (project / "sub").mkdir()
     result = run_cli("check", "--verbose", "--exit-zero", "..", cwd=project / "sub")
     assert f"(cache: {project / 'build' / 'lint'})" in result.stderr
+    shown = run_cli("check", "--show-settings", cwd=project / "sub")
+    assert f"cache dir:        {project / 'build' / 'lint'}" in shown.stdout
     assert len(entries(project / "build" / "lint")) == 5
 
 
 @pytest.mark.parametrize(
     "garbage",
-    [b"", b"{", b"\x00\xff\xfe", b"[]", b'{"path": 1}', b"null"],
-    ids=["empty", "truncated", "binary", "list", "wrong-types", "null"],
+    [b"", b"{", b"\x00\xff\xfe", b"[]", b'{"path": 1}', b"null", b"[" * 100_000],
+    ids=["empty", "truncated", "binary", "list", "wrong-types", "null", "deeply-nested"],
 )
 def test_corrupt_entries_are_ignored_and_replaced(project: Path, garbage: bytes) -> None:
     cold = check(project, ".")
@@ -343,3 +345,14 @@ def test_a_module_reused_from_the_index_keeps_its_dependencies(tmp_path: Path) -
     (tmp_path / "d.py").write_text(PLAIN_TASKS)
     second = check(tmp_path, "--jobs", "1", ".")
     assert "PFL102" not in second.stdout
+
+
+def test_an_unusable_cache_dir_does_not_stop_the_run(project: Path) -> None:
+    blocker = project / "not-a-directory"
+    blocker.write_text("")
+    expected = run_cli("check", "--no-cache", "--output-format", "concise", ".", cwd=project)
+    for _ in range(2):
+        result = check(project, "--cache-dir", str(blocker), ".")
+        assert result.stdout == expected.stdout
+        assert counts(result) == (0, 5)
+        assert "5 cache entries could not be written" in result.stderr

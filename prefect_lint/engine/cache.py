@@ -224,7 +224,15 @@ class ResultCache:
             if need_fixes and not entry["rendered"] and any(d.fixable for d in diagnostics):
                 return None
             return diagnostics
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError):
+        except (
+            OSError,
+            ValueError,
+            KeyError,
+            TypeError,
+            IndexError,
+            AttributeError,
+            RecursionError,
+        ):
             # Absent, half-written, corrupt or from another format: recompute it.
             return None
 
@@ -268,6 +276,17 @@ class ResultCache:
         self._prepared = True
 
 
+_UMASK: list[int] = []
+
+
+def _umask() -> int:
+    if not _UMASK:
+        current = os.umask(0o022)  # the only way to read it is to set it
+        os.umask(current)
+        _UMASK.append(current)
+    return _UMASK[0]
+
+
 def _write_atomic(path: str, content: str) -> None:
     import tempfile  # only runs that write pay for it
 
@@ -275,6 +294,8 @@ def _write_atomic(path: str, content: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(content)
+        # mkstemp makes the file private; a cache shared by a team (CI, containers) must not be.
+        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
