@@ -131,7 +131,7 @@ def time_parse_once(paths: list[Path]) -> float:
 # --------------------------------------------------------------------------
 
 
-def lint_command(corpus: Path) -> tuple[list[str], str]:
+def lint_command(corpus: Path, args: tuple[str, ...] = CHECK_ARGS) -> tuple[list[str], str]:
     """The ``prefect-lint check`` command line and a note on how it was found.
 
     Prefers the ``prefect-lint`` console script next to ``sys.executable``
@@ -142,9 +142,9 @@ def lint_command(corpus: Path) -> tuple[list[str], str]:
     for name in names:
         candidate = bin_dir / name
         if candidate.is_file() and os.access(candidate, os.X_OK):
-            return [str(candidate), *CHECK_ARGS, str(corpus)], f"executable {candidate}"
+            return [str(candidate), *args, str(corpus)], f"executable {candidate}"
     return (
-        [sys.executable, "-m", "prefect_lint", *CHECK_ARGS, str(corpus)],
+        [sys.executable, "-m", "prefect_lint", *args, str(corpus)],
         f"no prefect-lint executable in {bin_dir}; fell back to `{sys.executable} -m prefect_lint`",
     )
 

@@ -13,7 +13,7 @@ import pathspec
 
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.output import OUTPUT_FORMATS
-from prefect_lint.rules import ALL_RULES
+from prefect_lint.rule_codes import RULE_CODES
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -45,6 +45,7 @@ DEFAULT_EXCLUDE = (
     "site-packages",
     "venv",
 )
+DEFAULT_CACHE_DIR = ".prefect_lint_cache"
 _VERSION = re.compile(r"^(2|3)(\.\d+){0,2}$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
@@ -54,7 +55,7 @@ class ConfigError(Exception):
 
 
 def all_codes() -> list[str]:
-    return [rule.meta.code for rule in ALL_RULES]
+    return list(RULE_CODES)
 
 
 def _check_selector(selector: str, where: str) -> str:
@@ -98,11 +99,14 @@ class Settings:
         )
 
     output_format: str | None = None
+    # Extra file patterns to check (gitignore syntax, like `exclude`): `*.md`, `*.mdx`.
+    extend_include: list[str] = field(default_factory=list)
+    # Where the result cache lives; None: `.prefect_lint_cache` in `root`.
+    cache_dir: str | None = None
 
     def enabled(self, code: str) -> bool:
         """Ruff's precedence: the most specific matching selector wins; ignore wins ties."""
-        meta = next(rule.meta for rule in ALL_RULES if rule.meta.code == code)
-        if meta.preview and not self.preview:
+        if RULE_CODES[code] and not self.preview:
             return False
         selected = _longest_match(code, [*(self.select or ["PFL"]), *self.extend_select])
         ignored = _longest_match(code, self.ignore)
@@ -141,6 +145,21 @@ class Settings:
     @cached_property
     def exclude_spec(self) -> pathspec.PathSpec:
         return pathspec.GitIgnoreSpec.from_lines([*self.exclude, *self.extend_exclude])
+
+    @cached_property
+    def include_spec(self) -> pathspec.PathSpec:
+        return pathspec.GitIgnoreSpec.from_lines(self.extend_include)
+
+    def included(self, path: str) -> bool:
+        """Whether `path` matches `extend-include` (by its path from the root, or its name)."""
+        if not self.extend_include:
+            return False
+        spec = self.include_spec
+        return spec.match_file(self.relative(path)) or spec.match_file(os.path.basename(path))
+
+    @property
+    def cache_path(self) -> str:
+        return os.path.abspath(self.cache_dir or os.path.join(self.root, DEFAULT_CACHE_DIR))
 
 
 def _string_list(value: Any, key: str, where: str) -> list[str]:
@@ -228,6 +247,13 @@ def load_settings(config_path: str | None) -> Settings:
                     f"{where}: `output-format` must be one of {', '.join(OUTPUT_FORMATS)}"
                 )
             settings.output_format = value
+        elif key == "extend-include":
+            settings.extend_include = _string_list(value, key, where)
+        elif key == "cache-dir":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{where}: `cache-dir` must be a path")
+            # Relative to the config file, like every path in it.
+            settings.cache_dir = os.path.join(settings.root, os.path.expanduser(value))
         elif key == "target-version":
             if not isinstance(value, str) or not _VERSION.match(value.strip()):
                 raise ConfigError(

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import ast
 import warnings
-from dataclasses import dataclass, field
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Diagnostic, FileError, Position
+from prefect_lint.diagnostics import Diagnostic, Position
 from prefect_lint.engine.context import FutureUseMarker, RuleContext
 from prefect_lint.engine.noqa import is_suppressed, suppressed_codes
 from prefect_lint.engine.positions import node_position, statement_ranges
+from prefect_lint.engine.report import FileReport as FileReport  # re-exported
 from prefect_lint.engine.walker import Walker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
@@ -35,21 +35,6 @@ def may_involve_prefect(text: str, decorators: UserDecorators = NO_USER_DECORATO
         or any(call in text for call in _FUTURE_CALLS)
         or decorators.mentioned_in(text)
     )
-
-
-@dataclass
-class FileReport:
-    """Everything checking one file produced, in plain data (it crosses process boundaries)."""
-
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    error: FileError | None = None
-    # The text that was checked (after fixes, if any were applied).
-    source: str | None = None
-    fixed: dict[str, int] = field(default_factory=dict)
-    changed: bool = False
-    original_source: str | None = None
-    dropped_fixes: list[str] = field(default_factory=list)
 
 
 def _python_syntax_error(source: str) -> Diagnostic | None:

@@ -1,4 +1,10 @@
-"""Which files to check: walk the given paths, honouring `exclude` and `.gitignore` files."""
+"""Which files to check: walk the given paths, honouring `exclude` and `.gitignore` files.
+
+Walking a directory finds `*.py` files plus whatever matches `extend-include` (Markdown
+documents with `*.md`, `*.mdx`). A file named on the command line is always checked, with
+one exception: a Markdown document is checked only if it matches `extend-include`, since
+checking Markdown is something a project opts into.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import pathspec
 
 from prefect_lint.config import Settings
 from prefect_lint.diagnostics import FileError
+from prefect_lint.engine.markdown import is_markdown
 
 PYTHON_SUFFIXES = (".py",)
 
@@ -17,6 +24,8 @@ PYTHON_SUFFIXES = (".py",)
 class Discovered:
     files: list[str] = field(default_factory=list)
     errors: list[FileError] = field(default_factory=list)
+    # Named files that were not checked, with the reason (reported as warnings).
+    skipped: list[FileError] = field(default_factory=list)
 
 
 def _gitignore(directory: str) -> pathspec.PathSpec | None:
@@ -79,10 +88,10 @@ class _Walk:
                 d for d in dirnames if not self.excluded(os.path.join(directory, d), True)
             )
             for name in sorted(filenames):
-                if name.endswith(PYTHON_SUFFIXES):
-                    path = os.path.normpath(os.path.join(directory, name))
-                    if not self.excluded(path, False):
-                        found.append(path)
+                path = os.path.normpath(os.path.join(directory, name))
+                wanted = name.endswith(PYTHON_SUFFIXES) or self.settings.included(path)
+                if wanted and not self.excluded(path, False):
+                    found.append(path)
         return found
 
 
@@ -95,6 +104,15 @@ def discover(paths: list[str], settings: Settings) -> Discovered:
             continue
         if os.path.isdir(given):
             candidates = _Walk(settings, os.path.normpath(given)).files()
+        elif is_markdown(given) and not settings.included(given):
+            result.skipped.append(
+                FileError(
+                    given,
+                    "not checked: Markdown files are checked only when they match "
+                    '`extend-include` (e.g. `--extend-include "*.md"`)',
+                )
+            )
+            continue
         else:
             # A file named explicitly is always checked, whatever its name.
             candidates = [given]

@@ -1,20 +1,24 @@
-"""Run the checker (or fixer) over many files, spread over worker processes."""
+"""Run the checker (or fixer) over many files, spread over worker processes.
+
+LibCST, the model and the rules are imported only when some file has to be analysed: a run
+answered from the result cache costs little more than reading and hashing the files.
+"""
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from prefect_lint.config import Settings
 from prefect_lint.diagnostics import FileError
-from prefect_lint.engine.checker import FileReport, check_source
-from prefect_lint.engine.fixer import fix_source
-from prefect_lint.engine.source import SourceError, read_source, write_atomic
-from prefect_lint.model.project import find_project_root, index_for
+from prefect_lint.digest import digest_bytes
+from prefect_lint.engine.cache import ResultCache
+from prefect_lint.engine.markdown import is_markdown
+from prefect_lint.engine.report import FileReport
+from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
+from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target
 
 # Below this many files a process pool costs more than it saves.
@@ -27,17 +31,44 @@ class Mode:
     unsafe_fixes: bool = False
     write: bool = True  # write fixed files back (False for --diff)
     render_fixes: bool = False  # attach edits to diagnostics (JSON, editors)
+    # Record the project files each result depends on (for the result cache).
+    track_dependencies: bool = False
 
 
 def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileReport:
     """Check (and maybe fix) one file's text; never raises for bad input."""
+    from prefect_lint.engine.checker import check_source
+    from prefect_lint.engine.fixer import fix_source
+    from prefect_lint.model.project import index_for
+
     report = FileReport(path=path, source=text, original_source=text)
     codes = settings.codes_for(path)
     decorators = settings.user_decorators
     index = index_for(path, decorators) if path != "-" else None
     target = target_for(path, settings)
+    recording = index is not None and mode.track_dependencies
+    if recording:
+        index.start_recording()  # type: ignore[union-attr]
     try:
-        if mode.fix:
+        if is_markdown(path):
+            from prefect_lint.engine.markdown import check_markdown
+
+            document = check_markdown(
+                text,
+                path,
+                codes,
+                fix=mode.fix,
+                unsafe_fixes=mode.unsafe_fixes,
+                render_fixes=mode.render_fixes,
+                index=index,
+                target=target,
+            )
+            report.diagnostics = document.diagnostics
+            report.fixed = dict(document.fixed)
+            report.dropped_fixes = document.dropped
+            report.source = document.text
+            report.changed = document.text != text
+        elif mode.fix:
             outcome = fix_source(
                 text,
                 path,
@@ -67,6 +98,9 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
         report.diagnostics = []
         report.changed = False
         report.source = text
+    finally:
+        if recording:
+            report.dependencies = index.stop_recording(path)  # type: ignore[union-attr]
     return report
 
 
@@ -88,6 +122,8 @@ def check_file(path: str, settings: Settings, mode: Mode) -> FileReport:
     except SourceError as error:
         return FileReport(path=path, error=FileError(path, str(error)))
     report = check_text(source.text, path, settings, mode)
+    if mode.track_dependencies:
+        report.digest = digest_bytes(source.data)
     if report.changed and mode.write and report.source is not None:
         try:
             write_atomic(path, source.encode(report.source))
@@ -115,12 +151,14 @@ def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def run(files: list[str], settings: Settings, mode: Mode, jobs: int) -> Iterator[FileReport]:
-    """Reports in the order of `files`."""
+def _run_all(files: list[str], settings: Settings, mode: Mode, jobs: int) -> Iterator[FileReport]:
     if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
         for path in files:
             yield check_file(path, settings, mode)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     context = multiprocessing.get_context(method)
     chunk = max(1, min(64, len(files) // (jobs * 4)))
@@ -128,3 +166,78 @@ def run(files: list[str], settings: Settings, mode: Mode, jobs: int) -> Iterator
         max_workers=jobs, mp_context=context, initializer=_init_worker, initargs=(settings, mode)
     ) as pool:
         yield from pool.map(_work, files, chunksize=chunk)
+
+
+def _cache_variant(path: str, settings: Settings) -> str:
+    """What besides the enabled codes decides a file's result: the Prefect target and the
+    configured wrapper decorators."""
+    decorators = settings.user_decorators
+    return "|".join(
+        [
+            target_for(path, settings).version or "",
+            ",".join(sorted(decorators.flows)),
+            ",".join(sorted(decorators.tasks)),
+        ]
+    )
+
+
+def _cached_report(
+    path: str, settings: Settings, mode: Mode, cache: ResultCache
+) -> FileReport | None:
+    """The report of `path` from the cache, or None if it must be analysed."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None  # the analysis reports the problem
+    diagnostics = cache.lookup(
+        path,
+        data,
+        settings.codes_for(path),
+        _cache_variant(path, settings),
+        need_fixes=mode.render_fixes,
+        fixing=mode.fix,
+        unsafe_fixes=mode.unsafe_fixes,
+    )
+    if diagnostics is None:
+        return None
+    text = None
+    if diagnostics:
+        # Only needed to show excerpts; it decoded when the entry was made (same bytes).
+        try:
+            text = decode_source(data, path).text
+        except SourceError:
+            return None
+    return FileReport(
+        path=path, diagnostics=diagnostics, source=text, original_source=text, cached=True
+    )
+
+
+def run(
+    files: list[str],
+    settings: Settings,
+    mode: Mode,
+    jobs: int,
+    cache: ResultCache | None = None,
+) -> Iterator[FileReport]:
+    """Reports in the order of `files`; with a cache, unchanged files are not analysed."""
+    if cache is None:
+        yield from _run_all(files, settings, mode, jobs)
+        return
+    cached = {
+        index: _cached_report(path, settings, mode, cache) for index, path in enumerate(files)
+    }
+    missing = [path for index, path in enumerate(files) if cached[index] is None]
+    analysed = _run_all(missing, settings, replace(mode, track_dependencies=True), jobs)
+    for index, path in enumerate(files):
+        report = cached[index]
+        if report is None:
+            report = next(analysed)
+            if not mode.fix:
+                cache.store(
+                    report,
+                    settings.codes_for(path),
+                    _cache_variant(path, settings),
+                    rendered=mode.render_fixes,
+                )
+        yield report

@@ -8,7 +8,7 @@ import io
 import os
 import tempfile
 import tokenize
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 class SourceError(Exception):
@@ -20,6 +20,7 @@ class SourceFile:
     path: str
     text: str
     encoding: str
+    data: bytes = field(default=b"", repr=False)  # the bytes read
 
     def encode(self, text: str) -> bytes:
         return text.encode(self.encoding)
@@ -40,7 +41,7 @@ def decode_source(data: bytes, path: str) -> SourceFile:
         text = data.decode(encoding)
     except (LookupError, UnicodeDecodeError) as error:
         raise SourceError(f"cannot decode as {encoding}: {error}") from None
-    return SourceFile(path=path, text=text, encoding=encoding)
+    return SourceFile(path=path, text=text, encoding=encoding, data=data)
 
 
 def read_source(path: str) -> SourceFile:

@@ -1,4 +1,8 @@
-"""The `prefect-lint` command: `check` (with fixes) and `rule`, following ruff's conventions."""
+"""The `prefect-lint` command: `check` (with fixes) and `rule`, following ruff's conventions.
+
+Nothing here imports LibCST or the rules at module level: `check` answered from the result
+cache never needs them, and `rule` imports them itself.
+"""
 
 from __future__ import annotations
 
@@ -8,29 +12,23 @@ import errno
 import os
 import sys
 import tempfile
+import time
 from collections.abc import Sequence
 
 from prefect_lint import __version__
 from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
 from prefect_lint.diagnostics import FileError
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
+from prefect_lint.engine.report import FileReport
 from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source, write_atomic
-from prefect_lint.model.project import find_project_root
+from prefect_lint.model.root import find_project_root
 from prefect_lint.output import FORMATS_WITH_EDITS, OUTPUT_FORMATS
-from prefect_lint.output.fix_summary import render_fix_summary
 from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
 from prefect_lint.output.json_lines import render_json_lines
-from prefect_lint.output.sarif import render_sarif
-from prefect_lint.output.statistics import (
-    count_codes,
-    render_statistics,
-    render_statistics_json,
-)
 from prefect_lint.output.text import render_text, summary
-from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 DEFAULT_OUTPUT_FORMAT = "full"
@@ -39,6 +37,10 @@ STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 def _selectors(value: str) -> list[str]:
+    return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def _patterns(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
@@ -106,7 +108,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
     check.add_argument(
+        "--extend-include",
+        type=_patterns,
+        action="append",
+        default=[],
+        metavar="PATTERNS",
+        help='more files to check, e.g. "*.md,*.mdx" (Python code blocks in Markdown)',
+    )
+    check.add_argument(
         "--no-cache", action="store_true", help="do not read or write the result cache"
+    )
+    check.add_argument(
+        "--cache-dir",
+        metavar="PATH",
+        help="where the result cache lives (default: .prefect_lint_cache)",
+    )
+    check.add_argument(
+        "-v", "--verbose", action="store_true", help="report cache use and timing on stderr"
     )
     check.add_argument(
         "-j", "--jobs", type=_jobs, default=None, help="worker processes (default: all cores)"
@@ -147,6 +165,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings.preview = settings.preview or args.preview
     if args.target_version:
         settings.target_version = args.target_version
+    for patterns in args.extend_include:
+        settings.extend_include += patterns
+    if args.cache_dir:
+        settings.cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir))
     return settings
 
 
@@ -211,9 +233,17 @@ def _render(
     reports: list[FileReport],
     errors: list[FileError],
 ) -> str:
+    # Renderers that read the rules' metadata are imported only when used: a run answered
+    # from the cache never loads LibCST or the rules otherwise.
     unsafe = args.unsafe_fixes
     status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix)
     if args.statistics:
+        from prefect_lint.output.statistics import (
+            count_codes,
+            render_statistics,
+            render_statistics_json,
+        )
+
         rows = count_codes(reports, unsafe_fixes=unsafe)
         if output_format == "json":
             return render_statistics_json(rows)
@@ -225,9 +255,15 @@ def _render(
     if output_format == "github":
         return render_github(reports)
     if output_format == "sarif":
+        from prefect_lint.output.sarif import render_sarif
+
         return render_sarif(reports, errors)
     text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe)
-    if args.show_fixes and (fixes := render_fix_summary(reports)):
+    if args.show_fixes:
+        from prefect_lint.output.fix_summary import render_fix_summary
+
+        fixes = render_fix_summary(reports)
+    if args.show_fixes and fixes:
         text += f"\n{fixes}\n"
     return text + status
 
@@ -272,7 +308,14 @@ def command_check(args: argparse.Namespace) -> int:
         for error in found.errors:
             _error(str(error))
             errors.append(error)
-        reports = list(run(found.files, settings, mode, args.jobs or default_jobs()))
+        for skipped in found.skipped:
+            print(f"warning: {skipped}", file=sys.stderr)
+        # Like ruff: results of `check` are cached; fixing only skips files known to be clean.
+        cache = None if args.no_cache else ResultCache(settings.cache_path)
+        started = time.perf_counter()
+        reports = list(run(found.files, settings, mode, args.jobs or default_jobs(), cache))
+        if args.verbose:
+            _verbose(cache, len(found.files), time.perf_counter() - started)
 
     for report in reports:
         if report.error is not None:
@@ -311,6 +354,22 @@ def command_check(args: argparse.Namespace) -> int:
     return EXIT_DIAGNOSTICS if remaining and not args.exit_zero else EXIT_CLEAN
 
 
+def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
+    hits = 0 if cache is None else cache.hits
+    analysed = files - hits
+    where = "disabled" if cache is None else cache.directory
+    print(
+        f"prefect-lint: {files} files, {hits} from the cache, {analysed} analysed "
+        f"in {seconds:.3f} s (cache: {where})",
+        file=sys.stderr,
+    )
+    if cache is not None and cache.write_errors:
+        print(
+            f"prefect-lint: {cache.write_errors} cache entries could not be written",
+            file=sys.stderr,
+        )
+
+
 def _show_settings(settings: Settings, path: str) -> int:
     probe = path if os.path.isfile(path) else os.path.join(path, "__probe__.py")
     target = target_for(probe, settings)
@@ -323,6 +382,8 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"ignore:           {', '.join(settings.ignore) or '-'}",
         f"per-file-ignores: {settings.per_file_ignores or '-'}",
         f"exclude:          {', '.join([*settings.exclude, *settings.extend_exclude])}",
+        f"extend-include:   {', '.join(settings.extend_include) or '-'}",
+        f"cache dir:        {settings.cache_path}",
         f"respect-gitignore: {str(settings.respect_gitignore).lower()}",
         f"preview:          {str(settings.preview).lower()}",
         f"flow decorators:  {', '.join(['prefect.flow', *settings.extend_flow_decorators])}",
@@ -335,6 +396,8 @@ def _show_settings(settings: Settings, path: str) -> int:
 
 
 def command_rule(args: argparse.Namespace) -> int:
+    from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
+
     if args.all or not args.code:
         for rule in ALL_RULES:
             meta = rule.meta

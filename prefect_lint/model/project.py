@@ -11,7 +11,6 @@ names from them stay unknown.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import re
 from collections import OrderedDict
@@ -19,10 +18,11 @@ from collections.abc import Callable
 
 import libcst as cst
 
+from prefect_lint.digest import digest_bytes, digest_file
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
+from prefect_lint.model.root import find_project_root
 from prefect_lint.model.values import Decorator, Dotted, Flow, Runner, Task, Value
 
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 _MAX_BYTES = 2_000_000
 # Trees parsed for the index but not checked yet, kept for the checker (oldest dropped first).
 # Few: keeping every tree alive makes each garbage collection walk millions of nodes.
@@ -54,23 +54,6 @@ def imported_module_names(text: str) -> list[str]:
     return [name for name in found if name.strip(".")]
 
 
-def find_project_root(path: str) -> str:
-    """The nearest directory at or above `path` holding a project marker, else its directory."""
-    return _root_of_directory(os.path.dirname(os.path.abspath(path)))
-
-
-@functools.lru_cache(maxsize=1024)
-def _root_of_directory(start: str) -> str:
-    directory = start
-    while True:
-        if any(os.path.exists(os.path.join(directory, marker)) for marker in ROOT_MARKERS):
-            return directory
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return start
-        directory = parent
-
-
 class ProjectIndex:
     def __init__(self, root: str, decorators: UserDecorators = NO_USER_DECORATORS) -> None:
         self.root = os.path.abspath(root)
@@ -78,8 +61,15 @@ class ProjectIndex:
         # path -> the module's top-level names (None: not a readable module)
         self._exports: dict[str, dict[str, Value | None] | None] = {}
         self._resolving: set[tuple[str, str]] = set()
-        self._found: dict[tuple[str, str], str | None] = {}
         self._mentions: dict[tuple[str, int], bool] = {}
+        # (module, importer directory) -> (the file, the candidate files probed for it)
+        self._found: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
+        # Dependency tracking for the result cache. A recorder maps each project file some
+        # answer depended on to whether it existed; a file's exports keep their own recorder,
+        # since later files reuse them from memory without repeating the lookups.
+        self._recorders: list[dict[str, bool]] = []
+        self._export_deps: dict[str, dict[str, bool]] = {}
+        self._digests: dict[str, str | None] = {}
         # Set by the engine: builds a ModuleModel for a parsed module (avoids an import cycle).
         self.model_factory: Callable[[cst.Module, str], object] | None = None
 
@@ -115,6 +105,8 @@ class ProjectIndex:
     # -- files ------------------------------------------------------------------------------
 
     def _search_dirs(self, importer: str) -> list[str]:
+        # Directories that do not exist are kept: a module created in them later must still
+        # be seen as a change by the result cache (their candidates are probed and absent).
         dirs = [
             os.path.dirname(os.path.abspath(importer)),
             self.root,
@@ -122,7 +114,7 @@ class ProjectIndex:
         ]
         unique: list[str] = []
         for directory in dirs:
-            if directory not in unique and os.path.isdir(directory):
+            if directory not in unique:
                 unique.append(directory)
         return unique
 
@@ -130,10 +122,18 @@ class ProjectIndex:
         """The file of module `dotted` (leading dots: relative to `importer`), if in the project."""
         key = (dotted, os.path.dirname(os.path.abspath(importer)))
         if key not in self._found:
-            self._found[key] = self._find_module(dotted, importer)
-        return self._found[key]
+            probed: list[str] = []
+            self._found[key] = (self._find_module(dotted, importer, probed), tuple(probed))
+        found, probed_paths = self._found[key]
+        if self._recorders:
+            recorder = self._recorders[-1]
+            for candidate in probed_paths:
+                recorder.setdefault(candidate, False)
+            if found is not None:
+                recorder[os.path.abspath(found)] = True
+        return found
 
-    def _find_module(self, dotted: str, importer: str) -> str | None:
+    def _find_module(self, dotted: str, importer: str, probed: list[str]) -> str | None:
         if dotted.startswith("."):
             level = len(dotted) - len(dotted.lstrip("."))
             base = os.path.dirname(os.path.abspath(importer))
@@ -147,21 +147,68 @@ class ProjectIndex:
         parts = rest.split(".") if rest else []
         for base in bases:
             target = os.path.join(base, *parts)
-            for candidate in (target + ".py", os.path.join(target, "__init__.py")):
-                if parts and os.path.isfile(candidate) and self.contains(candidate):
+            candidates = [target + ".py", os.path.join(target, "__init__.py")] if parts else []
+            for candidate in candidates or [os.path.join(base, "__init__.py")]:
+                if not self.contains(candidate):
+                    continue
+                probed.append(os.path.abspath(candidate))
+                if os.path.isfile(candidate):
                     return candidate
-                if not parts and os.path.isfile(os.path.join(base, "__init__.py")):
-                    return os.path.join(base, "__init__.py")
         return None
+
+    # -- dependency tracking (for the result cache) ------------------------------------------
+
+    def start_recording(self) -> None:
+        """Start collecting the project files that checking one file depends on."""
+        self._recorders = [{}]
+
+    def stop_recording(self, checked: str) -> dict[str, str | None]:
+        """The files consulted since `start_recording`: path -> digest (None: did not exist)."""
+        recorded = self._recorders[0] if self._recorders else {}
+        self._recorders = []
+        own = os.path.abspath(checked)
+        return {
+            path: (self._digest(path) if present else None)
+            for path, present in sorted(recorded.items())
+            if path != own
+        }
+
+    def _note_exports(self, key: str) -> None:
+        """`key`'s exports were used: they depend on the file and on what it resolved."""
+        if not self._recorders:
+            return
+        recorder = self._recorders[-1]
+        recorder[key] = True
+        for path, present in self._export_deps.get(key, {}).items():
+            if present or path not in recorder:
+                recorder[path] = present
+
+    def _summarize(self, key: str, model: object) -> None:
+        self._recorders.append({})
+        try:
+            self._exports[key] = summarize(model)
+        finally:
+            self._export_deps[key] = self._recorders.pop()
+        self._note_exports(key)
+
+    def _digest(self, key: str) -> str | None:
+        if key not in self._digests:
+            self._digests[key] = digest_file(key)
+        return self._digests[key]
 
     def exports_for(self, path: str) -> dict[str, Value | None] | None:
         """What a project module's top-level names are (node-free, so no tree stays alive)."""
         key = os.path.abspath(path)
         if key in self._exports:
+            self._note_exports(key)
             return self._exports[key]
         self._exports[key] = {}  # while it is being read: an import cycle sees nothing
         model = self._parse(key)
-        self._exports[key] = summarize(model) if model is not None else None
+        if model is None:
+            self._exports[key] = None
+            self._note_exports(key)
+        else:
+            self._summarize(key, model)
         return self._exports[key]
 
     def _parse(self, key: str) -> object | None:
@@ -171,8 +218,10 @@ class ProjectIndex:
             # need not mention prefect. Only what an import resolves to is ever parsed.
             if os.path.getsize(key) > _MAX_BYTES or self.model_factory is None:
                 return None
-            with open(key, encoding="utf-8") as handle:
-                text = handle.read()
+            with open(key, "rb") as handle:
+                data = handle.read()
+            self._digests[key] = digest_bytes(data)
+            text = data.decode("utf-8")
             model = self.model_factory(cst.parse_module(text), key)
         except (OSError, UnicodeDecodeError, ValueError, cst.ParserSyntaxError, RecursionError):
             return None
@@ -188,13 +237,15 @@ class ProjectIndex:
         _unchecked.pop(key, None)
         if key not in self._exports:
             self._exports[key] = {}
-            self._exports[key] = summarize(model)
+            self._summarize(key, model)
 
-    @staticmethod
-    def model_of_text(path: str, text: str) -> object | None:
+    def model_of_text(self, path: str, text: str) -> object | None:
         """The model the index already built from exactly `text`: each file parses once."""
-        entry = _unchecked.get(os.path.abspath(path))
+        key = os.path.abspath(path)
+        entry = _unchecked.get(key)
         if entry is not None and entry[0] == text:
+            # Its names were looked up (and remembered) while summarizing it for another file.
+            self._note_exports(key)
             return entry[1]
         return None
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 from prefect_lint.rules import rule_meta
 
 TIMES = "\N{MULTIPLICATION SIGN}"  # ruff's separator between a count and a code

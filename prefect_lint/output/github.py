@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 
 from prefect_lint.diagnostics import Diagnostic
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 
 _DATA_ESCAPES = (("%", "%25"), ("\r", "%0D"), ("\n", "%0A"))
 _PROPERTY_ESCAPES = (*_DATA_ESCAPES, (":", "%3A"), (",", "%2C"))

@@ -8,8 +8,8 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prefect_lint.diagnostics import Diagnostic, Fix, line_starts, offset_to_position
-from prefect_lint.engine.checker import FileReport
-from prefect_lint.rules import rule_meta
+from prefect_lint.engine.report import FileReport
+from prefect_lint.rule_codes import docs_url
 
 
 def _location(line: int, column: int) -> dict[str, int]:
@@ -34,7 +34,6 @@ def _fix(fix: Fix | None, starts: list[int]) -> dict[str, Any] | None:
 
 
 def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> dict[str, Any]:
-    meta = rule_meta(diagnostic.code)
     return {
         "cell": None,
         "code": diagnostic.code,
@@ -44,7 +43,7 @@ def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> d
         "location": _location(diagnostic.start.line, diagnostic.start.column),
         "message": diagnostic.message,
         "noqa_row": diagnostic.start.line,
-        "url": meta.url if meta is not None else None,
+        "url": docs_url(diagnostic.code),
     }
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 from prefect_lint.output.json_format import iter_records
 
 

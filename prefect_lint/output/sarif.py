@@ -22,7 +22,7 @@ from prefect_lint.diagnostics import (
     line_starts,
     offset_to_position,
 )
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 from prefect_lint.rules import rule_meta
 
 SCHEMA_URI = (

@@ -6,7 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 from prefect_lint.output.text import fix_applies
 from prefect_lint.rules import rule_meta
 

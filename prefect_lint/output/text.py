@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from prefect_lint.diagnostics import Applicability, Diagnostic
-from prefect_lint.engine.checker import FileReport
+from prefect_lint.engine.report import FileReport
 
 
 def fix_applies(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:

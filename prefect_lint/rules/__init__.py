@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from prefect_lint.rule_codes import RULE_CODES
 from prefect_lint.rules.base import Rule, RuleMeta, SyntaxErrorRule
 from prefect_lint.rules.futures.async_task_direct_call import AsyncTaskDirectCall
 from prefect_lint.rules.futures.blocking_run_deployment import BlockingRunDeployment
@@ -36,6 +37,13 @@ ALL_RULES: tuple[type[Rule], ...] = (
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.meta.code: rule for rule in ALL_RULES}
+
+if {rule.meta.code: rule.meta.preview for rule in ALL_RULES} != RULE_CODES:
+    # Settings read the catalog, not the classes: a rule missing there would never run.
+    raise RuntimeError(
+        "prefect_lint/rule_codes.py RULE_CODES does not match the registered rules: "
+        f"{ {rule.meta.code: rule.meta.preview for rule in ALL_RULES} }"
+    )
 
 
 def rule_meta(code: str) -> RuleMeta | None:

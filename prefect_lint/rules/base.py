@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.rule_codes import DOCS_URL
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -17,7 +18,6 @@ if TYPE_CHECKING:
 DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
 # After the required sections, for rules whose behaviour depends on the target Prefect version.
 OPTIONAL_DOC_SECTIONS = ("Versions",)
-DOCS_URL = "https://github.com/prefect-lint/prefect-lint/blob/main/docs/rules/{code}.md"
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
 

@@ -1,0 +1,258 @@
+"""Python code blocks in Markdown and MDX documents, each checked as a module of its own.
+
+A block is a fenced code block (backticks or tildes, at any indentation, so fences inside
+list items count) whose info string names Python: `python`, `py` or `python3`. Other
+languages and fences that are never closed are left alone. The fence's indentation is
+removed from the block's lines before checking (CommonMark's rule), and diagnostics are
+mapped back to the document's lines and columns. Fixes rewrite only lines inside a fence,
+re-indented with the fence's indentation; unchanged lines keep their exact bytes.
+
+Like ruff with code blocks in documentation, a block that does not parse is skipped in
+silence: docs hold fragments, doctests and pseudo-code that were never meant to compile.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position
+
+if TYPE_CHECKING:
+    from prefect_lint.model.project import ProjectIndex
+    from prefect_lint.model.target import Target
+
+MARKDOWN_SUFFIXES = (".md", ".mdx")
+PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
+SYNTAX_ERROR = "PFL000"
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+_OPENING = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
+_DROPPED = re.compile(r"^(?P<path>.*):(?P<line>\d+):(?P<column>\d+): ")
+
+
+def is_markdown(path: str) -> bool:
+    return path.lower().endswith(MARKDOWN_SUFFIXES)
+
+
+def split_lines(text: str) -> list[str]:
+    """The lines of `text`, each with its line ending (`\\r\\n`, `\\n` or a lone `\\r`)."""
+    return _LINE.findall(text)
+
+
+def _body(line: str) -> str:
+    return line.rstrip("\r\n")
+
+
+def _language(info: str) -> str:
+    words = info.strip().split()
+    if not words:
+        return ""
+    # `{.python}` / `{python}` (Pandoc, MyST) as well as plain `python title="x.py"`.
+    return words[0].strip("{}").lstrip(".").lower()
+
+
+@dataclass
+class CodeBlock:
+    """One Python block: its lines without the fence's indentation, and where they came from."""
+
+    first_line: int  # 0-based index of the block's first line among the document's lines
+    indent: str  # the opening fence's indentation
+    newline: str  # the line ending used for lines a fix adds
+    lines: list[str] = field(default_factory=list)  # without line endings
+    removed: list[int] = field(default_factory=list)  # indentation characters removed per line
+
+    @property
+    def text(self) -> str:
+        return "".join(line + "\n" for line in self.lines)
+
+    def to_document(self, position: Position) -> Position:
+        index = position.line - 1
+        extra = self.removed[index] if 0 <= index < len(self.removed) else 0
+        return Position(self.first_line + position.line, position.column + extra)
+
+
+def _dedent(line: str, indent: str) -> tuple[str, int]:
+    removed = 0
+    while removed < len(indent) and removed < len(line) and line[removed] in " \t":
+        removed += 1
+    return line[removed:], removed
+
+
+def code_blocks(text: str) -> list[CodeBlock]:
+    """The Python code blocks of a Markdown document, in order."""
+    lines = split_lines(text)
+    blocks: list[CodeBlock] = []
+    index = 0
+    while index < len(lines):
+        opening = _OPENING.match(_body(lines[index]))
+        index += 1
+        if opening is None:
+            continue
+        fence, info = opening.group("fence"), opening.group("info")
+        if fence[0] == "`" and "`" in info:
+            continue  # inline code such as ```x```, not a fence
+        indent = opening.group("indent")
+        # A closing fence: the same character, at least as long, indented at most three
+        # columns more than the opening one (so a fence inside a string literal does not end
+        # the block early).
+        closing = re.compile(
+            rf"^[ \t]{{0,{len(indent) + 3}}}{re.escape(fence[0])}{{{len(fence)},}}[ \t]*$"
+        )
+        start = index
+        while index < len(lines) and not closing.match(_body(lines[index])):
+            index += 1
+        if index >= len(lines):
+            break  # never closed: not checked (and nothing after it is a block either)
+        if _language(info) in PYTHON_LANGUAGES:
+            newline = lines[start - 1][len(_body(lines[start - 1])) :] or "\n"
+            block = CodeBlock(first_line=start, indent=indent, newline=newline)
+            for line in lines[start:index]:
+                content, removed = _dedent(_body(line), indent)
+                block.lines.append(content)
+                block.removed.append(removed)
+            blocks.append(block)
+        index += 1  # past the closing fence
+    return blocks
+
+
+def _document_edits(
+    document: str, block: CodeBlock, starts: list[int], new_text: str
+) -> list[Edit]:
+    """Edits to the document that turn `block`'s lines into `new_text`, re-indented.
+
+    Only lines that changed are rewritten: a line the fix did not touch keeps its bytes,
+    even if it was indented less than the fence. Each edit is then trimmed to what differs.
+    """
+    import difflib
+
+    new_lines = [_body(line) for line in split_lines(new_text)]
+    matcher = difflib.SequenceMatcher(None, block.lines, new_lines, autojunk=False)
+    edits: list[Edit] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        content = "".join(
+            (block.indent + line if line.strip() else "") + block.newline
+            for line in new_lines[j1:j2]
+        )
+        start, end = starts[block.first_line + i1], starts[block.first_line + i2]
+        replaced = document[start:end]
+        prefix = 0
+        limit = min(len(replaced), len(content))
+        while prefix < limit and replaced[prefix] == content[prefix]:
+            prefix += 1
+        suffix = 0
+        limit -= prefix
+        while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
+            suffix += 1
+        edits.append(Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix]))
+    return edits
+
+
+def _line_starts(text: str) -> list[int]:
+    starts = [0]
+    for line in split_lines(text):
+        starts.append(starts[-1] + len(line))
+    return starts
+
+
+def _map_diagnostic(
+    diagnostic: Diagnostic, document: str, block: CodeBlock, starts: list[int], render_fixes: bool
+) -> Diagnostic:
+    fix = None
+    if render_fixes and diagnostic.fix is not None:
+        from prefect_lint.fixes.edits import apply_edits
+
+        new_text = apply_edits(block.text, list(diagnostic.fix.edits))
+        edits = tuple(_document_edits(document, block, starts, new_text))
+        fix = Fix(diagnostic.fix.title, diagnostic.fix.applicability, edits) if edits else None
+    return Diagnostic(
+        code=diagnostic.code,
+        message=diagnostic.message,
+        start=block.to_document(diagnostic.start),
+        end=block.to_document(diagnostic.end),
+        fix=fix,
+        fix_title=diagnostic.fix_title,
+        fix_applicability=diagnostic.fix_applicability if fix or not render_fixes else None,
+    )
+
+
+def _map_dropped(message: str, block: CodeBlock) -> str:
+    match = _DROPPED.match(message)
+    if match is None:
+        return message
+    position = block.to_document(Position(int(match["line"]), int(match["column"]) - 1))
+    return f"{match['path']}:{position.line}:{position.column + 1}: {message[match.end() :]}"
+
+
+@dataclass
+class MarkdownOutcome:
+    text: str
+    diagnostics: list[Diagnostic]
+    fixed: Counter[str] = field(default_factory=Counter)
+    dropped: list[str] = field(default_factory=list)
+
+
+def _check_blocks(
+    text: str,
+    path: str,
+    codes: frozenset[str],
+    render_fixes: bool,
+    index: ProjectIndex | None,
+    target: Target | None,
+) -> list[Diagnostic]:
+    from prefect_lint.engine.checker import check_source
+
+    starts = _line_starts(text)
+    diagnostics: list[Diagnostic] = []
+    for block in code_blocks(text):
+        found = check_source(
+            block.text, path, codes, render_fixes=render_fixes, index=index, target=target
+        )
+        if any(d.code == SYNTAX_ERROR for d in found):
+            continue
+        diagnostics.extend(_map_diagnostic(d, text, block, starts, render_fixes) for d in found)
+    diagnostics.sort(key=lambda d: (d.start, d.code))
+    return diagnostics
+
+
+def check_markdown(
+    text: str,
+    path: str,
+    codes: frozenset[str],
+    *,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
+    render_fixes: bool = False,
+    index: ProjectIndex | None = None,
+    target: Target | None = None,
+) -> MarkdownOutcome:
+    """Check (with `fix`: fix) every Python block of a document; positions in the document."""
+    if not fix:
+        return MarkdownOutcome(text, _check_blocks(text, path, codes, render_fixes, index, target))
+    from prefect_lint.engine.fixer import fix_source
+    from prefect_lint.fixes.edits import apply_edits
+
+    starts = _line_starts(text)
+    outcome = MarkdownOutcome(text=text, diagnostics=[])
+    edits: list[Edit] = []
+    for block in code_blocks(text):
+        fixed = fix_source(block.text, path, codes, unsafe=unsafe_fixes, index=index, target=target)
+        if any(d.code == SYNTAX_ERROR for d in fixed.diagnostics):
+            continue
+        outcome.fixed.update(fixed.fixed)
+        outcome.dropped.extend(_map_dropped(line, block) for line in fixed.dropped)
+        if fixed.text != block.text:
+            edits.extend(_document_edits(text, block, starts, fixed.text))
+        outcome.diagnostics.extend(
+            _map_diagnostic(d, text, block, starts, render_fixes=True) for d in fixed.diagnostics
+        )
+    if edits:
+        outcome.text = apply_edits(text, edits)
+        # What remains, at its place in the fixed document.
+        outcome.diagnostics = _check_blocks(outcome.text, path, codes, True, index, target)
+    outcome.diagnostics.sort(key=lambda d: (d.start, d.code))
+    return outcome

@@ -1,0 +1,28 @@
+"""What checking one file produced, as plain data (no LibCST: the cached path imports this)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prefect_lint.diagnostics import Diagnostic, FileError
+
+
+@dataclass
+class FileReport:
+    """Everything checking one file produced, in plain data (it crosses process boundaries)."""
+
+    path: str
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    error: FileError | None = None
+    # The text that was checked (after fixes, if any were applied).
+    source: str | None = None
+    fixed: dict[str, int] = field(default_factory=dict)
+    changed: bool = False
+    original_source: str | None = None
+    dropped_fixes: list[str] = field(default_factory=list)
+    # For the result cache: the digest of the bytes that were checked, and the project files
+    # the analysis consulted (path -> digest, None for a candidate that did not exist).
+    digest: str | None = None
+    dependencies: dict[str, str | None] | None = None
+    # True when the report came from the cache instead of an analysis.
+    cached: bool = False
