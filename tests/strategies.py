@@ -96,6 +96,9 @@ IMPORT_FORMS: tuple[ImportForm, ...] = (
     ),
     _form("from prefect import *", flow=("flow",), task=("task",)),
     _form("from prefect.task_runners import ThreadPoolTaskRunner"),
+    _form("from prefect.task_runners import ProcessPoolTaskRunner"),
+    _form("import threading, sqlite3"),
+    _form("from prefect.deployments import run_deployment"),
     _form("import asyncio", wait=("asyncio.wait",)),
     _form("from concurrent.futures import wait as cf_wait", wait=("cf_wait",)),
     _form("import contextlib"),
@@ -214,7 +217,7 @@ def _future_list(draw: st.DrawFn, scope: Scope) -> str:
 
 
 def _arguments(draw: st.DrawFn, scope: Scope) -> str:
-    options = ["", "1", "n=2", "1, ", "*[1]", "**{'n': 1}"]
+    options = ["", "1", "n=2", "1, ", "*[1]", "**{'n': 1}", "threading.Lock()"]
     if scope.futures:
         options.append(scope.futures[-1])
     return draw(st.sampled_from(options))
@@ -329,6 +332,9 @@ def misc(draw: st.DrawFn, scope: Scope, depth: int) -> list[str]:
         "...",
         f"{scope.fresh('run')} = lambda: {_flow(draw, scope)}.submit(1)",
         f"assert {_future(draw, scope)} is not None",
+        f"{scope.fresh('lock')} = threading.Lock()",
+        "run_deployment('etl/child', parameters={'n': 1})",
+        "for _region in range(2):\n    run_deployment('etl/child', timeout=600)",
     ]
     if scope.in_function:
         options += [
@@ -338,7 +344,7 @@ def misc(draw: st.DrawFn, scope: Scope, depth: int) -> list[str]:
         ]
     if scope.is_async:
         options.append("await asyncio.sleep(0)")
-    return [draw(st.sampled_from(options))]
+    return draw(st.sampled_from(options)).split("\n")
 
 
 def local_import(draw: st.DrawFn, scope: Scope, depth: int) -> list[str]:
@@ -644,6 +650,10 @@ def task_definition(draw: st.DrawFn, names: Names, name: str, previous: list[str
     form = draw(st.integers(0, 3 if previous else 2))
     if form == 2:
         return [f"{keyword} _{name}(n=0):", "    return n", "", "", f"{name} = {ref}(_{name})"]
+    if form == 3 and draw(st.booleans()):
+        # A value no process can send back (PFL201 when a process-pool flow submits it).
+        made = draw(st.sampled_from(["threading.Lock()", "sqlite3.connect(':memory:')"]))
+        return [*_decorator(draw, ref, name), f"{keyword} {name}(n=0):", f"    return {made}"]
     if form == 3:
         return [f"{name} = {draw(st.sampled_from(previous))}.with_options(name='{name}')"]
     return [*_decorator(draw, ref, name), f"{keyword} {name}(n: int = 0) -> int:", "    return n"]
@@ -678,7 +688,11 @@ def flow_definition(
         extra_imports.add("from prefect_kubernetes import kubernetes")
         return ["@kubernetes(work_pool='k8s')", f"@{ref}", *body], True
     if form == 5:
-        runner = "ThreadPoolTaskRunner(max_workers=2)"
+        runner = draw(
+            st.sampled_from(
+                ["ThreadPoolTaskRunner(max_workers=2)", "ProcessPoolTaskRunner(max_workers=2)"]
+            )
+        )
         return [f"@{ref}(task_runner={runner})", *body], False
     return [f"{name} = {draw(st.sampled_from(previous))}.with_options(name='{name}')"], False
 
@@ -689,7 +703,10 @@ def parent_flow(draw: st.DrawFn, scope: Scope, name: str) -> list[str]:
     keyword = draw(st.sampled_from(["def", "async def"]))
     parameters = draw(st.sampled_from(["", "n: int = 1", "task: str = ''", "wait=None"]))
     body = draw(function_body(scope.child(is_async=keyword == "async def")))
-    return [*_decorator(draw, ref, name), f"{keyword} {name}({parameters}):", *indent(body)]
+    decorator = _decorator(draw, ref, name)
+    if draw(st.integers(0, 3)) == 0:
+        decorator = [f"@{ref}(task_runner=ProcessPoolTaskRunner(max_workers=2))"]
+    return [*decorator, f"{keyword} {name}({parameters}):", *indent(body)]
 
 
 @st.composite
@@ -744,6 +761,15 @@ def prefect_modules(draw: st.DrawFn) -> str:
         parents.append(name)
         flows.append(name)
 
+    if draw(st.booleans()):
+        # The process-boundary and deployment rules need these names most of the time.
+        extra_imports.update(
+            {
+                "import threading, sqlite3",
+                "from prefect.task_runners import ProcessPoolTaskRunner",
+                "from prefect.deployments import run_deployment",
+            }
+        )
     header = list(draw(st.sampled_from(HEADERS)))
     body = [*import_lines, *sorted(extra_imports)]
     if any(line.startswith("from __future__") for line in body):
