@@ -260,3 +260,25 @@ def test_configured_wrappers_resolve_through_imports() -> None:
     assert model.lookup("k", model.module_scope) is None
     plain = _model(source)
     assert plain.lookup("f", plain.module_scope) is None
+
+
+def test_returns_of_finds_returns_in_every_block_but_not_nested_functions() -> None:
+    from prefect_lint.model.boundary import returns_of
+
+    source = (
+        "def f(x):\n"
+        "    if x:\n        return 1\n    else:\n        return 2\n"
+        "    for i in x:\n        return 3\n    while x:\n        return 4\n"
+        "    try:\n        return 5\n    except ValueError:\n        return 6\n"
+        "    else:\n        return 7\n    finally:\n        return 8\n"
+        "    with x:\n        return 9\n"
+        "    match x:\n        case 1:\n            return 10\n"
+        "    def inner():\n        return 99\n"
+        "    lambda: 98\n"
+        "    if x: return 11\n"
+        "    return 12\n"
+    )
+    function = cst.parse_module(source).body[0]
+    assert isinstance(function, cst.FunctionDef)
+    values = [cst.Module([]).code_for_node(r.value) for r in returns_of(function) if r.value]
+    assert values == [str(n) for n in range(1, 13)]

@@ -65,6 +65,8 @@ class RuleContext:
         # Functions (by id) whose bodies call something future-like; filled during the walk.
         self.handles_futures: set[int] = set()
         self._flow_copies: dict[int, list[Flow]] | None = None
+        # Results several rules compute alike (keyed by what and by node id).
+        self.memo: dict[tuple[str, int], object] = {}
 
     def scope(self, node: cst.CSTNode) -> Scope:
         """The scope `node` (a child of the walker's current position or the node itself) is in."""

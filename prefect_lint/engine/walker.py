@@ -67,6 +67,19 @@ _LEAVES = frozenset(
 _child_fields: dict[type, tuple[str, ...]] = {}
 
 
+def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """`node.children` in source order without whitespace, and without its cost: LibCST's
+    property visits the node with a collector, about 20 times slower."""
+    children: list[cst.CSTNode] = []
+    for name in _fields_of(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            children.append(value)
+        elif isinstance(value, (list, tuple)):
+            children.extend(v for v in value if isinstance(v, cst.CSTNode))
+    return children
+
+
 def _fields_of(node_type: type) -> tuple[str, ...]:
     names = _child_fields.get(node_type)
     if names is None:

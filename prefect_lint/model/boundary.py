@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.module import ModuleModel, keyword_arg
 from prefect_lint.model.pickling import UnpicklableKind, unpicklable_cst_call
@@ -29,6 +30,15 @@ _RUNNER_LABELS = {
     api.RAY_RUNNER: "RayTaskRunner",
 }
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Statement containers whose children may hold a `return`.
+_BLOCKS = (
+    cst.BaseSuite,
+    cst.ExceptHandler,
+    cst.ExceptStarHandler,
+    cst.Else,
+    cst.Finally,
+    cst.MatchCase,
+)
 
 
 @dataclass(frozen=True)
@@ -89,7 +99,11 @@ def unpicklable_value(
         binding = _single_assignment(model, expr.value, scope)
         if binding is not None:
             value, where = binding
-            return unpicklable_value(model, value, where, depth=depth - 1)
+            found = unpicklable_value(model, value, where, depth=depth - 1)
+            # A `:=` anywhere may rebind the name where scopes cannot see (checked last:
+            # finding walruses walks the whole module).
+            if found is not None and expr.value not in model.walrus_names:
+                return found
     return None
 
 
@@ -104,8 +118,6 @@ def _single_assignment(
     model: ModuleModel, name: str, scope: Scope
 ) -> tuple[cst.BaseExpression, Scope] | None:
     """The one expression `name` is ever assigned, and its scope; None if not that simple."""
-    if name in model.walrus_names:
-        return None
     current: Scope | None = scope
     while current is not None:
         if current is not scope and current.is_class:
@@ -130,7 +142,9 @@ def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     while stack:
         node = stack.pop()
         yield node
-        stack.extend(child for child in node.children if not isinstance(child, _NESTED))
+        stack.extend(
+            child for child in reversed(child_nodes(node)) if not isinstance(child, _NESTED)
+        )
 
 
 def unpicklable_return(
@@ -139,10 +153,29 @@ def unpicklable_return(
     """The first `return` of `task` (defined in this module) that hands back an unpicklable."""
     if task.node is None:
         return None
-    body_scope = model.scope_of(task.node, scope)
-    for node in body_nodes(task.node):
-        if isinstance(node, cst.Return) and node.value is not None:
+    body_scope: Scope | None = None
+    for node in returns_of(task.node):
+        if node.value is not None:
+            body_scope = body_scope or model.scope_of(task.node, scope)
             found = unpicklable_value(model, node.value, body_scope)
             if found is not None:
                 return node, found
     return None
+
+
+def returns_of(function: cst.FunctionDef) -> Iterator[cst.Return]:
+    """The `return` statements of `function` itself, in source order. Only statements are
+    walked (a return cannot hide in an expression), which keeps this cheap for every task."""
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Return):
+            yield node
+        elif isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+            stack.extend(reversed([s for s in node.body if isinstance(s, cst.Return)]))
+        elif isinstance(node, cst.BaseCompoundStatement) and not isinstance(node, _NESTED):
+            stack.extend(
+                reversed([c for c in child_nodes(node) if not isinstance(c, cst.BaseExpression)])
+            )
+        elif isinstance(node, _BLOCKS):
+            stack.extend(reversed(child_nodes(node)))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
@@ -1047,7 +1048,7 @@ def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
         elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             continue
         inner = nested or isinstance(node, (cst.For, cst.While))
-        stack.extend((child, inner) for child in node.children)
+        stack.extend((child, inner) for child in child_nodes(node))
     # The loop's own target changes every iteration by design; it is not a dependency.
     return assigned - _target_names(loop.target), stops
 
@@ -1067,11 +1068,12 @@ def _target_names(target: cst.CSTNode) -> set[str]:
 
 
 def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:
-    return [c for c in expr.children if isinstance(c, cst.BaseExpression)] + [
+    children = child_nodes(expr)
+    return [c for c in children if isinstance(c, cst.BaseExpression)] + [
         grand
-        for c in expr.children
+        for c in children
         if not isinstance(c, cst.BaseExpression)
-        for grand in c.children
+        for grand in child_nodes(c)
         if isinstance(grand, cst.BaseExpression)
     ]
 

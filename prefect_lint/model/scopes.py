@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 
 
@@ -157,7 +158,7 @@ def pattern_names(pattern: cst.CSTNode) -> list[str]:
             names.append(node.name.value)
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             names.append(node.rest.value)
-        stack.extend(node.children)
+        stack.extend(child_nodes(node))
     return names
 
 
@@ -178,7 +179,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             found.add(current.value)
-        stack.extend(current.children)
+        stack.extend(child_nodes(current))
     return found
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -11,9 +12,12 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.module import keyword_arg, positional_args, reference_to
-from prefect_lint.model.scopes import names_in
+from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
 
 FLOW_RUN_FUTURE = "prefect.futures.PrefectFlowRunFuture"
 _DEPLOYMENT_RUNNERS = frozenset({api.RUN_DEPLOYMENT, api.ARUN_DEPLOYMENT})
@@ -102,7 +106,32 @@ offered in async flows or for other shapes.
 """,
     )
 
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._names: frozenset[str] | None = None
+
+    def _may_name_runner(self, func: cst.BaseExpression) -> bool:
+        """A cheap test before resolving: resolving every call of a file costs too much."""
+        if isinstance(func, cst.Name):
+            name = func.value
+        elif isinstance(func, cst.Attribute):
+            name = func.attr.value
+        else:
+            return False
+        if self._names is None:
+            aliases = {"run_deployment", "arun_deployment"}
+            for bound, bindings in self.context.model.module_scope.bindings.items():
+                if any(
+                    isinstance(b, ImportBinding) and api.canonical(b.dotted) in _DEPLOYMENT_RUNNERS
+                    for b in bindings
+                ):
+                    aliases.add(bound)
+            self._names = frozenset(aliases)
+        return name in self._names
+
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._may_name_runner(node.func):
+            return
         callee = self.context.evaluate(node.func, node)
         if not isinstance(callee, Dotted) or callee.name not in _DEPLOYMENT_RUNNERS:
             return

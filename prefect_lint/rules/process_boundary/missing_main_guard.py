@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.boundary import spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
@@ -166,4 +167,4 @@ def _calls(statement: cst.CSTNode) -> Iterator[cst.Call]:
             continue
         if isinstance(node, cst.Call):
             yield node
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(child_nodes(node)))

@@ -31,6 +31,14 @@ class TaskCall:
     method: str | None
 
 
+def flow_task_calls(context: RuleContext, function: cst.FunctionDef) -> list[TaskCall]:
+    """`task_calls` of a function, computed once for all the PFL2xx rules."""
+    key = ("task_calls", id(function))
+    if key not in context.memo:
+        context.memo[key] = list(task_calls(context.model, function, context.scope(function)))
+    return context.memo[key]  # type: ignore[return-value]
+
+
 def task_calls(model: ModuleModel, function: cst.FunctionDef, scope: Scope) -> Iterator[TaskCall]:
     body_scope = model.scope_of(function, scope)
     for node in body_nodes(function):

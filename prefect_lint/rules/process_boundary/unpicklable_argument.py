@@ -13,9 +13,9 @@ from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
     TaskCall,
+    flow_task_calls,
     process_flow,
     runner_switch,
-    task_calls,
 )
 
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
@@ -114,7 +114,7 @@ running in parallel) and is offered only when the flow's own decorator creates a
         process = process_flow(self.context, node)
         body_scope = model.scope_of(node, self.context.scope(node))
         statement = self.context.statement_for(node)
-        for task_call in task_calls(model, node, self.context.scope(node)):
+        for task_call in flow_task_calls(self.context, node):
             for argument, found in _unpicklable_arguments(model, task_call, body_scope):
                 self._check(node, task_call, argument, found, process, statement)
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -16,9 +17,9 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
     SWITCH_TITLE,
+    flow_task_calls,
     process_flow,
     runner_switch,
-    task_calls,
 )
 
 _NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
@@ -117,10 +118,7 @@ decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
         found = process_flow(self.context, node)
         if found is None:
             return
-        model = self.context.model
-        submitted = [
-            call for call in task_calls(model, node, self.context.scope(node)) if call.method
-        ]
+        submitted = [call for call in flow_task_calls(self.context, node) if call.method]
         if not submitted:
             return  # nothing is submitted, so nothing is pickled
         flow, runner = found
@@ -183,7 +181,7 @@ def _read_names(function: cst.FunctionDef) -> Iterator[cst.Name]:
         elif isinstance(node, cst.Arg):
             children = [node.value]
         else:
-            children = list(node.children)
+            children = child_nodes(node)
         stack.extend(reversed(children))
 
 

@@ -14,9 +14,9 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
     SWITCH_TITLE,
+    flow_task_calls,
     process_flow,
     runner_switch,
-    task_calls,
 )
 
 
@@ -107,7 +107,7 @@ most `max_workers`; Dask and Ray clusters are never switched.
         flow, runner = found
         model = self.context.model
         top_level = {id(statement) for statement in self.context.module.body}
-        for task_call in task_calls(model, node, self.context.scope(node)):
+        for task_call in flow_task_calls(self.context, node):
             if task_call.method is None:
                 continue  # a direct call runs in the flow's own process
             task = task_call.task
