@@ -282,3 +282,61 @@ def test_returns_of_finds_returns_in_every_block_but_not_nested_functions() -> N
     assert isinstance(function, cst.FunctionDef)
     values = [cst.Module([]).code_for_node(r.value) for r in returns_of(function) if r.value]
     assert values == [str(n) for n in range(1, 13)]
+
+
+@pytest.mark.parametrize(
+    ("setup", "decorator", "expected"),
+    [
+        (
+            "from prefect.task_runners import ProcessPoolTaskRunner",
+            "@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))",
+            "ProcessPoolTaskRunner",
+        ),
+        (
+            "from prefect_dask import DaskTaskRunner",
+            "@flow(task_runner=DaskTaskRunner())",
+            "DaskTaskRunner",
+        ),
+        (
+            "from prefect_dask.task_runners import DaskTaskRunner",
+            "@flow(task_runner=DaskTaskRunner(address='tcp://scheduler:8786'))",
+            "DaskTaskRunner",
+        ),
+        (
+            "from prefect_dask import DaskTaskRunner",
+            "@flow(task_runner=DaskTaskRunner(cluster_kwargs={'processes': False}))",
+            None,
+        ),
+        ("import prefect_ray", "@flow(task_runner=prefect_ray.RayTaskRunner())", "RayTaskRunner"),
+        (
+            "from prefect.task_runners import ProcessPoolTaskRunner\nPOOL = ProcessPoolTaskRunner()",
+            "@flow(task_runner=POOL)",
+            "ProcessPoolTaskRunner",
+        ),
+        (
+            "from prefect.task_runners import ThreadPoolTaskRunner",
+            "@flow(task_runner=ThreadPoolTaskRunner(max_workers=2))",
+            None,
+        ),
+        ("", "@flow", None),
+        ("from runners import CUSTOM", "@flow(task_runner=CUSTOM)", None),
+    ],
+)
+def test_process_based_runners(setup: str, decorator: str, expected: str | None) -> None:
+    from prefect_lint.model.boundary import process_runner
+
+    source = f"from prefect import flow\n{setup}\n{decorator}\ndef f(): ...\n"
+    flow = _value(source, "f")
+    assert isinstance(flow, Flow)
+    assert process_runner(flow) == expected
+
+
+def test_with_options_copy_carries_the_process_runner() -> None:
+    from prefect_lint.model.boundary import process_runner
+
+    source = (
+        "from prefect import flow\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
+        "@flow\ndef f(): ...\nfast = f.with_options(task_runner=ProcessPoolTaskRunner())\n"
+    )
+    assert process_runner(_value(source, "f")) is None
+    assert process_runner(_value(source, "fast")) == "ProcessPoolTaskRunner"
