@@ -309,7 +309,8 @@ def test_returns_of_finds_returns_in_every_block_but_not_nested_functions() -> N
         ),
         ("import prefect_ray", "@flow(task_runner=prefect_ray.RayTaskRunner())", "RayTaskRunner"),
         (
-            "from prefect.task_runners import ProcessPoolTaskRunner\nPOOL = ProcessPoolTaskRunner()",
+            "from prefect.task_runners import ProcessPoolTaskRunner\n"
+            "POOL = ProcessPoolTaskRunner()",
             "@flow(task_runner=POOL)",
             "ProcessPoolTaskRunner",
         ),

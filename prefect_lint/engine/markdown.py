@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position
+from prefect_lint.fixes.edits import trimmed_edit
 
 if TYPE_CHECKING:
     from prefect_lint.model.project import ProjectIndex
@@ -139,16 +140,7 @@ def _document_edits(
             for line in new_lines[j1:j2]
         )
         start, end = starts[block.first_line + i1], starts[block.first_line + i2]
-        replaced = document[start:end]
-        prefix = 0
-        limit = min(len(replaced), len(content))
-        while prefix < limit and replaced[prefix] == content[prefix]:
-            prefix += 1
-        suffix = 0
-        limit -= prefix
-        while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
-            suffix += 1
-        edits.append(Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix]))
+        edits.append(trimmed_edit(start, end, document[start:end], content))
     return edits
 
 

@@ -21,18 +21,22 @@ def diff_edits(old: str, new: str) -> list[Edit]:
         if tag == "equal":
             continue
         start, end = old_offsets[i1], old_offsets[i2]
-        replaced, content = old[start:end], "".join(new_lines[j1:j2])
-        # Trim what both sides share so an edit covers only what really changed.
-        prefix = 0
-        limit = min(len(replaced), len(content))
-        while prefix < limit and replaced[prefix] == content[prefix]:
-            prefix += 1
-        suffix = 0
-        limit -= prefix
-        while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
-            suffix += 1
-        edits.append(Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix]))
+        edits.append(trimmed_edit(start, end, old[start:end], "".join(new_lines[j1:j2])))
     return edits
+
+
+def trimmed_edit(start: int, end: int, replaced: str, content: str) -> Edit:
+    """The edit replacing `replaced` (at start:end) by `content`, trimmed of what both sides
+    share so it covers only what really changed."""
+    prefix = 0
+    limit = min(len(replaced), len(content))
+    while prefix < limit and replaced[prefix] == content[prefix]:
+        prefix += 1
+    suffix = 0
+    limit -= prefix
+    while suffix < limit and replaced[-1 - suffix] == content[-1 - suffix]:
+        suffix += 1
+    return Edit(start + prefix, end - suffix, content[prefix : len(content) - suffix])
 
 
 def _conflicts(edit: Edit, taken: Sequence[Edit]) -> bool:
