@@ -137,6 +137,18 @@ class ProjectIndex:
             self._exports[key] = {}
             self._exports[key] = summarize(model)
 
+    def forget(self, path: str | None = None) -> None:
+        """Drop what was learnt from `path`, or from every file: it changed (the editor).
+
+        Summaries of modules that re-export from a changed file go stale with it, and a new
+        file changes where imports lead; only forgetting everything is right after a save.
+        """
+        if path is None:
+            self._exports.clear()
+            self._found.clear()
+        else:
+            self._exports.pop(os.path.abspath(path), None)
+
     @staticmethod
     def model_of_text(path: str, text: str) -> object | None:
         """The model the index already built from exactly `text`: each file parses once."""
