@@ -27,7 +27,8 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features  # 
 from prefect_lint.rules import rule_meta  # noqa: E402
 from tests.helpers import run_cli  # noqa: E402
 
-pytestmark = pytest.mark.asyncio
+# One event loop for the module: the shared server's connection lives in it.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 TIMEOUT = 30.0
 
@@ -74,14 +75,38 @@ def _make_client() -> RecordingClient:
     return client
 
 
+SERVER = [sys.executable, "-m", "prefect_lint", "server"]
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=_make_client), scope="module"
+)
+async def lsp(
+    client: RecordingClient, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[None]:
+    """One server for the module (starting one costs seconds); each test has its own files."""
+    await _start(client, tmp_path_factory.mktemp("workspace"))
+    yield
+    await client.shutdown_session()
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=SERVER, client_factory=_make_client),
+    loop_scope="module",
+)
+async def fresh_lsp(client: RecordingClient) -> AsyncIterator[None]:
+    """A server of its own, not initialized yet."""
+    yield
+    await client.shutdown_session()
+
+
 @pytest_lsp.fixture(
     config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "prefect_lint", "server"],
-        client_factory=_make_client,
-    )
+        server_command=[*SERVER, "--timeout", "1"], client_factory=_make_client
+    ),
+    loop_scope="module",
 )
-async def lsp(client: RecordingClient) -> AsyncIterator[None]:
-    # pytest-lsp passes the started client in and hands it to the test as `lsp`.
+async def impatient_lsp(client: RecordingClient) -> AsyncIterator[None]:
     yield
     await client.shutdown_session()
 
@@ -200,7 +225,6 @@ def _cli_fixed(path: Path, *extra: str) -> str:
 
 
 async def test_open_publishes_what_the_cli_reports(lsp: RecordingClient, tmp_path: Path) -> None:
-    await _start(lsp, tmp_path)
     path = tmp_path / "flows.py"
     text = WAIT_IMPORT + "\n\n@flow\ndef other() -> None:\n    parent.submit()\n"
     path.write_text(text)
@@ -241,7 +265,6 @@ async def test_open_publishes_what_the_cli_reports(lsp: RecordingClient, tmp_pat
 async def test_changes_are_debounced_and_only_the_latest_version_is_published(
     lsp: RecordingClient, tmp_path: Path
 ) -> None:
-    await _start(lsp, tmp_path)
     path = tmp_path / "flows.py"
     uri = _open(lsp, path, CLEAN, version=1)
     opened = await _published(lsp, uri, version=1)
@@ -262,7 +285,6 @@ async def test_changes_are_debounced_and_only_the_latest_version_is_published(
 
 
 async def test_close_clears_the_diagnostics(lsp: RecordingClient, tmp_path: Path) -> None:
-    await _start(lsp, tmp_path)
     uri = _open(lsp, tmp_path / "flows.py", WAIT_IMPORT)
     assert (await _published(lsp, uri, version=1)).diagnostics
     mark = len(lsp.history)
@@ -282,11 +304,12 @@ async def test_close_clears_the_diagnostics(lsp: RecordingClient, tmp_path: Path
     ],
 )
 async def test_columns_are_in_the_negotiated_encoding(
-    lsp: RecordingClient,
+    fresh_lsp: RecordingClient,
     tmp_path: Path,
     encodings: list[str] | None,
     expected: str,
 ) -> None:
+    lsp = fresh_lsp
     result = await _start(lsp, tmp_path, encodings)
     assert (result.capabilities.position_encoding or "utf-16") == expected
     prefix = 'label = "\U0001f600 ok"; '
@@ -308,7 +331,6 @@ async def test_columns_are_in_the_negotiated_encoding(
 async def test_syntax_error_is_an_error_with_a_visible_range(
     lsp: RecordingClient, tmp_path: Path
 ) -> None:
-    await _start(lsp, tmp_path)
     text = "from prefect import flow\n\n@flow\ndef f(:\n    pass\n"
     uri = _open(lsp, tmp_path / "broken.py", text)
     [diagnostic] = (await _published(lsp, uri)).diagnostics
@@ -321,7 +343,6 @@ async def test_syntax_error_is_an_error_with_a_visible_range(
 
 
 async def test_bad_input_never_stops_the_server(lsp: RecordingClient, tmp_path: Path) -> None:
-    await _start(lsp, tmp_path)
     # LibCST's parser overflows its stack on this (a segfault): the engine process dies.
     nested = "import prefect\nx = " + "(" * 5000 + "1" + ")" * 5000 + "\n"
     huge = "import prefect\n" + "x = 1\n" * 400_000
@@ -334,17 +355,6 @@ async def test_bad_input_never_stops_the_server(lsp: RecordingClient, tmp_path: 
     assert any("huge.py is not checked: it has more than" in m for m in messages)
     uri = _open(lsp, tmp_path / "flows.py", WAIT_IMPORT)
     assert [d.code for d in (await _published(lsp, uri)).diagnostics] == ["PFL105"]
-
-
-@pytest_lsp.fixture(
-    config=ClientServerConfig(
-        server_command=[sys.executable, "-m", "prefect_lint", "server", "--timeout", "1"],
-        client_factory=_make_client,
-    )
-)
-async def impatient_lsp(client: RecordingClient) -> AsyncIterator[None]:
-    yield
-    await client.shutdown_session()
 
 
 async def test_a_check_that_takes_too_long_is_stopped(
@@ -381,7 +391,6 @@ async def test_cross_module_finding_and_refresh_on_save(
         "    wait([child.submit(1)])\n"
     )
     flows.write_text(flows_text)
-    await _start(lsp, tmp_path)
     flows_uri = _open(lsp, flows, flows_text)
     assert not (await _published(lsp, flows_uri)).diagnostics
 
@@ -410,7 +419,6 @@ async def test_project_configuration_is_honoured_per_file(
     for directory in ("legacy", "generated", "app"):
         (tmp_path / directory).mkdir()
     text = WAIT_IMPORT + "\n\n@flow\ndef other() -> None:\n    parent.submit()\n"
-    await _start(lsp, tmp_path)
     codes = {}
     for directory in ("legacy", "generated", "app"):
         uri = _open(lsp, tmp_path / directory / "flows.py", text)
@@ -424,7 +432,6 @@ async def test_project_configuration_is_honoured_per_file(
 async def test_quick_fixes_safe_preferred_and_unsafe_marked(
     lsp: RecordingClient, tmp_path: Path
 ) -> None:
-    await _start(lsp, tmp_path)
     text = (
         "from prefect import flow, task, wait\n\n\n"
         "@task\ndef load() -> dict[str, int]:\n    return {'rows': 3}\n\n\n"
@@ -460,7 +467,6 @@ async def test_quick_fixes_safe_preferred_and_unsafe_marked(
 
 
 async def test_suppress_adds_or_merges_a_noqa_comment(lsp: RecordingClient, tmp_path: Path) -> None:
-    await _start(lsp, tmp_path)
     plain = "from prefect import flow, wait\n"
     commented = "from prefect import flow, wait  # noqa: E501 keep this note\n"
     for name, text, expected in [
@@ -486,7 +492,6 @@ async def test_suppress_adds_or_merges_a_noqa_comment(lsp: RecordingClient, tmp_
 async def test_no_suppression_where_a_comment_cannot_go(
     lsp: RecordingClient, tmp_path: Path
 ) -> None:
-    await _start(lsp, tmp_path)
     # The finding's line ends inside a triple-quoted string: a `#` there is not a comment.
     text = 'from prefect import flow, wait; NOTE = """\nsee docs\n"""\n'
     uri = _open(lsp, tmp_path / "flows.py", text)
@@ -498,7 +503,6 @@ async def test_no_suppression_where_a_comment_cannot_go(
 async def test_fix_all_applies_every_safe_fix_like_the_cli(
     lsp: RecordingClient, tmp_path: Path
 ) -> None:
-    await _start(lsp, tmp_path)
     text = (
         "from prefect import flow, task, wait\n\n\n"
         "@task\ndef double(n: int) -> int:\n    return n * 2\n\n\n"
@@ -525,7 +529,6 @@ async def test_fix_all_applies_every_safe_fix_like_the_cli(
 
 
 async def test_stale_diagnostics_get_no_quick_fix(lsp: RecordingClient, tmp_path: Path) -> None:
-    await _start(lsp, tmp_path)
     uri = _open(lsp, tmp_path / "flows.py", WAIT_IMPORT)
     [old] = (await _published(lsp, uri, version=1)).diagnostics
     _change(lsp, uri, "\n\n" + WAIT_IMPORT, version=2)
