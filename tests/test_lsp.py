@@ -274,8 +274,10 @@ async def test_changes_are_debounced_and_only_the_latest_version_is_published(
     _change(lsp, uri, WAIT_IMPORT, version=2)
     _change(lsp, uri, WAIT_IMPORT.replace("wait([])", "wait([]); wait([])"), version=3)
     final = "from prefect import flow, as_completed\n" + CLEAN
+    sent = asyncio.get_running_loop().time()
     _change(lsp, uri, final, version=4)
     published = await _published(lsp, uri, version=4, after=mark)
+    assert asyncio.get_running_loop().time() - sent >= 0.3  # the server waited for a pause
     await asyncio.sleep(0.5)  # anything published late for an older version would show now
 
     later = [p for p in lsp.history[mark:] if p.uri == uri]
