@@ -529,6 +529,13 @@ async def test_fix_all_applies_every_safe_fix_like_the_cli(
     quick_only = await _actions(lsp, uri, diagnostics, only=[types.CodeActionKind.QuickFix])
     assert quick_only and all(a.kind == types.CodeActionKind.QuickFix for a in quick_only)
 
+    # Unasked (the light bulb), it comes without its edit, which the client resolves on use.
+    [lazy] = [a for a in await _actions(lsp, uri, diagnostics) if a.kind == actions[0].kind]
+    assert lazy.edit is None
+    resolved = await lsp.code_action_resolve_async(lazy)
+    assert resolved.edit is not None
+    assert _apply(text, resolved.edit, uri) == fixed
+
 
 async def test_stale_diagnostics_get_no_quick_fix(lsp: RecordingClient, tmp_path: Path) -> None:
     uri = _open(lsp, tmp_path / "flows.py", WAIT_IMPORT)

@@ -5,8 +5,10 @@ found from the document's path, per-file ignores, exclude), the same project ind
 tasks imported from sibling modules are known) and the same Prefect target. Diagnostics carry
 their fix as LSP edits; code actions apply one fix, add a `# noqa`, or run the `--fix` loop.
 
-Threading: the engine keeps per-process caches (project indexes, parsed modules), so every engine
-call runs on one worker thread, in order. The event loop only schedules, converts and publishes.
+Processes: the engine runs in a child process (LibCST can crash or take minutes on pathological
+input; the child is replaced, the server stays up). It keeps per-process caches (project indexes,
+parsed modules), so one worker thread sends it one request at a time. The event loop only
+schedules, converts positions and publishes.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from prefect_lint.config import ConfigError, Settings, find_config, load_setting
 from prefect_lint.diagnostics import (
     Applicability,
     Diagnostic,
+    Fix,
     Position,
     line_starts,
     offset_to_position,
@@ -198,14 +201,27 @@ class Engine:
             # The buffer's own top-level names may have changed since the last check.
             context.index.forget(context.path)
         found = check_source(
+            text, context.path, context.codes, index=context.index, target=context.target
+        )
+        return found, context.config_error
+
+    def fix_for(
+        self, path: str | None, workspace_root: str, text: str, code: str, start: Position
+    ) -> Fix | None:
+        """The rendered fix of the `code` diagnostic at `start` (only that one is rendered)."""
+        context = self.context(path, workspace_root)
+        if context.excluded or len(text) > MAX_CHARACTERS:
+            return None
+        found = check_source(
             text,
             context.path,
             context.codes,
             render_fixes=True,
             index=context.index,
             target=context.target,
+            render_only={(code, start)},
         )
-        return found, context.config_error
+        return next((d.fix for d in found if d.code == code and d.start == start), None)
 
     def fix_all(self, path: str | None, workspace_root: str, text: str) -> str:
         """The text after the `--fix` loop (safe fixes only)."""
@@ -384,6 +400,8 @@ class PrefectLintServer(LanguageServer):
         self._pending: dict[str, asyncio.Task[None]] = {}
         self._serial = 0
         self._fix_all: dict[str, tuple[int, list[types.TextEdit]]] = {}
+        # (uri, serial, code, line, column) -> the rendered fix, for the current text only.
+        self._fixes: dict[tuple[str, int, str, int, int], Fix | None] = {}
         self._reported_errors: set[str] = set()
 
     # -- helpers ----------------------------------------------------------------------------
@@ -391,7 +409,9 @@ class PrefectLintServer(LanguageServer):
     @property
     def encoding(self) -> str:
         encoding = self.workspace.position_encoding
-        return str(encoding) if encoding is not None else types.PositionEncodingKind.Utf16
+        if encoding is None:
+            return types.PositionEncodingKind.Utf16.value
+        return str(getattr(encoding, "value", encoding))
 
     @property
     def workspace_root(self) -> str:
@@ -532,9 +552,7 @@ class PrefectLintServer(LanguageServer):
         return Published(
             serial=document.serial,
             diagnostics=[self._to_lsp(d, lines, document) for d in found],
-            safe_fixes=any(
-                d.fix is not None and d.fix.applicability is Applicability.SAFE for d in found
-            ),
+            safe_fixes=any(d.fix_applicability is Applicability.SAFE for d in found),
         )
 
     def _to_lsp(
@@ -547,19 +565,11 @@ class PrefectLintServer(LanguageServer):
             if offset < lines.line_end(start.line):
                 end = lines.offset_to_lsp(offset + 1)
         meta = rule_meta(diagnostic.code)
-        fix = diagnostic.fix
         fix_data = None
-        if fix is not None and fix.edits:
+        if diagnostic.fix_applicability is not None and diagnostic.fix_title is not None:
             fix_data = {
-                "title": fix.title,
-                "applicability": fix.applicability.value,
-                "edits": [
-                    {
-                        "range": _range_json(lines.range_of(edit.start, edit.end)),
-                        "newText": edit.content,
-                    }
-                    for edit in fix.edits
-                ],
+                "title": diagnostic.fix_title,
+                "applicability": diagnostic.fix_applicability.value,
             }
         return types.Diagnostic(
             range=types.Range(start=start, end=end),
@@ -572,7 +582,13 @@ class PrefectLintServer(LanguageServer):
             code=diagnostic.code,
             code_description=types.CodeDescription(href=meta.url) if meta is not None else None,
             source=SOURCE,
-            data={"version": document.version, "fix": fix_data},
+            # Enough to rebuild the fix on request: its edits are rendered only then, as
+            # rendering rewrites the whole module (too slow for every keystroke).
+            data={
+                "version": document.version,
+                "start": [diagnostic.start.line, diagnostic.start.column],
+                "fix": fix_data,
+            },
         )
 
     # -- code actions -----------------------------------------------------------------------
@@ -617,7 +633,7 @@ class PrefectLintServer(LanguageServer):
                 continue  # reported for an older text: its ranges no longer hold
             fix = data.get("fix")
             if isinstance(fix, dict):
-                action = self._fix_action(document, diagnostic, code, fix)
+                action = await self._fix_action(document, diagnostic, code, data)
                 if action is not None:
                     fixes.append(action)
             line = diagnostic.range.start.line
@@ -638,18 +654,40 @@ class PrefectLintServer(LanguageServer):
                     )
         return fixes + suppressions
 
-    def _fix_action(
-        self, document: Document, diagnostic: types.Diagnostic, code: str, fix: dict[str, Any]
+    async def _fix_action(
+        self, document: Document, diagnostic: types.Diagnostic, code: str, data: dict[str, Any]
     ) -> types.CodeAction | None:
         try:
-            edits = [
-                types.TextEdit(range=_range_from_json(edit["range"]), new_text=edit["newText"])
-                for edit in fix["edits"]
-            ]
-            safe = fix["applicability"] == Applicability.SAFE.value
-            title = f"{code}: {fix['title']}" + ("" if safe else " (unsafe)")
+            line, column = (int(n) for n in data["start"])
+            safe = data["fix"]["applicability"] == Applicability.SAFE.value
+            title = f"{code}: {data['fix']['title']}" + ("" if safe else " (unsafe)")
         except (KeyError, TypeError, ValueError):
             return None  # not data this server wrote
+        key = (document.uri, document.serial, code, line, column)
+        if key not in self._fixes:
+            try:
+                fix = await self._in_worker(
+                    self.engine.call,
+                    "fix_for",
+                    document.path,
+                    self.workspace_root,
+                    document.text,
+                    code,
+                    Position(line, column),
+                )
+            except EngineFailure as error:
+                self._warn_once(f"prefect-lint: fixing {document.uri} failed: {error}")
+                return None
+            self._fixes = {k: v for k, v in self._fixes.items() if k[:2] == key[:2]}
+            self._fixes[key] = fix
+        fix = self._fixes[key]
+        if fix is None or not fix.edits:
+            return None
+        lines = LineIndex(document.text, self.encoding)
+        edits = [
+            types.TextEdit(range=lines.range_of(edit.start, edit.end), new_text=edit.content)
+            for edit in fix.edits
+        ]
         return types.CodeAction(
             title=title,
             kind=types.CodeActionKind.QuickFix,
@@ -658,22 +696,45 @@ class PrefectLintServer(LanguageServer):
             edit=self._workspace_edit(document, edits),
         )
 
+    def _resolves_edits(self) -> bool:
+        """Whether the client can fetch a code action's edit later (codeAction/resolve)."""
+        capabilities = self.client_capabilities
+        text_document = capabilities.text_document if capabilities else None
+        code_action = text_document.code_action if text_document else None
+        resolve = code_action.resolve_support if code_action else None
+        return resolve is not None and "edit" in resolve.properties
+
     async def _fix_all_action(
         self, document: Document, *, explicit: bool
     ) -> types.CodeAction | None:
-        published = self.published.get(document.uri)
-        current = published is not None and published.serial == document.serial
-        # The light bulb asks on every cursor move: offer it only when a safe fix is known.
-        if not explicit and not (current and published is not None and published.safe_fixes):
-            return None
+        action = types.CodeAction(title="Fix all safe prefect-lint findings", kind=FIX_ALL_KIND)
+        if not explicit:
+            # The light bulb asks on every cursor move, and the fix loop can take seconds: offer
+            # it when a safe fix is known, and compute the edit only if it is chosen.
+            published = self.published.get(document.uri)
+            if published is None or published.serial != document.serial:
+                return None
+            if not published.safe_fixes or not self._resolves_edits():
+                return None
+            action.data = {"uri": document.uri, "version": document.version}
+            return action
         edits = await self._fix_all_edits(document)
         if not edits:
             return None
-        return types.CodeAction(
-            title="Fix all safe prefect-lint findings",
-            kind=FIX_ALL_KIND,
-            edit=self._workspace_edit(document, edits),
-        )
+        action.edit = self._workspace_edit(document, edits)
+        return action
+
+    async def resolve_code_action(self, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        document = self.documents.get(str(data.get("uri")))
+        if action.kind != FIX_ALL_KIND or document is None:
+            return action
+        if data.get("version") != document.version:
+            return action  # the text changed since it was offered: no edit rather than a wrong one
+        edits = await self._fix_all_edits(document)
+        if edits:
+            action.edit = self._workspace_edit(document, edits)
+        return action
 
     async def _fix_all_edits(self, document: Document) -> list[types.TextEdit]:
         cached = self._fix_all.get(document.uri)
@@ -693,24 +754,6 @@ class PrefectLintServer(LanguageServer):
         ]
         self._fix_all[document.uri] = (document.serial, edits)
         return edits
-
-
-def _range_json(value: types.Range) -> dict[str, dict[str, int]]:
-    return {
-        "start": {"line": value.start.line, "character": value.start.character},
-        "end": {"line": value.end.line, "character": value.end.character},
-    }
-
-
-def _range_from_json(value: dict[str, dict[str, int]]) -> types.Range:
-    return types.Range(
-        start=types.Position(
-            line=int(value["start"]["line"]), character=int(value["start"]["character"])
-        ),
-        end=types.Position(
-            line=int(value["end"]["line"]), character=int(value["end"]["character"])
-        ),
-    )
 
 
 def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
@@ -735,12 +778,20 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True
+        ),
     )
     async def code_action(
         ls: PrefectLintServer, params: types.CodeActionParams
     ) -> list[types.CodeAction] | None:
         return await ls.code_action(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(
+        ls: PrefectLintServer, params: types.CodeAction
+    ) -> types.CodeAction:
+        return await ls.resolve_code_action(params)
 
     @server.feature(types.SHUTDOWN)
     def shutdown(ls: PrefectLintServer, params: None) -> None:
