@@ -543,3 +543,38 @@ async def test_stale_diagnostics_get_no_quick_fix(lsp: RecordingClient, tmp_path
     _change(lsp, uri, "\n\n" + WAIT_IMPORT, version=2)
     # Asked before version 2 is checked: the old ranges would edit the wrong lines.
     assert await _actions(lsp, uri, [old], only=[types.CodeActionKind.QuickFix]) == []
+
+
+async def test_crlf_lines_untitled_buffers_and_a_broken_config(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    text = WAIT_IMPORT.replace("\n", "\r\n")
+    uri = _open(lsp, tmp_path / "crlf.py", text)
+    [diagnostic] = (await _published(lsp, uri)).diagnostics
+    assert diagnostic.range.start == types.Position(line=0, character=26)
+    [suppress] = [a for a in await _actions(lsp, uri, [diagnostic]) if a.title.startswith("Sup")]
+    assert suppress.edit is not None
+    assert _apply(text, suppress.edit, uri).startswith(
+        "from prefect import flow, wait  # noqa: PFL105\r\n\r\n"
+    )
+
+    untitled = "untitled:Untitled-1"
+    lsp.text_document_did_open(
+        types.DidOpenTextDocumentParams(
+            text_document=types.TextDocumentItem(
+                uri=untitled, language_id="python", version=1, text=WAIT_IMPORT
+            )
+        )
+    )
+    assert [d.code for d in (await _published(lsp, untitled)).diagnostics] == ["PFL105"]
+
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    (broken / "pyproject.toml").write_text('[tool.prefect-lint]\nselect = "PFL105"\n')
+    uri = _open(lsp, broken / "flows.py", WAIT_IMPORT)
+    assert [d.code for d in (await _published(lsp, uri)).diagnostics] == ["PFL105"]
+    assert any(
+        "pyproject.toml [tool.prefect-lint]: `select` must be a list of strings" in m.message
+        and "(using the defaults)" in m.message
+        for m in lsp.messages
+    )
