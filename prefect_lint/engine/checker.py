@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import warnings
+from collections.abc import Collection
 
 import libcst as cst
 
@@ -99,8 +100,13 @@ def check_source(
     index: ProjectIndex | None = None,
     target: Target | None = None,
     decorators: UserDecorators | None = None,
+    render_only: Collection[tuple[str, Position]] | None = None,
 ) -> list[Diagnostic]:
-    """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules."""
+    """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules.
+
+    `render_only` limits `render_fixes` to the diagnostics with these (code, start): rendering
+    a fix rewrites the whole module, so an editor asks for the one fix it is about to apply.
+    """
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
     if not may_involve_prefect(source, decorators) and not (
@@ -152,7 +158,11 @@ def check_source(
             fix_title=fix.title if fix is not None else report.meta.fix_title,
             fix_applicability=fix.applicability if fix is not None else None,
         )
-        if render_fixes and report.fix is not None:
+        if (
+            render_fixes
+            and report.fix is not None
+            and (render_only is None or (diagnostic.code, start) in render_only)
+        ):
             # Imported here: LibCST's codemod helpers cost ~0.4 s to import.
             from prefect_lint.fixes.render import render_fix
 

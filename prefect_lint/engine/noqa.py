@@ -50,3 +50,24 @@ def is_suppressed(code: str, suppressed: frozenset[str] | None) -> bool:
     if suppressed is None:
         return False
     return not suppressed or any(code.startswith(prefix) for prefix in suppressed)
+
+
+_CODE = re.compile(r"[A-Z]+[0-9]+", re.IGNORECASE)
+
+
+def suppression_edit(line: str, code: str) -> tuple[int, int, str]:
+    """How to make a physical line suppress `code`: (start, end, replacement) within `line`.
+
+    The code joins an existing `# noqa: A, B` (after its last code, so words that follow stay
+    as written); otherwise `  # noqa: CODE` ends the line.
+    """
+    comment = _comment(line)
+    if comment is not None:
+        match = _NOQA.search(comment)
+        if match is not None and match.group("codes"):
+            base = len(line) - len(comment) + match.start("codes")
+            last = list(_CODE.finditer(match.group("codes")))
+            at = base + (last[-1].end() if last else len(match.group("codes")))
+            return at, at, f", {code}"
+    end = len(line.rstrip())
+    return end, len(line), f"  # noqa: {code}"

@@ -1,7 +1,7 @@
-"""The `prefect-lint` command: `check` (with fixes) and `rule`, following ruff's conventions.
+"""The `prefect-lint` command: `check` (with fixes), `rule` and `server`, in ruff's conventions.
 
 Nothing here imports LibCST or the rules at module level: `check` answered from the result
-cache never needs them, and `rule` imports them itself.
+cache never needs them, and `rule` and `server` import them themselves.
 """
 
 from __future__ import annotations
@@ -49,6 +49,13 @@ def _jobs(value: str) -> int:
     if jobs < 1:
         raise argparse.ArgumentTypeError("must be at least 1")
     return jobs
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if not seconds > 0:
+        raise argparse.ArgumentTypeError("must be more than 0")
+    return seconds
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -143,6 +150,20 @@ def build_parser() -> argparse.ArgumentParser:
     rule = commands.add_parser("rule", help="explain a rule (`prefect-lint rule PFL101`)")
     rule.add_argument("code", nargs="?", help="a rule code such as PFL101, or a rule name")
     rule.add_argument("--all", action="store_true", help="list every rule")
+
+    server = commands.add_parser(
+        "server",
+        help="run the language server for editors (LSP over stdio; needs the `lsp` extra)",
+        description="Speak the Language Server Protocol on stdin/stdout: diagnostics as you "
+        "type, quick fixes, `# noqa` suppressions and source.fixAll.prefect-lint.",
+    )
+    server.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=30.0,
+        metavar="SECONDS",
+        help="stop checking a document after this long (default: 30)",
+    )
     return parser
 
 
@@ -418,6 +439,19 @@ def command_rule(args: argparse.Namespace) -> int:
     return EXIT_CLEAN
 
 
+def command_server(args: argparse.Namespace) -> int:
+    try:
+        # Imported here: pygls is an optional dependency and slow to import.
+        from prefect_lint.frontends.lsp import serve
+    except ImportError as error:
+        _error(
+            f"the language server needs pygls and lsprotocol ({error}); "
+            "install them with `pip install 'prefect-lint[lsp]'`"
+        )
+        return EXIT_ERROR
+    return serve(timeout=args.timeout)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -427,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return command_check(args)
+        if args.command == "server":
+            return command_server(args)
         return command_rule(args)
     except KeyboardInterrupt:
         return 130

@@ -239,6 +239,23 @@ class ProjectIndex:
             self._exports[key] = {}
             self._summarize(key, model)
 
+    def forget(self, path: str | None = None) -> None:
+        """Drop what was learnt from `path`, or from every file: it changed (the editor).
+
+        Summaries of modules that re-export from a changed file go stale with it, and a new
+        file changes where imports lead; only forgetting everything is right after a save.
+        """
+        if path is None:
+            self._exports.clear()
+            self._found.clear()
+            self._mentions.clear()
+            self._export_deps.clear()
+            self._digests.clear()
+        else:
+            key = os.path.abspath(path)
+            self._exports.pop(key, None)
+            self._digests.pop(key, None)
+
     def model_of_text(self, path: str, text: str) -> object | None:
         """The model the index already built from exactly `text`: each file parses once."""
         key = os.path.abspath(path)

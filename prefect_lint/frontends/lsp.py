@@ -1,0 +1,829 @@
+"""`prefect-lint server`: the language server (LSP over stdio), built on pygls 2.
+
+It runs the CLI's engine on the editor's unsaved text: the same settings (`[tool.prefect-lint]`
+found from the document's path, per-file ignores, exclude), the same project index (so flows and
+tasks imported from sibling modules are known) and the same Prefect target. Diagnostics carry
+their fix as LSP edits; code actions apply one fix, add a `# noqa`, or run the `--fix` loop.
+
+Processes: the engine runs in a child process (LibCST can crash or take minutes on pathological
+input; the child is replaced, the server stays up). It keeps per-process caches (project indexes,
+parsed modules), so one worker thread sends it one request at a time. The event loop only
+schedules, converts positions and publishes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import logging
+import multiprocessing
+import os
+import sys
+import tokenize
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from multiprocessing.process import BaseProcess
+from typing import Any, TypeVar
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from prefect_lint import __version__
+from prefect_lint.config import ConfigError, Settings, find_config, load_settings
+from prefect_lint.diagnostics import (
+    Applicability,
+    Diagnostic,
+    Fix,
+    Position,
+    line_starts,
+    offset_to_position,
+)
+from prefect_lint.engine.checker import SYNTAX_ERROR, check_source
+from prefect_lint.engine.fixer import fix_source
+from prefect_lint.engine.noqa import is_suppressed, suppressed_codes, suppression_edit
+from prefect_lint.fixes.edits import diff_edits
+from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
+from prefect_lint.model.project import ProjectIndex, find_project_root, index_for
+from prefect_lint.model.target import Target, detect_target
+from prefect_lint.rules import rule_meta
+
+SOURCE = "prefect-lint"
+FIX_ALL_KIND = "source.fixAll.prefect-lint"
+DEBOUNCE_SECONDS = 0.3
+CHECK_TIMEOUT_SECONDS = 30.0
+STARTUP_TIMEOUT_SECONDS = 120.0
+# Larger documents are not checked: parsing them would hold the worker for many seconds.
+MAX_CHARACTERS = 2_000_000
+
+log = logging.getLogger("prefect_lint.lsp")
+T = TypeVar("T")
+
+
+# -- positions ---------------------------------------------------------------------------------
+
+
+def _units(text: str, encoding: str) -> int:
+    """The length of `text` in the negotiated encoding's code units."""
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    # UTF-16 (LSP's default): characters outside the BMP take two units.
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+class LineIndex:
+    """Converts between the engine's positions (characters) and LSP's (code units).
+
+    Lines end at `\\n`, `\\r\\n` or a lone `\\r`, for the engine and for LSP alike.
+    """
+
+    def __init__(self, text: str, encoding: str) -> None:
+        self.text = text
+        self.encoding = encoding
+        self.starts = line_starts(text)
+
+    def line_end(self, index: int) -> int:
+        """The offset where the content of 0-based line `index` ends (before its newline)."""
+        if index + 1 >= len(self.starts):
+            return len(self.text)
+        end = self.starts[index + 1]
+        while end > self.starts[index] and self.text[end - 1] in "\r\n":
+            end -= 1
+        return end
+
+    def line(self, index: int) -> str:
+        return self.text[self.starts[index] : self.line_end(index)]
+
+    def offset_to_lsp(self, offset: int) -> types.Position:
+        offset = max(0, min(offset, len(self.text)))
+        position = offset_to_position(self.starts, offset)
+        start = self.starts[position.line - 1]
+        prefix = self.text[start:offset]
+        return types.Position(line=position.line - 1, character=_units(prefix, self.encoding))
+
+    def to_lsp(self, position: Position) -> types.Position:
+        if position.line < 1:
+            return types.Position(line=0, character=0)
+        if position.line > len(self.starts):
+            return self.offset_to_lsp(len(self.text))
+        index = position.line - 1
+        offset = min(self.starts[index] + max(position.column, 0), self.line_end(index))
+        return self.offset_to_lsp(offset)
+
+    def from_lsp(self, position: types.Position) -> int:
+        if position.line >= len(self.starts):
+            return len(self.text)
+        start, end = self.starts[position.line], self.line_end(position.line)
+        if self.encoding == types.PositionEncodingKind.Utf32:
+            return min(start + position.character, end)
+        units = 0
+        offset = start
+        while offset < end and units < position.character:
+            units += _units(self.text[offset], self.encoding)
+            offset += 1
+        return offset
+
+    def range_of(self, start: int, end: int) -> types.Range:
+        return types.Range(start=self.offset_to_lsp(start), end=self.offset_to_lsp(end))
+
+
+# -- engine calls (worker thread) -------------------------------------------------------------
+
+
+@dataclass
+class EngineContext:
+    """What checking one document needs, resolved from its path."""
+
+    path: str
+    codes: frozenset[str]
+    index: ProjectIndex | None
+    target: Target
+    excluded: bool
+    config_error: str | None = None
+    decorators: UserDecorators = NO_USER_DECORATORS
+
+
+def _excluded(settings: Settings, path: str) -> bool:
+    """`exclude` / `extend-exclude`, matched against the path below the settings' root."""
+    relative = settings.relative(path)
+    if relative.startswith("../") or os.path.isabs(relative):
+        return False
+    return bool(settings.exclude_spec.match_file(relative))
+
+
+class Engine:
+    """The CLI's engine for documents that live in the editor; runs in the engine process."""
+
+    def __init__(self) -> None:
+        # config path -> (modification time, settings): an edited pyproject.toml is re-read.
+        self._settings: dict[str, tuple[int, Settings]] = {}
+
+    def _settings_for(self, anchor: str) -> tuple[Settings, str | None]:
+        root = find_project_root(anchor)
+        try:
+            config = find_config(os.path.dirname(anchor))
+            if config is None:
+                return Settings(root=root), None
+            stamp = os.stat(config).st_mtime_ns
+            cached = self._settings.get(config)
+            if cached is None or cached[0] != stamp:
+                cached = (stamp, load_settings(config))
+                self._settings[config] = cached
+            return cached[1], None
+        except (ConfigError, OSError) as error:
+            # Checked with the defaults meanwhile; the user is told what is wrong.
+            return Settings(root=root), str(error)
+
+    def context(self, path: str | None, workspace_root: str) -> EngineContext:
+        anchor = path if path is not None else os.path.join(workspace_root, "untitled.py")
+        settings, error = self._settings_for(anchor)
+        return EngineContext(
+            path=path if path is not None else "-",
+            codes=settings.codes_for(anchor),
+            # Documents that are not files have no project to import from.
+            index=index_for(path, settings.user_decorators) if path is not None else None,
+            target=detect_target(find_project_root(anchor), settings.target_version),
+            excluded=path is not None and _excluded(settings, path),
+            config_error=error,
+            decorators=settings.user_decorators,
+        )
+
+    def check(
+        self, path: str | None, workspace_root: str, text: str
+    ) -> tuple[list[Diagnostic], str | None]:
+        """The diagnostics (with rendered fixes) and the configuration problem, if any."""
+        context = self.context(path, workspace_root)
+        if context.excluded or len(text) > MAX_CHARACTERS:
+            return [], context.config_error
+        if context.index is not None:
+            # The buffer's own top-level names may have changed since the last check.
+            context.index.forget(context.path)
+        found = check_source(
+            text,
+            context.path,
+            context.codes,
+            index=context.index,
+            target=context.target,
+            decorators=context.decorators,
+        )
+        return found, context.config_error
+
+    def fix_for(
+        self, path: str | None, workspace_root: str, text: str, code: str, start: Position
+    ) -> Fix | None:
+        """The rendered fix of the `code` diagnostic at `start` (only that one is rendered)."""
+        context = self.context(path, workspace_root)
+        if context.excluded or len(text) > MAX_CHARACTERS:
+            return None
+        found = check_source(
+            text,
+            context.path,
+            context.codes,
+            render_fixes=True,
+            index=context.index,
+            target=context.target,
+            decorators=context.decorators,
+            render_only={(code, start)},
+        )
+        return next((d.fix for d in found if d.code == code and d.start == start), None)
+
+    def fix_all(self, path: str | None, workspace_root: str, text: str) -> str:
+        """The text after the `--fix` loop (safe fixes only)."""
+        context = self.context(path, workspace_root)
+        if context.excluded or len(text) > MAX_CHARACTERS:
+            return text
+        outcome = fix_source(
+            text,
+            context.path,
+            context.codes,
+            index=context.index,
+            target=context.target,
+            decorators=context.decorators,
+        )
+        return outcome.text
+
+    def forget(self, path: str) -> None:
+        """A file was saved: what any module of its project exports may have changed."""
+        settings, _ = self._settings_for(path)
+        index_for(path, settings.user_decorators).forget()
+
+
+class EngineFailure(Exception):
+    """The engine process crashed, hung or raised; the message says which, in one line."""
+
+
+def _engine_main(connection: Connection) -> None:
+    """The engine process: answer (method, args) requests until the pipe closes."""
+    # Its stdout is the server's protocol stream: anything printed goes to stderr instead.
+    os.dup2(2, 1)
+    engine = Engine()
+    connection.send((True, "ready"))
+    while True:
+        try:
+            method, args = connection.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            reply: tuple[bool, Any] = (True, getattr(engine, method)(*args))
+        except Exception as error:
+            reply = (False, f"internal error: {type(error).__name__}: {error}")
+        connection.send(reply)
+
+
+class EngineProcess:
+    """The engine in a child process, called from one thread at a time.
+
+    LibCST's native parser can overflow its stack (a segmentation fault) on deeply nested
+    input, and some inputs take minutes to parse. In a child process neither takes the server
+    down: a crashed or overdue child is replaced, and the document is reported as unchecked.
+    """
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self._process: BaseProcess | None = None
+        self._connection: Connection | None = None
+
+    def _start(self) -> tuple[BaseProcess, Connection]:
+        # Spawned, not forked: the server has threads, and a fork copies their held locks.
+        context = multiprocessing.get_context("spawn")
+        parent, child = context.Pipe()
+        process = context.Process(
+            target=_engine_main, args=(child,), name="prefect-lint-engine", daemon=True
+        )
+        process.start()
+        child.close()
+        self._process, self._connection = process, parent
+        # Starting (imports) is not part of any check's time.
+        if not parent.poll(STARTUP_TIMEOUT_SECONDS):
+            self.stop()
+            raise EngineFailure("the checker process did not start")
+        try:
+            parent.recv()
+        except (EOFError, OSError) as error:
+            self.stop()
+            raise EngineFailure("the checker process did not start") from error
+        return process, parent
+
+    def call(self, method: str, *args: Any) -> Any:
+        process, connection = self._process, self._connection
+        if process is None or connection is None or not process.is_alive():
+            self.stop()
+            process, connection = self._start()
+        try:
+            connection.send((method, args))
+            if not connection.poll(self.timeout):
+                self.stop()
+                raise EngineFailure(f"took longer than {self.timeout:g} s and was stopped")
+            ok, value = connection.recv()
+        except (EOFError, OSError) as error:
+            process.join(1)
+            code = process.exitcode
+            self.stop()
+            raise EngineFailure(f"the checker process crashed (exit code {code})") from error
+        if not ok:
+            raise EngineFailure(value)
+        return value
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.join(5)
+        if self._connection is not None:
+            self._connection.close()
+        self._process = self._connection = None
+
+
+def noqa_edit(lines: LineIndex, line: int, code: str) -> tuple[int, int, str] | None:
+    """The edit (start, end, text; document offsets) that suppresses `code` on 0-based `line`.
+
+    None if no comment can go there: the result must tokenize, with a real comment on that line
+    that suppresses the code (a line ending inside a string or after a backslash cannot).
+    """
+    if line >= len(lines.starts):
+        return None
+    start, end, content = suppression_edit(lines.line(line), code)
+    begin = lines.starts[line]
+    edit = (begin + start, begin + end, content)
+    new_text = lines.text[: edit[0]] + edit[2] + lines.text[edit[1] :]
+    new_line = LineIndex(new_text, lines.encoding).line(line)
+    if not is_suppressed(code, suppressed_codes(new_line)):
+        return None
+    if not _comment_suppresses(new_text, line + 1, code):
+        return None
+    return edit
+
+
+def _comment_suppresses(text: str, row: int, code: str) -> bool:
+    """Python's tokenizer sees a comment on `row` (1-based) that suppresses `code`."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.start[0] > row:
+                return False
+            if token.type == tokenize.COMMENT and token.start[0] == row:
+                return is_suppressed(code, suppressed_codes(token.string))
+    except (tokenize.TokenError, SyntaxError, ValueError):
+        return False
+    return False
+
+
+# -- the server -------------------------------------------------------------------------------
+
+
+@dataclass
+class Document:
+    uri: str
+    path: str | None  # None: not a file (an untitled buffer)
+    version: int | None
+    text: str
+    serial: int  # increases with every open and change: a result for an older serial is stale
+
+
+@dataclass
+class Published:
+    serial: int
+    diagnostics: list[types.Diagnostic] = field(default_factory=list)
+    safe_fixes: bool = False
+
+
+def _kind_wanted(kind: str, only: Sequence[str] | None) -> bool:
+    """LSP kinds are hierarchical: `source.fixAll` asks for `source.fixAll.prefect-lint` too."""
+    if only is None:
+        return True
+    return any(kind == wanted or kind.startswith(f"{wanted}.") for wanted in only)
+
+
+class PrefectLintServer(LanguageServer):
+    def __init__(self, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
+        # Full sync: the server keeps each document as one string, with no incremental patching
+        # whose line model (Python's str.splitlines) would differ from LSP's.
+        super().__init__(
+            SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
+        )
+        self.documents: dict[str, Document] = {}
+        self.published: dict[str, Published] = {}
+        self.engine = EngineProcess(timeout)
+        # One thread talks to the engine process, so requests reach it one at a time.
+        self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefect-lint")
+        # uri -> digest of a text the engine crashed or hung on: not tried again as it is.
+        self._failed: dict[str, str] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        self._serial = 0
+        self._fix_all: dict[str, tuple[int, list[types.TextEdit]]] = {}
+        # (uri, serial, code, line, column) -> the rendered fix, for the current text only.
+        self._fixes: dict[tuple[str, int, str, int, int], Fix | None] = {}
+        self._reported_errors: set[str] = set()
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    @property
+    def encoding(self) -> str:
+        encoding = self.workspace.position_encoding
+        if encoding is None:
+            return types.PositionEncodingKind.Utf16.value
+        return str(getattr(encoding, "value", encoding))
+
+    @property
+    def workspace_root(self) -> str:
+        root = self.workspace.root_path
+        return root if root else os.getcwd()
+
+    async def _in_worker(self, call: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self.worker, call, *args)
+
+    def _next_serial(self) -> int:
+        self._serial += 1
+        return self._serial
+
+    def _warn_once(self, message: str) -> None:
+        if message not in self._reported_errors:
+            self._reported_errors.add(message)
+            log.warning(message)
+            self.window_show_message(
+                types.ShowMessageParams(type=types.MessageType.Warning, message=message)
+            )
+
+    def _workspace_edit(
+        self, document: Document, edits: list[types.TextEdit]
+    ) -> types.WorkspaceEdit:
+        capabilities = self.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        edit_support = workspace.workspace_edit if workspace else None
+        if edit_support is not None and edit_support.document_changes:
+            # Versioned: the client refuses the edit if the document changed meanwhile.
+            identifier = types.OptionalVersionedTextDocumentIdentifier(
+                uri=document.uri, version=document.version
+            )
+            return types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(text_document=identifier, edits=edits)]
+            )
+        return types.WorkspaceEdit(changes={document.uri: edits})
+
+    # -- documents --------------------------------------------------------------------------
+
+    def did_open(self, params: types.DidOpenTextDocumentParams) -> None:
+        item = params.text_document
+        self._store(item.uri, item.version, item.text)
+        self._schedule(item.uri, 0.0)
+
+    def did_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        document = self.documents.get(params.text_document.uri)
+        if document is None or not params.content_changes:
+            return
+        # Full sync: the last change holds the whole text.
+        self._store(document.uri, params.text_document.version, params.content_changes[-1].text)
+        self._schedule(document.uri, DEBOUNCE_SECONDS)
+
+    async def did_save(self, params: types.DidSaveTextDocumentParams) -> None:
+        document = self.documents.get(params.text_document.uri)
+        if document is None:
+            return
+        if document.path is None:
+            self._schedule(document.uri, 0.0)
+            return
+        try:
+            await self._in_worker(self.engine.call, "forget", document.path)
+        except EngineFailure as error:
+            log.warning("cannot refresh the project index: %s", error)
+        # Other open modules of the project may import what was just saved.
+        root = find_project_root(document.path)
+        for other in list(self.documents.values()):
+            if other.path is not None and find_project_root(other.path) == root:
+                self._schedule(other.uri, 0.0)
+
+    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self.documents.pop(uri, None)
+        self.published.pop(uri, None)
+        self._failed.pop(uri, None)
+        self._fix_all.pop(uri, None)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+    def _store(self, uri: str, version: int | None, text: str) -> None:
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        self.documents[uri] = Document(uri, path, version, text, self._next_serial())
+
+    def _schedule(self, uri: str, delay: float) -> None:
+        """Check `uri` after `delay`; a newer request replaces a pending one."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self._pending[uri] = asyncio.get_running_loop().create_task(self._lint(uri, delay))
+
+    async def _lint(self, uri: str, delay: float) -> None:
+        try:
+            if delay:
+                await asyncio.sleep(delay)
+            document = self.documents.get(uri)
+            if document is None:
+                return
+            published = await self._check(document)
+            current = self.documents.get(uri)
+            if current is None or current.serial != document.serial:
+                return  # the text changed while it was checked: its own check will publish
+            self.published[uri] = published
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=uri, version=document.version, diagnostics=published.diagnostics
+                )
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("checking %s failed", uri)
+        finally:
+            if self._pending.get(uri) is asyncio.current_task():
+                del self._pending[uri]
+
+    async def _check(self, document: Document) -> Published:
+        found: list[Diagnostic] = []
+        digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
+        if len(document.text) > MAX_CHARACTERS:
+            self._warn_once(
+                f"prefect-lint: {document.uri} is not checked: it has more than "
+                f"{MAX_CHARACTERS:,} characters"
+            )
+        elif self._failed.get(document.uri) != digest:
+            try:
+                found, config_error = await self._in_worker(
+                    self.engine.call, "check", document.path, self.workspace_root, document.text
+                )
+                if config_error is not None:
+                    self._warn_once(f"prefect-lint: {config_error} (using the defaults)")
+            except EngineFailure as error:
+                self._failed[document.uri] = digest
+                self._warn_once(f"prefect-lint: {document.uri} was not checked: {error}")
+        lines = LineIndex(document.text, self.encoding)
+        return Published(
+            serial=document.serial,
+            diagnostics=[self._to_lsp(d, lines, document) for d in found],
+            safe_fixes=any(d.fix_applicability is Applicability.SAFE for d in found),
+        )
+
+    def _to_lsp(
+        self, diagnostic: Diagnostic, lines: LineIndex, document: Document
+    ) -> types.Diagnostic:
+        start, end = lines.to_lsp(diagnostic.start), lines.to_lsp(diagnostic.end)
+        if (start.line, start.character) == (end.line, end.character):
+            # An empty range is invisible in most editors: cover the character there.
+            offset = lines.from_lsp(start)
+            if offset < lines.line_end(start.line):
+                end = lines.offset_to_lsp(offset + 1)
+        meta = rule_meta(diagnostic.code)
+        fix_data = None
+        if diagnostic.fix_applicability is not None and diagnostic.fix_title is not None:
+            fix_data = {
+                "title": diagnostic.fix_title,
+                "applicability": diagnostic.fix_applicability.value,
+            }
+        return types.Diagnostic(
+            range=types.Range(start=start, end=end),
+            message=diagnostic.message,
+            severity=(
+                types.DiagnosticSeverity.Error
+                if diagnostic.code == SYNTAX_ERROR
+                else types.DiagnosticSeverity.Warning
+            ),
+            code=diagnostic.code,
+            code_description=types.CodeDescription(href=meta.url) if meta is not None else None,
+            source=SOURCE,
+            # Enough to rebuild the fix on request: its edits are rendered only then, as
+            # rendering rewrites the whole module (too slow for every keystroke).
+            data={
+                "version": document.version,
+                "start": [diagnostic.start.line, diagnostic.start.column],
+                "fix": fix_data,
+            },
+        )
+
+    # -- code actions -----------------------------------------------------------------------
+
+    async def code_action(self, params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        document = self.documents.get(params.text_document.uri)
+        if document is None:
+            return None
+        only = params.context.only
+        actions: list[types.CodeAction] = []
+        if _kind_wanted(types.CodeActionKind.QuickFix, only):
+            actions += await self._quick_fixes(document, params.context.diagnostics)
+        if _kind_wanted(FIX_ALL_KIND, only):
+            action = await self._fix_all_action(document, explicit=only is not None)
+            if action is not None:
+                actions.append(action)
+        return actions
+
+    def _data_of(self, document: Document, diagnostic: types.Diagnostic) -> dict[str, Any] | None:
+        """The diagnostic's `data`; looked up in what was published if the client dropped it."""
+        if isinstance(diagnostic.data, dict):
+            return diagnostic.data
+        published = self.published.get(document.uri)
+        for candidate in published.diagnostics if published else []:
+            if candidate.code == diagnostic.code and candidate.range == diagnostic.range:
+                return candidate.data  # type: ignore[no-any-return]
+        return None
+
+    async def _quick_fixes(
+        self, document: Document, diagnostics: Sequence[types.Diagnostic]
+    ) -> list[types.CodeAction]:
+        fixes: list[types.CodeAction] = []
+        suppressions: list[types.CodeAction] = []
+        suppressed: set[tuple[int, str]] = set()
+        lines = LineIndex(document.text, self.encoding)
+        for diagnostic in diagnostics:
+            code = diagnostic.code
+            if diagnostic.source != SOURCE or not isinstance(code, str):
+                continue
+            data = self._data_of(document, diagnostic)
+            if data is None or data.get("version") != document.version:
+                continue  # reported for an older text: its ranges no longer hold
+            fix = data.get("fix")
+            if isinstance(fix, dict):
+                action = await self._fix_action(document, diagnostic, code, data)
+                if action is not None:
+                    fixes.append(action)
+            line = diagnostic.range.start.line
+            if code != SYNTAX_ERROR and (line, code) not in suppressed:
+                suppressed.add((line, code))
+                edit = await self._in_worker(noqa_edit, lines, line, code)
+                if edit is not None:
+                    text_edit = types.TextEdit(
+                        range=lines.range_of(edit[0], edit[1]), new_text=edit[2]
+                    )
+                    suppressions.append(
+                        types.CodeAction(
+                            title=f"Suppress {code} with `# noqa: {code}`",
+                            kind=types.CodeActionKind.QuickFix,
+                            diagnostics=[diagnostic],
+                            edit=self._workspace_edit(document, [text_edit]),
+                        )
+                    )
+        return fixes + suppressions
+
+    async def _fix_action(
+        self, document: Document, diagnostic: types.Diagnostic, code: str, data: dict[str, Any]
+    ) -> types.CodeAction | None:
+        try:
+            line, column = (int(n) for n in data["start"])
+            safe = data["fix"]["applicability"] == Applicability.SAFE.value
+            title = f"{code}: {data['fix']['title']}" + ("" if safe else " (unsafe)")
+        except (KeyError, TypeError, ValueError):
+            return None  # not data this server wrote
+        key = (document.uri, document.serial, code, line, column)
+        if key not in self._fixes:
+            try:
+                fix = await self._in_worker(
+                    self.engine.call,
+                    "fix_for",
+                    document.path,
+                    self.workspace_root,
+                    document.text,
+                    code,
+                    Position(line, column),
+                )
+            except EngineFailure as error:
+                self._warn_once(f"prefect-lint: fixing {document.uri} failed: {error}")
+                return None
+            self._fixes = {k: v for k, v in self._fixes.items() if k[:2] == key[:2]}
+            self._fixes[key] = fix
+        fix = self._fixes[key]
+        if fix is None or not fix.edits:
+            return None
+        lines = LineIndex(document.text, self.encoding)
+        edits = [
+            types.TextEdit(range=lines.range_of(edit.start, edit.end), new_text=edit.content)
+            for edit in fix.edits
+        ]
+        return types.CodeAction(
+            title=title,
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            is_preferred=safe,
+            edit=self._workspace_edit(document, edits),
+        )
+
+    def _resolves_edits(self) -> bool:
+        """Whether the client can fetch a code action's edit later (codeAction/resolve)."""
+        capabilities = self.client_capabilities
+        text_document = capabilities.text_document if capabilities else None
+        code_action = text_document.code_action if text_document else None
+        resolve = code_action.resolve_support if code_action else None
+        return resolve is not None and "edit" in resolve.properties
+
+    async def _fix_all_action(
+        self, document: Document, *, explicit: bool
+    ) -> types.CodeAction | None:
+        action = types.CodeAction(title="Fix all safe prefect-lint findings", kind=FIX_ALL_KIND)
+        if not explicit:
+            # The light bulb asks on every cursor move, and the fix loop can take seconds: offer
+            # it when a safe fix is known, and compute the edit only if it is chosen.
+            published = self.published.get(document.uri)
+            if published is None or published.serial != document.serial:
+                return None
+            if not published.safe_fixes or not self._resolves_edits():
+                return None
+            action.data = {"uri": document.uri, "version": document.version}
+            return action
+        edits = await self._fix_all_edits(document)
+        if not edits:
+            return None
+        action.edit = self._workspace_edit(document, edits)
+        return action
+
+    async def resolve_code_action(self, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        document = self.documents.get(str(data.get("uri")))
+        if action.kind != FIX_ALL_KIND or document is None:
+            return action
+        if data.get("version") != document.version:
+            return action  # the text changed since it was offered: no edit rather than a wrong one
+        edits = await self._fix_all_edits(document)
+        if edits:
+            action.edit = self._workspace_edit(document, edits)
+        return action
+
+    async def _fix_all_edits(self, document: Document) -> list[types.TextEdit]:
+        cached = self._fix_all.get(document.uri)
+        if cached is not None and cached[0] == document.serial:
+            return cached[1]
+        try:
+            fixed = await self._in_worker(
+                self.engine.call, "fix_all", document.path, self.workspace_root, document.text
+            )
+        except EngineFailure as error:
+            self._warn_once(f"prefect-lint: fixing {document.uri} failed: {error}")
+            return []
+        lines = LineIndex(document.text, self.encoding)
+        edits = [
+            types.TextEdit(range=lines.range_of(edit.start, edit.end), new_text=edit.content)
+            for edit in diff_edits(document.text, fixed)
+        ]
+        self._fix_all[document.uri] = (document.serial, edits)
+        return edits
+
+
+def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
+    server = PrefectLintServer(timeout)
+
+    # pygls marks handler functions with attributes, so they are functions, not bound methods.
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    def did_open(ls: PrefectLintServer, params: types.DidOpenTextDocumentParams) -> None:
+        ls.did_open(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: PrefectLintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.did_change(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: PrefectLintServer, params: types.DidSaveTextDocumentParams) -> None:
+        await ls.did_save(params)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
+        ls.did_close(params)
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(
+            code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND], resolve_provider=True
+        ),
+    )
+    async def code_action(
+        ls: PrefectLintServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        return await ls.code_action(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    async def resolve_code_action(
+        ls: PrefectLintServer, params: types.CodeAction
+    ) -> types.CodeAction:
+        return await ls.resolve_code_action(params)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(ls: PrefectLintServer, params: None) -> None:
+        ls.worker.shutdown(wait=False, cancel_futures=True)
+        ls.engine.stop()
+
+    return server
+
+
+def serve(timeout: float = CHECK_TIMEOUT_SECONDS) -> int:
+    """Speak LSP on stdin/stdout until the client says `exit`."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
+    protocol_out = sys.stdout.buffer
+    # Anything printed by accident must not corrupt the protocol stream.
+    sys.stdout = sys.stderr
+    server = build_server(timeout)
+    try:
+        server.start_io(sys.stdin.buffer, protocol_out)
+    finally:
+        server.engine.stop()
+    return 0
