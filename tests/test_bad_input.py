@@ -135,3 +135,25 @@ def test_deeply_nested_expression_does_not_crash(tree: Path) -> None:
     result = run_cli("check", "--output-format", "concise", "deep.py", "good.py", cwd=tree)
     assert "Traceback" not in result.stderr
     _other_file_still_checked(result)
+
+
+@pytest.mark.parametrize(
+    "expression",
+    [
+        "(" * 5000 + "1" + ")" * 5000,
+        "[" * 5000 + "1" + "]" * 5000,
+        "lambda: " * 5000 + "1",
+        "-" * 100_000 + "1",
+        "+".join(["1"] * 100_000),
+        "a" + ".b" * 100_000,
+        "f" + "()" * 100_000,
+    ],
+    ids=["parens", "brackets", "lambdas", "unary", "sum", "attributes", "calls"],
+)
+def test_pathological_nesting_is_a_diagnostic_not_a_crash(tree: Path, expression: str) -> None:
+    # LibCST's native parser overflows its stack (SIGSEGV) or runs for minutes on these.
+    (tree / "deep.py").write_text(f"import prefect\nx = {expression}\n")
+    result = run_cli("check", "--output-format", "concise", "deep.py", "good.py", cwd=tree)
+    assert result.returncode == 1, result.stderr
+    assert "deep.py:" in result.stdout and "PFL000" in result.stdout
+    _other_file_still_checked(result)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from collections.abc import Collection
 
@@ -38,6 +39,21 @@ def may_involve_prefect(text: str, decorators: UserDecorators = NO_USER_DECORATO
     )
 
 
+def _rejected_by_python(source: str) -> Diagnostic | None:
+    """Python's verdict on a suspicious file: its SyntaxError, or a note that it is nested
+    too deeply to analyse (Python itself gives up with RecursionError or MemoryError)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(source)
+    except SyntaxError:
+        return _python_syntax_error(source)
+    except (RecursionError, MemoryError, ValueError) as error:
+        message = f"cannot parse: {type(error).__name__} (the file is too deeply nested)"
+        return Diagnostic(SYNTAX_ERROR, message, Position(1, 0), Position(1, 0))
+    return None
+
+
 def _python_syntax_error(source: str) -> Diagnostic | None:
     """Python's own SyntaxError (what the user sees at import time), if it has one."""
     try:
@@ -54,7 +70,21 @@ def _python_syntax_error(source: str) -> Diagnostic | None:
     return None
 
 
+# Shapes that can crash LibCST's native parser (stack overflow) or make it run for minutes:
+# long runs of brackets, unary operators or lambdas, chains of attributes or calls, and very
+# long lines. Python's own parser rejects such files quickly, so they are checked with it
+# first; every other file skips that cost.
+_SUSPICIOUS = re.compile(
+    r"(?:[(\[{]\s*){100}|(?:[-+~]\s*){100}|(?:(?:lambda|not)\b[^:\n]{0,20}:?\s*){100}"
+    r"|(?:\.\w+){500}|(?:\(\)){500}|[^\n]{20000}"
+)
+
+
 def parse(source: str) -> cst.Module | Diagnostic:
+    if _SUSPICIOUS.search(source):
+        rejected = _rejected_by_python(source)
+        if rejected is not None:
+            return rejected
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
