@@ -86,6 +86,7 @@ class Settings:
     exclude: list[str] = field(default_factory=lambda: list(DEFAULT_EXCLUDE))
     extend_exclude: list[str] = field(default_factory=list)
     respect_gitignore: bool = True
+    force_exclude: bool = False
     target_version: str | None = None
     preview: bool = False
     extend_flow_decorators: list[str] = field(default_factory=list)
@@ -233,6 +234,10 @@ def load_settings(config_path: str | None) -> Settings:
             settings.exclude = _string_list(value, key, where)
         elif key == "extend-exclude":
             settings.extend_exclude = _string_list(value, key, where)
+        elif key == "force-exclude":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where}: `force-exclude` must be true or false")
+            settings.force_exclude = value
         elif key == "respect-gitignore":
             if not isinstance(value, bool):
                 raise ConfigError(f"{where}: `respect-gitignore` must be true or false")

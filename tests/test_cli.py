@@ -198,6 +198,26 @@ def test_exclude_and_gitignore(project: Path) -> None:
     assert "generated/bad.py:1:33: PFL105" in explicit.stdout
 
 
+def test_force_exclude_applies_exclude_to_named_files(project: Path) -> None:
+    (project / "vendored" / "deep").mkdir(parents=True)
+    (project / "vendored" / "deep" / "bad.py").write_text(BAD)
+    (project / "legacy_bad.py").write_text(BAD)
+    (project / "pyproject.toml").write_text(
+        '[tool.prefect-lint]\nextend-exclude = ["vendored", "legacy_*.py"]\n'
+    )
+    named = ["vendored/deep/bad.py", "legacy_bad.py", "flows.py"]
+    plain = run_cli("check", "--output-format", "concise", *named, cwd=project)
+    assert "vendored/deep/bad.py" in plain.stdout and "legacy_bad.py" in plain.stdout
+    forced = run_cli("check", "--force-exclude", "--output-format", "concise", *named, cwd=project)
+    assert "vendored" not in forced.stdout and "legacy_bad.py" not in forced.stdout
+    assert "flows.py" in forced.stdout
+    (project / "pyproject.toml").write_text(
+        '[tool.prefect-lint]\nextend-exclude = ["vendored"]\nforce-exclude = true\n'
+    )
+    configured = run_cli("check", "--output-format", "concise", *named, cwd=project)
+    assert "vendored" not in configured.stdout and "legacy_bad.py" in configured.stdout
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [

@@ -113,6 +113,8 @@ def discover(paths: list[str], settings: Settings) -> Discovered:
                 )
             )
             continue
+        elif settings.force_exclude and _force_excluded(settings, given):
+            continue  # pre-commit & co. name every file: `exclude` must still apply
         else:
             # A file named explicitly is always checked, whatever its name.
             candidates = [given]
@@ -122,3 +124,15 @@ def discover(paths: list[str], settings: Settings) -> Discovered:
                 seen.add(key)
                 result.files.append(path)
     return result
+
+
+def _force_excluded(settings: Settings, path: str) -> bool:
+    """`exclude` applied to a file named explicitly: the file or one of its directories."""
+    relative = settings.relative(path)
+    if relative.startswith("../") or os.path.isabs(relative):
+        return False
+    spec = settings.exclude_spec
+    parts = relative.split("/")
+    return spec.match_file(relative) or any(
+        spec.match_file("/".join(parts[:end]) + "/") for end in range(1, len(parts))
+    )

@@ -115,6 +115,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
     check.add_argument(
+        "--force-exclude",
+        action="store_true",
+        help="apply `exclude` to files named on the command line too (for pre-commit)",
+    )
+    check.add_argument(
         "--extend-include",
         type=_patterns,
         action="append",
@@ -184,6 +189,7 @@ def _settings(args: argparse.Namespace) -> Settings:
     settings.extend_select += check_selectors(args.extend_select, "--extend-select")
     settings.ignore += check_selectors(args.ignore, "--ignore")
     settings.preview = settings.preview or args.preview
+    settings.force_exclude = settings.force_exclude or args.force_exclude
     if args.target_version:
         settings.target_version = args.target_version
     for patterns in args.extend_include:
