@@ -9,12 +9,13 @@ session's test server; the parent flows of the fixtures then call
   with the default ``timeout=None`` and ``poll_interval=5``, blocks until each
   child run is final, so each child run is only *created* after the previous
   one *ended*: no two child runs overlap, and the parent takes longer than
-  3 x 2 s (measured ~25-35 s; the 5 s polling adds up to 5 s per child).
+  3 x 2 s (measured ~27-32 s; the next run is only created on the first 5 s
+  poll that finds the previous one final).
 * Fixed code: ``run_deployment(..., timeout=0)`` returns the Scheduled
   ``FlowRun`` at once; ``wait([PrefectFlowRunFuture(flow_run_id=...) ...])``
   then waits for all of them (the server pushes the final-state events, no
   polling). The child runs overlap, all end Completed, and the parent still
-  ends after the last child ended (measured ~10-12 s).
+  ends after the last child ended (measured ~8-15 s).
 * The fix does not refresh the ``FlowRun`` objects: after the wait they still
   hold the Scheduled state they were created with; the final state is on the
   futures (``test_fixed_flow_runs_keep_their_creation_state``).
