@@ -53,10 +53,12 @@ def test_both_walks_see_the_same_events_in_the_same_order() -> None:
 
 
 def test_too_deep_for_recursion_falls_back_without_duplicates() -> None:
-    depth = 600  # two frames per level: past the default recursion limit
+    # Valid Python (unlike 600 nested brackets), and each `+` nests one level deeper in the
+    # tree, two frames per level: past the default recursion limit.
+    terms = 1500
     source = (
         "from prefect import flow, wait\n"
-        f"nested = {'[' * depth}1{']' * depth}\n"
+        f"nested = {' + '.join(['1'] * terms)}\n"
         "@flow\ndef f() -> None:\n    wait([])\n"
     )
     diagnostics = check_source(source, "deep.py", frozenset(all_codes()))
