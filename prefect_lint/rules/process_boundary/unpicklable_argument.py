@@ -9,7 +9,7 @@ from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
 from prefect_lint.model.scopes import Scope
-from prefect_lint.model.values import Dotted, Task
+from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
     TaskCall,
@@ -124,7 +124,7 @@ running in parallel) and is offered only when the flow's own decorator creates a
         task_call: TaskCall,
         argument: cst.BaseExpression,
         found: Unpicklable,
-        process: object,
+        process: tuple[Flow, str] | None,
         statement: cst.CSTNode,
     ) -> None:
         task = task_call.task
@@ -132,7 +132,7 @@ running in parallel) and is offered only when the flow's own decorator creates a
         what = self.context.module.code_for_node(argument)
         kind = found.kind
         if process is not None and task_call.method is not None:
-            flow, runner = process  # type: ignore[misc]
+            flow, runner = process
             message = (
                 f"`{what}` is {kind.description}, which cannot cross {runner}'s process "
                 f"boundary: `{name}.{task_call.method}()` creates no task run and `.result()` "
