@@ -89,6 +89,13 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
     )
 
     def leave_Module(self, node: cst.Module) -> None:
+        model = self.context.model
+        scope = model.module_scope
+        # Module names that hold a flow (cached lookups; `.with_options(...)` may change its
+        # runner): calls rooted elsewhere are never resolved.
+        flows = {name for name in scope.bindings if isinstance(model.lookup(name, scope), Flow)}
+        if not flows:
+            return
         body = list(node.body)
         wrapped_until = -1
         for index, statement in enumerate(body):
@@ -97,7 +104,9 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
             if isinstance(statement, _NESTED):
                 continue
             for call in _calls(statement):
-                flow = self.context.model.evaluate(call.func, self.context.model.module_scope)
+                if _root_name(call.func) not in flows:
+                    continue
+                flow = model.evaluate(call.func, scope)
                 if not isinstance(flow, Flow) or not spawns_processes(flow):
                     continue
                 runner = flow.task_runner.name.rpartition(".")[2]  # type: ignore[union-attr]
@@ -157,6 +166,13 @@ def _used_later(wrapped: Sequence[cst.BaseStatement], rest: Sequence[cst.BaseSta
             for target in targets:
                 bound |= names_in(target)
     return bool(bound) and any(bound & names_in(statement) for statement in rest)
+
+
+def _root_name(expr: cst.BaseExpression) -> str | None:
+    """`etl` for `etl`, `flows.etl`, `etl.with_options(...)`: the name a callee starts from."""
+    while isinstance(expr, (cst.Attribute, cst.Call)):
+        expr = expr.value if isinstance(expr, cst.Attribute) else expr.func
+    return expr.value if isinstance(expr, cst.Name) else None
 
 
 def _calls(statement: cst.CSTNode) -> Iterator[cst.Call]:

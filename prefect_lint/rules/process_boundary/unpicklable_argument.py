@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
-from prefect_lint.model.scopes import Scope
+from prefect_lint.model.pickling import known_names
+from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
@@ -18,7 +21,12 @@ from prefect_lint.rules.process_boundary.shared import (
     runner_switch,
 )
 
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
+
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
+# Top-level packages of everything the pickling table knows (`builtins.open` aside).
+TABLE_PACKAGES = frozenset(name.partition(".")[0] for name in known_names()) - {"builtins"}
 _UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
 # Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
 _PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
@@ -106,7 +114,30 @@ running in parallel) and is offered only when the flow's own decorator creates a
 """,
     )
 
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._opens_files = False
+        self._imports_table: bool | None = None
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if isinstance(node.func, cst.Name) and node.func.value == "open":
+            self._opens_files = True
+
+    def _may_build_unpicklables(self) -> bool:
+        """Whether the module imports a package the pickling table knows, or calls `open`:
+        without either, no argument can be a known unpicklable (and most flows are spared)."""
+        if self._imports_table is None:
+            self._imports_table = any(
+                isinstance(binding, ImportBinding)
+                and binding.dotted.lstrip(".").partition(".")[0] in TABLE_PACKAGES
+                for bindings in self.context.model.module_scope.bindings.values()
+                for binding in bindings
+            )
+        return self._imports_table or self._opens_files
+
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if not self._may_build_unpicklables():
+            return
         flows = self.context.flows_of(node)
         if not flows:
             return
