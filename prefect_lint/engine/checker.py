@@ -159,6 +159,7 @@ def check_source(
             return [parsed]
         module = parsed
         model = ModuleModel(module, path, index, decorators)
+    model.source = source
     if index is not None:
         index.preload(model)
         index.remember(path, model)

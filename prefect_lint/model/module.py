@@ -70,10 +70,14 @@ class ModuleModel:
         self._in_progress: set[tuple[int, str]] = set()
         self._cache: dict[tuple[int, str], Value | None] = {}
         self._walrus_names: frozenset[str] | None = None
+        # The module's text when the checker has it: no `:=` in it spares a whole-tree walk.
+        self.source: str | None = None
 
     @property
     def walrus_names(self) -> frozenset[str]:
         """Names bound by `:=` anywhere (scopes do not see them); computed on first use."""
+        if self._walrus_names is None and self.source is not None and ":=" not in self.source:
+            self._walrus_names = frozenset()
         if self._walrus_names is None:
             from prefect_lint.engine.walker import Walker
 

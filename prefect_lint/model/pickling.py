@@ -384,3 +384,12 @@ def unpicklable_cst_call(name: str, call: cst.Call) -> UnpicklableKind | None:
 def known_names() -> Sequence[str]:
     """Every canonical name the table knows, for documentation and tests."""
     return sorted({*UNPICKLABLE, *FILE_OPENERS})
+
+
+# Top-level packages of everything the table knows (the builtin `open` aside).
+TABLE_PACKAGES: Final = frozenset(name.partition(".")[0] for name in known_names()) - {"builtins"}
+
+
+def may_build_unpicklables(text: str) -> bool:
+    """A cheap text test: without any of these names, no call in `text` is in the table."""
+    return "open(" in text or any(package in text for package in TABLE_PACKAGES)

@@ -352,12 +352,15 @@ def _without_nodes(value: Value | None) -> Value | None:
 
 def summarize(model: object) -> dict[str, Value | None]:
     from prefect_lint.model.boundary import unpicklable_return
+    from prefect_lint.model.pickling import may_build_unpicklables
 
     scope = model.module_scope  # type: ignore[attr-defined]
+    source = getattr(model, "source", None)
+    returns_matter = source is None or may_build_unpicklables(source)
     summary: dict[str, Value | None] = {}
     for name in scope.bindings:
         value = model.lookup(name, scope)  # type: ignore[attr-defined]
-        if isinstance(value, Task) and value.node is not None:
+        if returns_matter and isinstance(value, Task) and value.node is not None:
             # What the task returns matters to a flow in another module that submits it.
             found = unpicklable_return(model, value, scope)  # type: ignore[arg-type]
             if found is not None:

@@ -49,10 +49,19 @@ def task_calls(model: ModuleModel, function: cst.FunctionDef, scope: Scope) -> I
             owner = model.evaluate(func.value, body_scope)
             if isinstance(owner, Task):
                 yield TaskCall(node, owner, func.attr.value)
-        else:
+        elif _may_be_task(model, func, body_scope):
             value = model.evaluate(func, body_scope)
             if isinstance(value, Task):
                 yield TaskCall(node, value, None)
+
+
+def _may_be_task(model: ModuleModel, func: cst.BaseExpression, scope: Scope) -> bool:
+    """Cheap test before resolving a direct call: `print(...)`, `len(...)` and other
+    builtins never name a task, and they are most calls."""
+    root = func
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and model.is_bound(root.value, scope)
 
 
 def process_flow(context: RuleContext, function: cst.FunctionDef) -> tuple[Flow, str] | None:

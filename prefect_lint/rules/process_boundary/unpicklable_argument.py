@@ -10,7 +10,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
-from prefect_lint.model.pickling import known_names
+from prefect_lint.model.pickling import TABLE_PACKAGES
 from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
-# Top-level packages of everything the pickling table knows (`builtins.open` aside).
-TABLE_PACKAGES = frozenset(name.partition(".")[0] for name in known_names()) - {"builtins"}
 _UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
 # Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
 _PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
