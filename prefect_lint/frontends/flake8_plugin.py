@@ -10,9 +10,9 @@ from typing import Any
 
 from prefect_lint import __version__
 from prefect_lint.config import ConfigError, Settings, all_codes, find_config, load_settings
-from prefect_lint.engine.checker import check_source, may_involve_prefect
+from prefect_lint.engine.checker import check_source
+from prefect_lint.engine.runner import target_for
 from prefect_lint.model.project import index_for
-from prefect_lint.model.target import detect_target
 
 
 class Flake8Plugin:
@@ -31,13 +31,10 @@ class Flake8Plugin:
         settings = _settings_for(self._filename if from_file else ".")
         decorators = settings.user_decorators
         index = index_for(self._filename, decorators) if from_file else None
-        if not may_involve_prefect(source, decorators) and not (
-            index is not None and index.imports_prefect_code(source, self._filename)
-        ):
-            return
         codes = frozenset(all_codes())
-        # flake8 applies select/ignore/noqa itself, so report everything.
-        target = detect_target(index.root, settings.target_version) if index is not None else None
+        # flake8 applies select/ignore/noqa itself, so report everything. `check_source` does
+        # the prefilter; the target is detected once per project root.
+        target = target_for(self._filename, settings) if from_file else None
         diagnostics = check_source(
             source,
             self._filename,

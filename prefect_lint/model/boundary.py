@@ -29,7 +29,8 @@ _RUNNER_LABELS = {
     api.DASK_RUNNER: "DaskTaskRunner",
     api.RAY_RUNNER: "RayTaskRunner",
 }
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+# Code that runs in its own scope, later: walks of "this function's code" stop there.
+NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # Statement containers whose children may hold a `return`.
 _BLOCKS = (
     cst.BaseSuite,
@@ -138,12 +139,17 @@ def _single_assignment(
 
 def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     """Every node of `function`'s own body: nested functions, classes and lambdas excluded."""
-    stack: list[cst.CSTNode] = [function.body]
+    return own_nodes(function.body)
+
+
+def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`root` and the nodes under it in source order, not entering nested scopes."""
+    stack: list[cst.CSTNode] = [root]
     while stack:
         node = stack.pop()
         yield node
         stack.extend(
-            child for child in reversed(child_nodes(node)) if not isinstance(child, _NESTED)
+            child for child in reversed(child_nodes(node)) if not isinstance(child, NESTED_SCOPES)
         )
 
 
@@ -173,7 +179,7 @@ def returns_of(function: cst.FunctionDef) -> Iterator[cst.Return]:
             yield node
         elif isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
             stack.extend(reversed([s for s in node.body if isinstance(s, cst.Return)]))
-        elif isinstance(node, cst.BaseCompoundStatement) and not isinstance(node, _NESTED):
+        elif isinstance(node, cst.BaseCompoundStatement) and not isinstance(node, NESTED_SCOPES):
             stack.extend(
                 reversed([c for c in child_nodes(node) if not isinstance(c, cst.BaseExpression)])
             )

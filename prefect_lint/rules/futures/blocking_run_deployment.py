@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.module import keyword_arg, positional_args, reference_to
@@ -156,7 +157,7 @@ offered in async flows or for other shapes.
         """Start every run with `timeout=0`, collect the flow runs, wait for them together."""
         model = self.context.model
         scope = self.context.scope(shape.call)
-        started = _with_timeout_zero(shape.call)
+        started = with_keyword(shape.call, "timeout", cst.Integer("0"))
         ancestors = self.context.ancestors
         replace: dict[int, cst.CSTNode] = {id(shape.call): started}
         before: dict[int, list[cst.BaseSmallStatement]] = {}
@@ -235,27 +236,6 @@ offered in async flows or for other shapes.
         # In an async flow an unawaited call only makes a coroutine (gathered, say): it is
         # awaiting each one in turn that serializes the runs.
         return awaited == flow.is_async
-
-
-def _with_timeout_zero(call: cst.Call) -> cst.Call:
-    args = list(call.args)
-    timeout = keyword_arg(call, "timeout")
-    zero = cst.Integer("0")
-    if timeout is not None:
-        args[args.index(timeout)] = timeout.with_changes(value=zero)
-        return call.with_changes(args=args)
-    if args:
-        args[-1] = args[-1].with_changes(
-            comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        )
-    keyword = cst.Arg(
-        keyword=cst.Name("timeout"),
-        value=zero,
-        equal=cst.AssignEqual(
-            whitespace_before=cst.SimpleWhitespace(""), whitespace_after=cst.SimpleWhitespace("")
-        ),
-    )
-    return call.with_changes(args=[*args, keyword])
 
 
 def _blocks_until_done(call: cst.Call) -> bool:

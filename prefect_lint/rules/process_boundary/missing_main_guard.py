@@ -7,14 +7,11 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.engine.walker import child_nodes
-from prefect_lint.model.boundary import spawns_processes
+from prefect_lint.model.boundary import NESTED_SCOPES, own_nodes, spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.rules.process_boundary.unpicklable_global import is_main_guard
-
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
+from prefect_lint.rules.process_boundary.shared import is_main_guard
 
 
 class MissingMainGuard(Rule):
@@ -101,7 +98,7 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
         for index, statement in enumerate(body):
             if isinstance(statement, cst.If) and is_main_guard(statement):
                 continue
-            if isinstance(statement, _NESTED):
+            if isinstance(statement, NESTED_SCOPES):
                 continue
             for call in _calls(statement):
                 if _root_name(call.func) not in flows:
@@ -176,11 +173,4 @@ def _root_name(expr: cst.BaseExpression) -> str | None:
 
 
 def _calls(statement: cst.CSTNode) -> Iterator[cst.Call]:
-    stack: list[cst.CSTNode] = [statement]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _NESTED):
-            continue
-        if isinstance(node, cst.Call):
-            yield node
-        stack.extend(reversed(child_nodes(node)))
+    return (node for node in own_nodes(statement) if isinstance(node, cst.Call))

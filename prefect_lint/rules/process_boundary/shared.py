@@ -117,3 +117,18 @@ def runner_switch(context: RuleContext, function: cst.FunctionDef, flow: Flow) -
         imports=[ImportRequest(module, name)] if needs_import else (),
         unused_imports=[ImportRequest(module, "ProcessPoolTaskRunner")],
     )
+
+
+def is_main_guard(statement: cst.If) -> bool:
+    test = statement.test
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    comparison = test.comparisons[0]
+    if not isinstance(comparison.operator, cst.Equal):
+        return False
+    sides = [test.left, comparison.comparator]
+    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
+    strings = [
+        s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"
+    ]
+    return len(names) == 1 and len(strings) == 1

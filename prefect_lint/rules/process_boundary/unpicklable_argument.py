@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
@@ -192,24 +193,10 @@ running in parallel) and is offered only when the flow's own decorator creates a
         if reference is None:
             return None
         text, needs_import = reference
-        keyword = cst.Arg(
-            keyword=cst.Name("cache_policy"),
-            value=cst.parse_expression(text),
-            equal=cst.AssignEqual(
-                whitespace_before=cst.SimpleWhitespace(""),
-                whitespace_after=cst.SimpleWhitespace(""),
-            ),
-        )
         expression = decorator.decorator
-        if isinstance(expression, cst.Call):
-            args = list(expression.args)
-            if args:
-                args[-1] = args[-1].with_changes(
-                    comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-                )
-            new: cst.BaseExpression = expression.with_changes(args=[*args, keyword])
-        else:
-            new = cst.Call(func=expression, args=[keyword])
+        # `@task` becomes `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword.
+        call = expression if isinstance(expression, cst.Call) else cst.Call(func=expression)
+        new = with_keyword(call, "cache_policy", cst.parse_expression(text))
         module, _, name = NO_CACHE.rpartition(".")
         return CstFix(
             title=self.meta.fix_title or "",

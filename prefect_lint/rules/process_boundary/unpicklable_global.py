@@ -9,7 +9,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.engine.walker import child_nodes
-from prefect_lint.model.boundary import Unpicklable, unpicklable_value
+from prefect_lint.model.boundary import NESTED_SCOPES, Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
@@ -21,8 +21,6 @@ from prefect_lint.rules.process_boundary.shared import (
     process_flow,
     runner_switch,
 )
-
-_NESTED = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class UnpicklableGlobal(Rule):
@@ -174,7 +172,7 @@ def _read_names(function: cst.FunctionDef) -> Iterator[cst.Name]:
         if isinstance(node, cst.Name):
             yield node
             continue
-        if isinstance(node, _NESTED):
+        if isinstance(node, NESTED_SCOPES):
             continue
         if isinstance(node, cst.Attribute):
             children: list[cst.CSTNode] = [node.value]
@@ -183,18 +181,3 @@ def _read_names(function: cst.FunctionDef) -> Iterator[cst.Name]:
         else:
             children = child_nodes(node)
         stack.extend(reversed(children))
-
-
-def is_main_guard(statement: cst.If) -> bool:
-    test = statement.test
-    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
-        return False
-    comparison = test.comparisons[0]
-    if not isinstance(comparison.operator, cst.Equal):
-        return False
-    sides = [test.left, comparison.comparator]
-    names = [s for s in sides if isinstance(s, cst.Name) and s.value == "__name__"]
-    strings = [
-        s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"
-    ]
-    return len(names) == 1 and len(strings) == 1

@@ -107,12 +107,12 @@ most `max_workers`; Dask and Ray clusters are never switched.
         flow, runner = found
         model = self.context.model
         top_level = {id(statement) for statement in self.context.module.body}
+        fix = runner_switch(self.context, node, flow)
         for task_call in flow_task_calls(self.context, node):
             if task_call.method is None:
                 continue  # a direct call runs in the flow's own process
             task = task_call.task
             name = task.name or "task"
-            fix = runner_switch(self.context, node, flow)
             returned = unpicklable_return(model, task, model.module_scope)
             if returned is not None and task.node is not None and id(task.node) in top_level:
                 # Defined here: reported once, at the return that hands the object back.
