@@ -97,7 +97,7 @@ def unpicklable_value(
         kind = unpicklable_cst_call(name, expr)
         return Unpicklable(kind, expr) if kind is not None else None
     if isinstance(expr, cst.Name) and depth > 0:
-        binding = _single_assignment(model, expr.value, scope)
+        binding = single_assignment(model, expr.value, scope)
         if binding is not None:
             value, where = binding
             found = unpicklable_value(model, value, where, depth=depth - 1)
@@ -115,7 +115,7 @@ def _callee_name(model: ModuleModel, func: cst.BaseExpression, scope: Scope) -> 
     return value.name if isinstance(value, Dotted) else None
 
 
-def _single_assignment(
+def single_assignment(
     model: ModuleModel, name: str, scope: Scope
 ) -> tuple[cst.BaseExpression, Scope] | None:
     """The one expression `name` is ever assigned, and its scope; None if not that simple."""

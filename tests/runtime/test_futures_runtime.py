@@ -309,3 +309,52 @@ def test_pfl109_fixed_waits_and_completes(prefect_runtime):
     runs = prefect_runtime.task_runs(flow_run.id, expected=1)
     assert [task_name(run) for run in runs] == ["ping"], describe(runs)
     assert runs[0].state.is_completed(), describe(runs)
+
+
+def test_pfl102_formatted_futures_are_left_running(prefect_runtime):
+    """Counting, joining and logging a dict of futures resolves none of them: with one
+    worker only the first load starts before the runner shuts down; the flow is Completed."""
+    module = prefect_runtime.load("PFL102/runtime_gaps.py")
+
+    state = module.counted(["a", "b", "c"], return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=3, timeout=3.0)
+    completed = [run for run in runs if run.state.is_completed()]
+    assert len(completed) < 3, describe(runs)
+
+
+def test_pfl102_task_submitted_before_raise_is_not_waited_for(prefect_runtime):
+    """The flow fails at its `raise` without waiting: of the four alerts it just submitted to
+    one worker, the queued ones are cancelled with the runner and never run."""
+    module = prefect_runtime.load("PFL102/runtime_gaps.py")
+
+    state = module.alerting(return_state=True)
+
+    assert state.is_failed(), state
+    assert "source down" in state.message
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=5, timeout=3.0)
+    alerts = [run for run in runs if task_name(run) == "alert"]
+    assert len([run for run in alerts if run.state.is_completed()]) < 4, describe(runs)
+
+
+def test_pfl102_gaps_fixed_waits_before_return_and_raise(prefect_runtime):
+    module = prefect_runtime.load("PFL102/runtime_gaps.fixed.py")
+
+    state = module.counted(["a", "b", "c"], return_state=True)
+    assert state.is_completed(), state
+    assert state.result() == 3
+    runs = prefect_runtime.task_runs(state.state_details.flow_run_id, expected=3)
+    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), describe(runs)
+
+    state = module.alerting(return_state=True)
+    # The same failure as before: `wait` never raises, so only the alert's fate changes.
+    assert state.is_failed(), state
+    assert "source down" in state.message
+    runs = prefect_runtime.task_runs(state.state_details.flow_run_id, expected=5)
+    alerts = [run for run in runs if task_name(run) == "alert"]
+    assert len(alerts) == 4, describe(runs)
+    assert all(run.state.is_completed() for run in alerts), describe(runs)

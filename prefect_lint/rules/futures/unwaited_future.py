@@ -40,6 +40,14 @@ exception: CancelledError: Task run cancelled by the task runner"), a task still
 runs at all (no task run is created and nothing is logged), and a task that fails does not
 fail the flow. Since Prefect 3.4 nothing warns about it.
 
+A `raise` that leaves the flow is an exit too: a task submitted in an `except` or `finally`
+block just before it (an alert, a cleanup) is not waited for. The flow ends `Failed` at once
+and the task may be cancelled. A `raise` inside a `try` or `with` block may be caught there,
+so it is not counted as an exit.
+
+Passing futures to builtins (`len`, `print`, `str`), string formatting (`", ".join(...)`,
+f-strings, `%`) or logging (`logger.info(...)`) does not resolve them.
+
 Futures passed into another task are fine when that task is waited for (waiting on it waits
 on its inputs). When the analysis cannot follow a future (it is handed to an unknown
 function, stored on an object, captured by a nested function), it stays silent.
@@ -92,7 +100,7 @@ def etl() -> None:
 
 ## Fix safety
 The fix is safe: it adds `wait([...])` (imported from `prefect.futures`) before each exit
-where a future is still pending, and never changes a returned value. `wait` does not raise
+(`return`, `raise`, end of the flow) where a future is still pending, and never changes a returned value. `wait` does not raise
 when a task fails, so the flow's outcome is unchanged except that every task now runs to
 completion. A future created by a bare `task.submit(...)` statement is first bound to a
 name. No fix is offered when a pending future has no name that is certain at the exit (for
@@ -118,12 +126,21 @@ the rule is silent: 2.x flows waited for their futures before finishing.
             return
         fix = self._fix(facts)
         flow_name = node.name.value
+        # Futures pending only where the flow raises: it ends Failed, not Completed.
+        at_return: set[Site] = set()
+        for exit_ in facts.exits:
+            if not exit_.raises:
+                at_return |= exit_.pending
         for site in unresolved:
             task = site.task.name or "the task"
             what = "futures" if site.is_list else "future"
+            if site in at_return:
+                outcome = "can finish Completed"
+            else:
+                outcome = "fails at its `raise` without waiting"
             message = (
-                f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` can finish "
-                f"Completed while `{task}` is cancelled or never runs"
+                f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` {outcome} "
+                f"while `{task}` is cancelled or never runs"
             )
             self.report(site.call, message, fix=fix, statement=statement)
 
@@ -198,7 +215,14 @@ the rule is silent: 2.x flows waited for their futures before finishing.
             if name in used:
                 continue
             used.add(name)
-            value = cst.Name(name)
+            value: cst.BaseExpression = cst.Name(name)
+            if starred and name not in bindings.values():
+                dicts = {_is_dict(o) for o in exit_.names[name]}
+                if len(dicts) > 1:
+                    return None  # a dict on one path, a list on another
+                if True in dicts:
+                    # Iterating a dict gives its keys; the futures are its values.
+                    value = cst.Call(func=cst.Attribute(value, cst.Name("values")))
             items.append(cst.StarredElement(value) if starred else cst.Element(value))
         return items
 
@@ -224,6 +248,10 @@ def _contains(container: Container, site: Site) -> bool:
             seen.add(id(obj))
             stack.extend(obj.members)
     return False
+
+
+def _is_dict(obj: object) -> bool:
+    return isinstance(obj, Container) and isinstance(obj.node, (cst.Dict, cst.DictComp))
 
 
 def _is_collection(objs: frozenset) -> bool:  # type: ignore[type-arg]
