@@ -358,3 +358,21 @@ def test_pfl102_gaps_fixed_waits_before_return_and_raise(prefect_runtime):
     alerts = [run for run in runs if task_name(run) == "alert"]
     assert len(alerts) == 4, describe(runs)
     assert all(run.state.is_completed() for run in alerts), describe(runs)
+
+
+def test_pfl104_direct_flow_calls_run_in_turn_then_fail(prefect_runtime):
+    """`as_completed([child(p) ...])`: the children run one after another while the list is
+    built, then the parent fails on the plain values."""
+    module = prefect_runtime.load("PFL104/runtime_direct_flows.py")
+
+    state = module.fan_out([1, 2, 3], return_state=True)
+
+    assert state.is_failed(), state
+    assert state.message == (
+        "Flow run encountered an exception: AttributeError: "
+        "'int' object has no attribute '_final_state'"
+    )
+    children = prefect_runtime.child_flow_runs(state.state_details.flow_run_id)
+    assert len(children) == 3
+    assert all(run.state.is_completed() for run in children)
+    assert prefect_runtime.max_concurrency(children) == 1, prefect_runtime.timeline(children)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.boundary import body_nodes
 from prefect_lint.model.futures import DirectValue
-from prefect_lint.model.values import Task
+from prefect_lint.model.module import keyword_arg
+from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 
@@ -29,9 +31,15 @@ Calling a task runs it right away, in the flow's thread, and returns its return 
 `AttributeError: 'int' object has no attribute 'result'` (or whatever the task returned).
 `.submit()` is what returns a future.
 
+A child flow called directly (`child(p)`) is the same: it runs to the end and returns its
+value. `as_completed([child(p) for p in parts])` runs the children one after another, then
+fails the parent with `AttributeError: 'int' object has no attribute '_final_state'`
+(`TypeError: unhashable type: 'dict'` for a dict). To run child flows concurrently, run each
+through a task, as PFL101's docs show: `task(child).submit(p)`.
+
 Calls with `return_state=True` return a `State`, which has `.result()`, and are not flagged.
-Nor are direct *flow* calls: a flow that returns futures or states hands its caller `State`
-objects, which do have `.result()`.
+Nor is `.result()` on a direct flow call when the flow may return futures or states: Prefect
+hands the caller `State` objects then, which do have `.result()`. Async flows are left out.
 
 ## Example
 ```python
@@ -69,7 +77,8 @@ def pipeline() -> int:
 
 ## Fix safety
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
-nothing else starts receiving a future). It is safe: the code could not run before.
+nothing else starts receiving a future). It is safe: the code could not run before. For a
+direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
 """,
     )
 
@@ -79,7 +88,10 @@ nothing else starts receiving a future). It is safe: the code could not run befo
             return
         statement = self.context.statement_for(node)
         for direct in facts.direct_values:
-            if not direct.future_uses or not isinstance(direct.callee, Task):
+            if not direct.future_uses:
+                continue
+            if isinstance(direct.callee, Flow):
+                self._report_flow(direct, statement)
                 continue
             fix = self._fix(direct)
             for use in direct.future_uses:
@@ -90,6 +102,28 @@ nothing else starts receiving a future). It is safe: the code could not run befo
                 )
                 self.report(use, message, fix=fix, statement=statement)
 
+    def _report_flow(self, direct: DirectValue, statement: cst.CSTNode) -> None:
+        flow = direct.callee
+        assert isinstance(flow, Flow)
+        if flow.is_async is not False:
+            return  # an async flow called directly gives a coroutine, another story
+        returns_states = _may_return_states(flow)
+        # Passed to `wait(...)` / `as_completed(...)`: that call fails first, whatever the
+        # flow returned; uses further on never run, and are not reported as well.
+        waited = direct.call in direct.future_uses
+        for use in direct.future_uses:
+            if waited and use is not direct.call:
+                continue
+            if returns_states and not waited:
+                continue  # the caller may get a State, which has `.result()` and `.state`
+            what = "future to wait on" if waited else _what(use)
+            message = (
+                f"`{direct.callee_text}(...)` is a direct flow call: the child flow already ran "
+                f"to the end and returned its value, which has no {what}; run it through a "
+                f"task to get a future: `task({direct.callee_text}).submit(...)` (see PFL101)"
+            )
+            self.report(use, message, statement=statement)
+
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:
             return None
@@ -98,6 +132,25 @@ nothing else starts receiving a future). It is safe: the code could not run befo
         return CstFix(
             self.meta.fix_title or "", Applicability.SAFE, {call: call.with_changes(func=submit)}
         )
+
+
+def _may_return_states(flow: Flow) -> bool:
+    """Whether the flow may return futures or states (Prefect hands the caller States then).
+
+    Unknown bodies may; a body that never submits, maps or asks for `return_state` cannot.
+    """
+    if flow.node is None:
+        return True
+    for node in body_nodes(flow.node):
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("submit", "map"):
+                return True
+            if keyword_arg(node, "return_state") is not None:
+                return True
+        elif isinstance(node, cst.Name) and node.value in ("State", "return_state"):
+            return True
+    return False
 
 
 def _what(use: cst.CSTNode) -> str:
