@@ -31,6 +31,7 @@ import libcst as cst
 import pytest
 
 from prefect_lint.model.pickling import (
+    ENTERS_AS_ITSELF,
     FILE_OPENERS,
     UNKNOWN,
     UNPICKLABLE,
@@ -321,6 +322,45 @@ def test_table_entry_fails_to_pickle_with_recorded_error(name: str, tmp_path: Pa
         obj = FACTORIES[name](stack, tmp_path)
         assert pickle_error(obj) == kind.error
     assert kind.description.startswith(("a ", "an "))
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("name", sorted(ENTERS_AS_ITSELF & set(UNPICKLABLE)))
+def test_entered_object_is_the_object_itself(name: str, tmp_path: Path) -> None:
+    """`with call(...) as x`: x is the unpicklable object only if `__enter__` returns it."""
+    with contextlib.ExitStack() as stack:
+        obj = FACTORIES[name](stack, tmp_path)
+        if hasattr(type(obj), "__enter__"):
+            assert type(obj).__enter__(obj) is obj
+        else:
+            loop = closing(stack, asyncio.new_event_loop())
+            assert loop.run_until_complete(type(obj).__aenter__(obj)) is obj
+
+
+@pytest.mark.parametrize("name", sorted(FILE_OPENERS))
+def test_entered_file_is_the_file_itself(name: str, tmp_path: Path) -> None:
+    assert name in ENTERS_AS_ITSELF
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"x")
+    openers = {
+        "builtins.open": lambda: open(path, "rb"),
+        "io.open": lambda: io.open(path, "rb"),
+        "os.fdopen": lambda: os.fdopen(os.open(path, os.O_RDONLY), "rb"),
+        "pathlib.Path.open": lambda: path.open("rb"),
+        "tempfile.TemporaryFile": lambda: tempfile.TemporaryFile(dir=tmp_path),
+        "tempfile.NamedTemporaryFile": lambda: tempfile.NamedTemporaryFile(dir=tmp_path),
+    }
+    handle = openers[name]()
+    with handle as entered:
+        assert entered is handle
+        assert pickle_error(entered) is not None
+
+
+def test_entered_lock_is_not_the_lock() -> None:
+    # `with threading.Lock() as x` binds True: nothing unpicklable reaches `x`.
+    assert "threading.Lock" not in ENTERS_AS_ITSELF
+    with threading.Lock() as entered:
+        assert entered is True
 
 
 def test_psycopg_connect_returns_the_tested_class() -> None:

@@ -263,6 +263,35 @@ FILE_OPENERS: Final[Mapping[str, FileOpener]] = {
     "tempfile.NamedTemporaryFile": FileOpener(mode_index=0, default_mode="w+b", buffering_index=1),
 }
 
+# Calls whose object's `__enter__` (or `__aenter__`) returns the object itself, so that
+# `with call(...) as name` binds the unpicklable object to `name`. Not locks, conditions or
+# semaphores: their `__enter__` returns True. Checked against real objects by the tests.
+ENTERS_AS_ITSELF: Final = frozenset(
+    {
+        *FILE_OPENERS,
+        "io.FileIO",
+        "sqlite3.connect",
+        "psycopg.connect",
+        "psycopg.Connection.connect",
+        "psycopg2.connect",
+        "pymysql.connect",
+        "pyodbc.connect",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "httpx.Client",
+        "httpx.AsyncClient",
+        "urllib3.PoolManager",
+        "socket.socket",
+        "socket.create_connection",
+        "socket.create_server",
+        "subprocess.Popen",
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "multiprocessing.Pool",
+    }
+)
+
 _MODE_CHARS = frozenset("rwaxbt+")
 
 

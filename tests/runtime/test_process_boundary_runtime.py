@@ -128,6 +128,33 @@ def test_pfl202_process_pool_submit_fails_without_a_task_run(prefect_runtime):
     assert prefect_runtime.task_runs(flow_run.id, expected=1, timeout=2.0) == []
 
 
+def test_pfl202_with_as_file_fails_without_a_task_run(prefect_runtime, tmp_path):
+    relpath = "PFL202/runtime_with_as.py"
+    module = prefect_runtime.load(relpath)
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"12345")
+
+    state = module.pfl202_with_parent(str(data), return_state=True)
+
+    flow_run, excinfo = assert_flow_failed_with(
+        prefect_runtime, state, TypeError, "cannot pickle '_io.BufferedReader' object"
+    )
+    raised_at = prefect_runtime.raising_lines(excinfo.value, prefect_runtime.fixture_path(relpath))
+    assert raised_at == prefect_runtime.marked_lines(relpath, "PFL202")
+    assert prefect_runtime.task_runs(flow_run.id, expected=1, timeout=2.0) == []
+
+
+def test_pfl202_with_as_fixed_runs_on_threads(prefect_runtime, tmp_path):
+    module = prefect_runtime.load("PFL202/runtime_with_as.fixed.py")
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"12345")
+
+    state = module.pfl202_with_parent(str(data), return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 5
+
+
 def test_pfl202_process_fixed_runs_on_threads_without_cache_error(prefect_runtime):
     module = prefect_runtime.load("PFL202/runtime_process.fixed.py")
 
