@@ -109,11 +109,10 @@ def unpicklable_value(
                 name = _callee_name(model, entered.func, binding[1])
                 if name in ENTERS_AS_ITSELF:
                     found = unpicklable_value(model, entered, binding[1], depth=depth - 1)
-        if found is not None:
-            # A `:=` anywhere may rebind the name where scopes cannot see (checked last:
-            # finding walruses walks the whole module).
-            if expr.value not in model.walrus_names:
-                return found
+        # A `:=` anywhere may rebind the name where scopes cannot see (checked last:
+        # finding walruses walks the whole module).
+        if found is not None and expr.value not in model.walrus_names:
+            return found
     return None
 
 
