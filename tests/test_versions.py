@@ -36,7 +36,7 @@ def test_parse_version(text: str, expected: tuple[int, int]) -> None:
 
 @pytest.mark.parametrize("text", ["py311", "", "3.x", "latest"])
 def test_parse_version_rejects(text: str) -> None:
-    with pytest.raises(ValueError, match="3.4"):
+    with pytest.raises(ValueError, match=r"3\.4"):
         parse_version(text)
 
 
@@ -75,16 +75,19 @@ TWO_X = "from prefect.deployments import Deployment\nfrom prefect import flow\n"
             ["prefect.deployments.Deployment.build_from_flow"],
         ),
         (
-            "from prefect import task_runners as tr\n\n@flow(task_runner=tr.SequentialTaskRunner())\ndef f(): ...\n",
+            "from prefect import task_runners as tr\n\n"
+            "@flow(task_runner=tr.SequentialTaskRunner())\ndef f(): ...\n",
             ["prefect.task_runners.SequentialTaskRunner"],
         ),
         # Compatibility code runs on both generations: not evidence.
         (
-            "try:\n    from prefect.deployments import Deployment\nexcept ImportError:\n    Deployment = None\n",
+            "try:\n    from prefect.deployments import Deployment\n"
+            "except ImportError:\n    Deployment = None\n",
             [],
         ),
         (
-            "import prefect\nif prefect.__version__.startswith('2'):\n    from prefect.agent import PrefectAgent\n",
+            "import prefect\nif prefect.__version__.startswith('2'):\n"
+            "    from prefect.agent import PrefectAgent\n",
             [],
         ),
         # Names resolve through imports, never as bare text.
