@@ -10,6 +10,7 @@ from prefect_lint.model.futures import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class CallNotFuture(Rule):
@@ -20,6 +21,7 @@ class CallNotFuture(Rule):
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
@@ -79,6 +81,9 @@ def pipeline() -> int:
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
 nothing else starts receiving a future). It is safe: the code could not run before. For a
 direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
+
+## Versions
+Checked against Prefect 3; on 2.x targets the rule is silent.
 """,
     )
 
