@@ -25,6 +25,7 @@ RULE_CODES: dict[str, bool] = {
     "PFL202": False,
     "PFL203": False,
     "PFL204": False,
+    "PFL205": True,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib
 import io
 import logging
 import multiprocessing
@@ -32,6 +33,7 @@ import pytest
 
 from prefect_lint.model.pickling import (
     ENTERS_AS_ITSELF,
+    UNHASHABLE_ANNOTATIONS,
     FILE_OPENERS,
     UNKNOWN,
     UNPICKLABLE,
@@ -357,6 +359,47 @@ def test_entered_file_is_the_file_itself(name: str, tmp_path: Path) -> None:
     with handle as entered:
         assert entered is handle
         assert pickle_error(entered) is not None
+
+
+def resolve_dotted(name: str) -> Any:
+    module_name, _, attribute = name.rpartition(".")
+    while True:
+        try:
+            target: Any = importlib.import_module(module_name)
+            break
+        except ImportError:
+            module_name, _, outer = module_name.rpartition(".")
+            attribute = f"{outer}.{attribute}"
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("annotation", sorted(UNHASHABLE_ANNOTATIONS))
+def test_unhashable_annotation_instances_fail_the_cache_hash(
+    annotation: str, tmp_path: Path
+) -> None:
+    """An instance of the annotated type (built by the table's factory) is one Prefect's
+    default cache policy cannot hash: `hash_objects` raises, as the task engine logs it."""
+    hashing = pytest.importorskip("prefect.utilities.hashing")
+    factory = UNHASHABLE_ANNOTATIONS[annotation]
+    cls = resolve_dotted(annotation)
+    with contextlib.ExitStack() as stack:
+        obj = FACTORIES[factory](stack, tmp_path)
+        if isinstance(cls, type):
+            assert isinstance(obj, cls), (type(obj), cls)
+        else:
+            assert type(obj) is type(cls()), (type(obj), cls)  # threading.Lock: a factory
+        with pytest.raises(Exception, match="Unable to create hash"):
+            hashing.hash_objects({"value": obj}, raise_on_failure=True)
+
+
+def test_session_annotation_hashes() -> None:
+    requests = pytest.importorskip("requests")
+    hashing = pytest.importorskip("prefect.utilities.hashing")
+    assert "requests.Session" not in UNHASHABLE_ANNOTATIONS
+    assert hashing.hash_objects({"s": requests.Session()}, raise_on_failure=True)
 
 
 def test_entered_lock_is_not_the_lock() -> None:

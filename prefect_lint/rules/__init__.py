@@ -14,6 +14,7 @@ from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
 from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
+from prefect_lint.rules.process_boundary.unhashable_task_input import UnhashableTaskInput
 from prefect_lint.rules.process_boundary.unpicklable_argument import UnpicklableArgument
 from prefect_lint.rules.process_boundary.unpicklable_global import UnpicklableGlobal
 from prefect_lint.rules.process_boundary.unpicklable_return import UnpicklableReturn
@@ -33,6 +34,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableArgument,
     UnpicklableGlobal,
     MissingMainGuard,
+    UnhashableTaskInput,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)

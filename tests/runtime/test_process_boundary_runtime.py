@@ -198,6 +198,35 @@ def test_pfl202_no_cache_silences_the_error(prefect_runtime):
     assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
 
 
+# -- PFL205 unhashable-task-input ---------------------------------------------------------
+
+
+def test_pfl205_annotated_connection_logs_cache_key_error(prefect_runtime):
+    module = prefect_runtime.load("PFL205/runtime_cache.py")
+
+    with task_run_logs() as records:
+        state = module.pfl205_parent(return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    errors = cache_key_errors(records)
+    assert len(errors) == 1, [r.getMessage() for r in records]
+    assert errors[0].exc_info is not None
+    hash_error = str(errors[0].exc_info[1])
+    assert "Pickle error: cannot pickle 'sqlite3.Connection' object" in hash_error
+
+
+def test_pfl205_no_cache_silences_the_error(prefect_runtime):
+    module = prefect_runtime.load("PFL205/runtime_cache.fixed.py")
+
+    with task_run_logs() as records:
+        state = module.pfl205_parent(return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
+
+
 # -- PFL203 unpicklable-global ------------------------------------------------------------
 
 
