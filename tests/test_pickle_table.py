@@ -33,8 +33,8 @@ import pytest
 
 from prefect_lint.model.pickling import (
     ENTERS_AS_ITSELF,
-    UNHASHABLE_ANNOTATIONS,
     FILE_OPENERS,
+    UNHASHABLE_ANNOTATIONS,
     UNKNOWN,
     UNPICKLABLE,
     CallArguments,
