@@ -13,6 +13,7 @@ from prefect_lint.rules.futures.serial_result import SerialResultInLoop
 from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
+from prefect_lint.rules.import_time.run_context_at_import import RunContextAtImport
 from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
 from prefect_lint.rules.process_boundary.unhashable_task_input import UnhashableTaskInput
 from prefect_lint.rules.process_boundary.unpicklable_argument import UnpicklableArgument
@@ -35,6 +36,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableGlobal,
     MissingMainGuard,
     UnhashableTaskInput,
+    RunContextAtImport,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)
