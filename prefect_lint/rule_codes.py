@@ -21,6 +21,7 @@ RULE_CODES: dict[str, bool] = {
     "PFL107": False,
     "PFL108": False,
     "PFL109": False,
+    "PFL110": True,
     "PFL201": False,
     "PFL202": False,
     "PFL203": False,

@@ -10,6 +10,7 @@ from prefect_lint.rules.futures.call_not_future import CallNotFuture
 from prefect_lint.rules.futures.flow_submit import FlowSubmit
 from prefect_lint.rules.futures.future_as_value import FutureAsValue
 from prefect_lint.rules.futures.serial_result import SerialResultInLoop
+from prefect_lint.rules.futures.unused_task_runner import UnusedTaskRunner
 from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
@@ -31,6 +32,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     AsyncTaskDirectCall,
     FutureAsValue,
     WaitNotList,
+    UnusedTaskRunner,
     UnpicklableReturn,
     UnpicklableArgument,
     UnpicklableGlobal,

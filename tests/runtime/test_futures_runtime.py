@@ -169,6 +169,37 @@ def test_pfl103_result_in_comprehension_serializes_runs(prefect_runtime, relpath
     assert prefect_runtime.max_concurrency(runs) == peak, timeline
 
 
+# -- PFL110 unused-task-runner ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relpath", "peak"),
+    [("PFL110/runtime_serial.py", 1), ("PFL110/runtime_serial.fixed.py", 3)],
+    ids=["flagged", "fixed"],
+)
+def test_pfl110_direct_calls_ignore_the_runner(prefect_runtime, relpath, peak):
+    """With a four-thread runner, direct calls still run one at a time (about 4.5 s for
+    three 1.5 s tasks); submitted then collected, they overlap."""
+    module = prefect_runtime.load(relpath)
+
+    started = time.monotonic()
+    state = module.parent(return_state=True)
+    elapsed = time.monotonic() - started
+
+    assert state.is_completed(), state
+    assert state.result() == [0, 1, 4]
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=3)
+    runs.sort(key=lambda run: run.start_time)
+    timeline = prefect_runtime.timeline(runs, origin=flow_run.start_time)
+    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), timeline
+    assert prefect_runtime.max_concurrency(runs) == peak, timeline
+    if peak == 1:
+        assert elapsed >= 4.5, elapsed
+    else:
+        assert elapsed < 4.5, elapsed
+
+
 # -- PFL104 call-not-future ---------------------------------------------------
 
 
