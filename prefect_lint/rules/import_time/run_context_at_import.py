@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import itertools
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.model.values import Dotted
+from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
 from prefect_lint.versions import PREFECT_3
+
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
 
 # Functions that need an active flow or task run: MissingContextError outside one.
 _RUN_CONTEXT = frozenset(
@@ -56,7 +60,9 @@ the value for the life of the process. Imported from async code (an async `serve
 runner's event loop), they return a coroutine that is never awaited (`RuntimeWarning:
 coroutine '...' was never awaited`) and the module-level name holds the coroutine.
 
-A call inside a `try` block with handlers is left alone (it is guarded on purpose).
+A call inside a `try` block with handlers is left alone (it is guarded on purpose). Block and
+variable loads are reported only in modules that define flows or tasks (the modules deploys
+and workers import); a script that loads a block and uses it is fine.
 
 ## Example
 ```python
@@ -92,6 +98,11 @@ silent on 2.x targets.
 """,
     )
 
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)
+        self._loads: list[tuple[cst.Call, str, cst.CSTNode]] = []
+        self._defines_flows = False
+
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if isinstance(func, cst.Attribute):
@@ -119,9 +130,24 @@ silent on 2.x targets.
                 "(each deploy, each flow run a worker starts), and an un-awaited coroutine "
                 "when imported from async code; load it inside the flow or task"
             )
+            # Only a module that defines flows or tasks is imported by deploys and workers;
+            # a script that loads a block and uses it is fine. Decided at the module's end.
+            self._loads.append((node, message, self.context.statement_of(node)))
+            return
         else:
             return
         self.report(node, message)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self._defines_flows or not node.decorators:
+            return
+        value = self.context.model.value_of_def(node, self.context.scope(node))
+        self._defines_flows = isinstance(value, (Flow, Task))
+
+    def leave_Module(self, node: cst.Module) -> None:
+        if self._defines_flows:
+            for call, message, statement in self._loads:
+                self.report(call, message, statement=statement)
 
 
 def _is_block_class(name: str) -> bool:
