@@ -43,9 +43,9 @@ runs at all (no task run is created and nothing is logged), and a task that fail
 fail the flow. Since Prefect 3.4 nothing warns about it.
 
 A `raise` that leaves the flow is an exit too: a task submitted in an `except` or `finally`
-block just before it (an alert, a cleanup) is not waited for. The flow ends `Failed` at once
-and the task may be cancelled. A `raise` inside a `try` or `with` block may be caught there,
-so it is not counted as an exit.
+block just before it (an alert, a cleanup) is not waited for. The flow fails at once, the
+runner is shut down, and a task still queued (or waiting for its inputs) never runs. A
+`raise` inside a `try` or `with` block may be caught there, so it is not counted as an exit.
 
 Passing futures to builtins (`len`, `print`, `str`), string formatting (`", ".join(...)`,
 f-strings, `%`) or logging (`logger.info(...)`) does not resolve them.
@@ -136,13 +136,15 @@ before finishing.
             task = site.task.name or "the task"
             what = "futures" if site.is_list else "future"
             if site in at_return:
-                outcome = "can finish Completed"
+                message = (
+                    f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` can "
+                    f"finish Completed while `{task}` is cancelled or never runs"
+                )
             else:
-                outcome = "fails at its `raise` without waiting"
-            message = (
-                f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` {outcome} "
-                f"while `{task}` is cancelled or never runs"
-            )
+                message = (
+                    f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` fails "
+                    f"at its `raise` without waiting, and `{task}` may be cancelled or never run"
+                )
             self.report(site.call, message, fix=fix, statement=statement)
 
     # -- fix ----------------------------------------------------------------------------------
