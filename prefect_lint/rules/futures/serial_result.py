@@ -6,7 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import SerialResult
-from prefect_lint.model.scopes import names_in
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
@@ -82,7 +82,10 @@ was submitted. Other loop shapes get the diagnostic without a fix.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        taken: set[str] | None = None
         for serial in facts.serial_results:
+            if taken is None:
+                taken = taken_names(node, self.context.model.walrus_names)
             task = serial.site.task.name or "the task"
             waited = (
                 "wait()"
@@ -96,9 +99,10 @@ was submitted. Other loop shapes get the diagnostic without a fix.
                 f"`{waited}` inside the {where} that submits `{task}` waits for each run "
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
-            self.report(serial.use, message, fix=self._fix(serial), statement=statement)
+            fix = self._fix(serial, taken)
+            self.report(serial.use, message, fix=fix, statement=statement)
 
-    def _fix(self, serial: SerialResult) -> CstFix | None:
+    def _fix(self, serial: SerialResult, taken: set[str]) -> CstFix | None:
         loop = serial.loop
         use = serial.use
         # Only `X.submit(...).result()` (or `.wait()`) itself, without arguments.
@@ -109,9 +113,9 @@ was submitted. Other loop shapes get the diagnostic without a fix.
             and not use.args
         ):
             return None
-        name = "future"
-        if name in names_in(loop):
-            return None
+        # Fresh in the whole function: a loop variable outlives its loop, and a comprehension's
+        # should not shadow a name the reader sees around it.
+        name = fresh_name("future", set(taken))
         if isinstance(loop, cst.For):
             return self._fix_loop(loop, use, serial.site.call, name)
         if not isinstance(loop, _COMPREHENSIONS) or loop.elt is not use:

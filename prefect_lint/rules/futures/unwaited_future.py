@@ -7,9 +7,15 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
-from prefect_lint.model.module import reference_to
+from prefect_lint.model.module import ModuleModel, reference_to
+from prefect_lint.model.scopes import Scope
+from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+
+
+ASYNCIO_TO_THREAD = "asyncio.to_thread"
 
 
 def submit_text(site: Site) -> str:
@@ -139,11 +145,21 @@ the rule is silent: 2.x flows waited for their futures before finishing.
         if reference is None:
             return None
         wait_name, needs_import = reference
-        taken = set(body_scope.bindings)
+        to_thread: str | None = None
+        thread_imports: list[ImportRequest] = []
+        if facts.flow is not None and facts.flow.is_async:
+            # `wait` blocks the thread: in an async flow it would stall the event loop and
+            # every coroutine gathered with this flow. Wait in a worker thread instead.
+            threaded = _to_thread_reference(self.context.model, body_scope)
+            if threaded is None:
+                return None
+            to_thread, thread_imports = threaded
+        taken = taken_names(function, self.context.model.walrus_names)
         bindings: dict[int, str] = {}  # bare `task.submit()` statements we name
         bare = _bare_submits(body)
         before: dict[int, list[cst.BaseSmallStatement]] = {}
         after_body: dict[int, list[cst.BaseSmallStatement]] = {}
+        uses_wait = False
         for exit_ in facts.exits:
             pending = [s for s in facts.sites if s in exit_.pending and not s.consumed]
             if not pending:
@@ -151,7 +167,8 @@ the rule is silent: 2.x flows waited for their futures before finishing.
             items = self._wait_items(pending, exit_, bare, bindings, taken)
             if items is None:
                 return None
-            statement = _wait_statement(wait_name, items)
+            statement, used_wait = _wait_statement(wait_name, items, to_thread)
+            uses_wait = uses_wait or used_wait
             target = _insertion_point(exit_, body)
             if target is None:
                 return None
@@ -169,7 +186,10 @@ the rule is silent: 2.x flows waited for their futures before finishing.
             title=self.meta.fix_title or "",
             applicability=Applicability.SAFE,
             replacements={},
-            imports=[ImportRequest("prefect.futures", "wait")] if needs_import else (),
+            imports=[
+                *([ImportRequest("prefect.futures", "wait")] if needs_import and uses_wait else ()),
+                *thread_imports,
+            ],
             transformer=InsertStatements(before, after_body, replace),
         )
 
@@ -180,13 +200,14 @@ the rule is silent: 2.x flows waited for their futures before finishing.
         bare: dict[int, cst.Expr],
         bindings: dict[int, str],
         taken: set[str],
-    ) -> list[cst.BaseElement] | None:
-        """Elements of the list to wait on, covering every pending future, or None."""
-        items: list[cst.BaseElement] = []
+    ) -> list[tuple[str, bool, bool]] | None:
+        """What to wait on, covering every pending future, or None: (name, spread, is a
+        `.map()` list)."""
+        items: list[tuple[str, bool, bool]] = []
         used: set[str] = set()
         for site in pending:
-            name = _holder(site, exit_)
-            if name is None:
+            held = _holder(site, exit_)
+            if held is None:
                 key = next((k for k, expr in bare.items() if expr.value is site.call), None)
                 if key is None:
                     return None
@@ -194,51 +215,50 @@ the rule is silent: 2.x flows waited for their futures before finishing.
                     bindings[key] = _fresh_name(site, taken)
                 name, starred = bindings[key], site.is_list
             else:
-                starred = _is_collection(exit_.names[name])
+                name, starred = held
             if name in used:
                 continue
             used.add(name)
-            value = cst.Name(name)
-            items.append(cst.StarredElement(value) if starred else cst.Element(value))
+            items.append((name, starred, site.is_list and starred))
         return items
 
 
-def _holder(site: Site, exit_: Exit) -> str | None:
+def _holder(site: Site, exit_: Exit) -> tuple[str, bool] | None:
+    """A name that holds `site` at the exit, and whether it is spread (`*name`) in the list.
+
+    `wait` needs a flat list of futures: a name qualifies when everything it may hold is a
+    single future (the site itself), or everything is a `.map()` list or a container whose
+    members are all single futures (spread). A dict (iterating it gives its keys) or a list of
+    `.map()` lists does not qualify.
+    """
     for name, objs in sorted(exit_.names.items()):
-        if site in objs:
-            return name
+        if site in objs and all(isinstance(o, Site) and o.is_list == site.is_list for o in objs):
+            return name, site.is_list
+    if site.is_list:
+        return None
     for name, objs in sorted(exit_.names.items()):
-        if any(isinstance(o, Container) and _contains(o, site) for o in objs):
-            return name
+        if any(isinstance(o, Container) and site in o.members for o in objs) and all(
+            _spreads_to_futures(o) for o in objs
+        ):
+            return name, True
     return None
 
 
-def _contains(container: Container, site: Site) -> bool:
-    seen: set[int] = set()
-    stack: list[object] = [container]
-    while stack:
-        obj = stack.pop()
-        if obj is site:
-            return True
-        if isinstance(obj, Container) and id(obj) not in seen:
-            seen.add(id(obj))
-            stack.extend(obj.members)
-    return False
-
-
-def _is_collection(objs: frozenset) -> bool:  # type: ignore[type-arg]
-    return any(isinstance(o, Container) or (isinstance(o, Site) and o.is_list) for o in objs)
+def _spreads_to_futures(obj: object) -> bool:
+    if isinstance(obj, Site):
+        return obj.is_list
+    return (
+        isinstance(obj, Container)
+        and obj.pure
+        and not obj.is_dict
+        and (obj.view is None or obj.view[1] == "values")
+    )
 
 
 def _fresh_name(site: Site, taken: set[str]) -> str:
     receiver = site.call.func.value if isinstance(site.call.func, cst.Attribute) else None
     stem = receiver.value if isinstance(receiver, cst.Name) else (site.task.name or "task")
-    base = f"{stem}_{'futures' if site.is_list else 'future'}"
-    name, counter = base, 2
-    while name in taken:
-        name, counter = f"{base}_{counter}", counter + 1
-    taken.add(name)
-    return name
+    return fresh_name(f"{stem}_{'futures' if site.is_list else 'future'}", taken)
 
 
 def _bare_submits(body: cst.IndentedBlock) -> dict[int, cst.Expr]:
@@ -252,9 +272,46 @@ def _bare_submits(body: cst.IndentedBlock) -> dict[int, cst.Expr]:
     return found
 
 
-def _wait_statement(wait_name: str, items: list[cst.BaseElement]) -> cst.Expr:
-    call = cst.Call(func=cst.parse_expression(wait_name), args=[cst.Arg(cst.List(items))])
-    return cst.Expr(call)
+def _wait_statement(
+    wait_name: str, items: list[tuple[str, bool, bool]], to_thread: str | None
+) -> tuple[cst.Expr, bool]:
+    """`wait([...])`, or `futures.wait()` for one `.map()` list (as one writes it by hand);
+    in an async flow run in a thread and awaited. Also: whether `wait` itself is used."""
+    if len(items) == 1 and items[0][2]:
+        # `PrefectFutureList.wait()`: the list `.map()` returned, held by this name only.
+        method = cst.Attribute(cst.Name(items[0][0]), cst.Name("wait"))
+        if to_thread is None:
+            return cst.Expr(cst.Call(func=method)), False
+        threaded = cst.Call(func=cst.parse_expression(to_thread), args=[cst.Arg(method)])
+        return cst.Expr(cst.Await(threaded)), False
+    elements = [
+        cst.StarredElement(cst.Name(name)) if starred else cst.Element(cst.Name(name))
+        for name, starred, _ in items
+    ]
+    wait = cst.parse_expression(wait_name)
+    if to_thread is None:
+        return cst.Expr(cst.Call(func=wait, args=[cst.Arg(cst.List(elements))])), True
+    threaded = cst.Call(
+        func=cst.parse_expression(to_thread), args=[cst.Arg(wait), cst.Arg(cst.List(elements))]
+    )
+    return cst.Expr(cst.Await(threaded)), True
+
+
+def _to_thread_reference(
+    model: ModuleModel, scope: Scope
+) -> tuple[str, list[ImportRequest]] | None:
+    """How to name `asyncio.to_thread` here: an existing import, or `import asyncio`."""
+    for name in sorted(model.module_scope.bindings):
+        if name in model.walrus_names:
+            continue
+        value = model.lookup(name, scope)
+        if value == Dotted(ASYNCIO_TO_THREAD):
+            return name, []
+        if value == Dotted("asyncio"):
+            return f"{name}.to_thread", []
+    if model.is_bound("asyncio", scope) or "asyncio" in model.walrus_names:
+        return None
+    return "asyncio.to_thread", [ImportRequest("asyncio", None)]
 
 
 def _insertion_point(exit_: Exit, body: cst.IndentedBlock) -> tuple[str, int] | None:
