@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model.futures import SerialResult
 from prefect_lint.fixes.names import fresh_name, taken_names
+from prefect_lint.model.futures import SerialResult
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)

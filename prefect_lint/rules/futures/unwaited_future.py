@@ -5,15 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
-from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
 from prefect_lint.model.module import ModuleModel, reference_to
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-
 
 ASYNCIO_TO_THREAD = "asyncio.to_thread"
 
