@@ -102,9 +102,16 @@ class DirectValue:
     """What a task or flow *called directly* returned: a plain value, not a future."""
 
     def __init__(
-        self, call: cst.Call, callee: Task | Flow, callee_text: str, returns_state: bool
+        self,
+        call: cst.Call,
+        callee: Task | Flow,
+        callee_text: str,
+        returns_state: bool,
+        loops: tuple[cst.CSTNode, ...] = (),
     ) -> None:
         self.call = call
+        # The loops the call sits in, outermost first.
+        self.loops = loops
         self.callee = callee
         self.callee_text = callee_text
         # `return_state=True`: the value is a State, which has `.result()`.
@@ -1079,7 +1086,9 @@ class FlowAnalyzer:
         direct = self._directs.get(id(call))
         if direct is None:
             text = self.module.code_for_node(call.func)
-            direct = DirectValue(call, callee, text, returns_states(call) is not False)
+            direct = DirectValue(
+                call, callee, text, returns_states(call) is not False, tuple(self.loops)
+            )
             self._directs[id(call)] = direct
             self.facts.direct_values.append(direct)
         return frozenset({direct})
@@ -1096,12 +1105,8 @@ class FlowAnalyzer:
         loop = self.loops[-1]
         if loop not in obj.loops or id(loop) in self._serial_seen:
             return
-        if isinstance(loop, cst.While):
+        if not serializes(loop, obj.call):
             return
-        if isinstance(loop, cst.For):
-            assigned, stops = _loop_body_facts(loop)
-            if stops or names_in(obj.call) & assigned:
-                return
         self._serial_seen.add(id(loop))
         self.facts.serial_results.append(SerialResult(use, obj, loop))
 
@@ -1123,6 +1128,19 @@ class FlowAnalyzer:
 
 
 # -- helpers ---------------------------------------------------------------------------------
+
+
+def serializes(loop: cst.CSTNode, submit: cst.Call) -> bool:
+    """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
+    Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
+    a value the body computed (each step needs the last)."""
+    if isinstance(loop, cst.While):
+        return False
+    if isinstance(loop, cst.For):
+        assigned, stops = _loop_body_facts(loop)
+        if stops or names_in(submit) & assigned:
+            return False
+    return True
 
 
 def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
