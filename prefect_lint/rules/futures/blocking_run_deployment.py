@@ -214,6 +214,16 @@ offered in async flows or for other shapes.
         waiting = cst.parse_statement(
             f"{wait}([{future}(flow_run_id=flow_run.id) for flow_run in {collection}])"
         )
+        timeout = keyword_arg(shape.call, "timeout")
+        if timeout is not None and not (
+            isinstance(timeout.value, cst.Name) and timeout.value.value == "None"
+        ):
+            # Each run was waited for at most `timeout` seconds; all of them, started together,
+            # are now waited for at most that long (a literal: `_blocks_until_done`).
+            call = waiting.body[0].value  # type: ignore[attr-defined]
+            waiting = waiting.with_changes(
+                body=[cst.Expr(with_keyword(call, "timeout", timeout.value))]
+            )
         return CstFix(
             title=self.meta.fix_title or "",
             applicability=Applicability.UNSAFE,
