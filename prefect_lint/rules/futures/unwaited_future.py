@@ -251,6 +251,22 @@ def _spreads_to_futures(obj: object) -> bool:
         and obj.pure
         and not obj.is_dict
         and (obj.view is None or obj.view[1] == "values")
+        and _reiterable(obj.node)
+    )
+
+
+def _reiterable(node: cst.CSTNode) -> bool:
+    """A list, tuple or set (not a generator or iterator, which waiting would consume)."""
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp)):
+        return True
+    if isinstance(node, cst.BinaryOperation):
+        return True  # `futures + [future]`
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.attr.value == "values"  # a dict's live view
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in ("list", "tuple", "set", "sorted")
     )
 
 
@@ -283,16 +299,20 @@ def _wait_statement(
             return cst.Expr(cst.Call(func=method)), False
         threaded = cst.Call(func=cst.parse_expression(to_thread), args=[cst.Arg(method)])
         return cst.Expr(cst.Await(threaded)), False
-    elements = [
-        cst.StarredElement(cst.Name(name)) if starred else cst.Element(cst.Name(name))
-        for name, starred, _ in items
-    ]
+    waited: cst.BaseExpression
+    if len(items) == 1 and items[0][1]:
+        waited = cst.Name(items[0][0])  # one collection of futures: `wait(futures)`
+    else:
+        waited = cst.List(
+            [
+                cst.StarredElement(cst.Name(name)) if starred else cst.Element(cst.Name(name))
+                for name, starred, _ in items
+            ]
+        )
     wait = cst.parse_expression(wait_name)
     if to_thread is None:
-        return cst.Expr(cst.Call(func=wait, args=[cst.Arg(cst.List(elements))])), True
-    threaded = cst.Call(
-        func=cst.parse_expression(to_thread), args=[cst.Arg(wait), cst.Arg(cst.List(elements))]
-    )
+        return cst.Expr(cst.Call(func=wait, args=[cst.Arg(waited)])), True
+    threaded = cst.Call(func=cst.parse_expression(to_thread), args=[cst.Arg(wait), cst.Arg(waited)])
     return cst.Expr(cst.Await(threaded)), True
 
 
