@@ -54,8 +54,10 @@ class Site:
 class Element:
     """An element taken out of a `.map()` list: a single future of that site."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, via: tuple[cst.CSTNode, cst.CompFor] | None = None) -> None:
         self.site = site
+        # The comprehension whose `for` target took it straight from the list, if any.
+        self.via = via
 
 
 class Container:
@@ -162,6 +164,8 @@ class ValueUse:
     node: cst.CSTNode  # the subscript / attribute / iteration
     future_expr: cst.BaseExpression
     is_list: bool
+    # `[r["x"] for r in futures]`: the comprehension and its `for` that bound the future.
+    via: tuple[cst.CSTNode, cst.CompFor] | None = None
 
 
 @dataclass
@@ -669,7 +673,14 @@ class FlowAnalyzer:
         """A future used as its value (PFL108). It fails right there, so PFL102 need not
         report it too: the future counts as handled."""
         is_list = isinstance(obj, Site) and obj.is_list
-        self.facts.value_uses.append(ValueUse(node, future_expr, is_list=is_list))
+        via = obj.via if isinstance(obj, Element) else None
+        if via is not None and not (
+            isinstance(future_expr, cst.Name)
+            and isinstance(via[1].target, cst.Name)
+            and future_expr.value == via[1].target.value
+        ):
+            via = None
+        self.facts.value_uses.append(ValueUse(node, future_expr, is_list=is_list, via=via))
         self.escape([obj])
 
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
@@ -827,6 +838,8 @@ class FlowAnalyzer:
             while comp is not None and self.state is not None:
                 iterated = first_iter if comp is expr.for_in else self.eval(comp.iter)
                 elements = self.iterate(iterated, comp.iter)
+                if iterated and all(isinstance(o, Site) and o.is_list for o in iterated):
+                    elements = frozenset(Element(o.site, (expr, comp)) for o in elements)  # type: ignore[union-attr]
                 self.assign(comp.target, elements)
                 for condition in comp.ifs:
                     self.eval(condition.test)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.futures import ValueUse
+from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
 
@@ -78,6 +80,7 @@ iteration over a future becomes an iteration over its value.
             return
         statement = self.context.statement_for(node)
         seen: set[int] = set()
+        whole_list = _whole_list_fixes(facts.value_uses, self.meta.fix_title or "")
         for use in facts.value_uses:
             if id(use.node) in seen:
                 continue
@@ -86,12 +89,47 @@ iteration over a future becomes an iteration over its value.
             if len(future) > 40 or "\n" in future:
                 future = "the future"
             message = f"`{future}` is a future, not its value: {_failure(use)}; use `.result()`"
-            self.report(use.node, message, fix=self._fix(use), statement=statement)
+            fix = whole_list.get(id(use.via[1])) if use.via is not None else None
+            self.report(use.node, message, fix=fix or self._fix(use), statement=statement)
 
     def _fix(self, use: ValueUse) -> CstFix:
         expr = use.future_expr
         result = cst.Call(func=cst.Attribute(value=expr, attr=cst.Name("result")))
         return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {expr: result})
+
+
+def _whole_list_fixes(uses: list[ValueUse], title: str) -> dict[int, CstFix]:
+    """`[r["x"] for r in futures]`: iterate over `futures.result()` (the values, taken once)
+    when every mention of `r` in the comprehension uses it as a value."""
+    by_for: dict[int, list[ValueUse]] = {}
+    for use in uses:
+        if use.via is not None:
+            by_for.setdefault(id(use.via[1]), []).append(use)
+    fixes: dict[int, CstFix] = {}
+    for group in by_for.values():
+        comprehension, comp_for = group[0].via  # type: ignore[misc]
+        target = comp_for.target
+        assert isinstance(target, cst.Name)
+        # Only a name holding the `.map()` list itself: a slice or copy is a plain list.
+        if not isinstance(comp_for.iter, cst.Name) or target.value in names_in(comp_for.iter):
+            continue
+        mentions = _count_name(comprehension, target.value) - 1  # minus the `for` target
+        if mentions != len({id(use.node) for use in group}):
+            continue  # `r` is also used as a future (`r.state`): keep it a future
+        values = cst.Call(func=cst.Attribute(value=comp_for.iter, attr=cst.Name("result")))
+        fixes[id(comp_for)] = CstFix(title, Applicability.UNSAFE, {comp_for.iter: values})
+    return fixes
+
+
+def _count_name(node: cst.CSTNode, name: str) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            count += 1
+        stack.extend(child_nodes(current))
+    return count
 
 
 def _failure(use: ValueUse) -> str:
