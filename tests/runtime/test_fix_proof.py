@@ -66,6 +66,16 @@ def fails(error: str, *ran: str) -> Outcome:
     return Outcome(FAILED, error, tuple(sorted(ran)))
 
 
+def done(value: Any) -> Outcome:
+    """Completed with `value`; which tasks ran is up to the case's `lost`."""
+    return Outcome(COMPLETED, value)
+
+
+def broken(error: str) -> Outcome:
+    """Failed with `error`; submitted tasks may or may not have run by then."""
+    return Outcome(FAILED, error)
+
+
 NOT_SUBSCRIPTABLE = "TypeError: 'PrefectConcurrentFuture' object is not subscriptable"
 NOT_ITERABLE = "TypeError: 'PrefectConcurrentFuture' object is not iterable"
 COROUTINE = "<un-run coroutine>"
@@ -74,38 +84,40 @@ NO_IS_COMPLETED = "AttributeError: 'coroutine' object has no attribute 'is_compl
 CASES = [
     # -- PFL102 unwaited-future: `add` waits for a 1 s input and is cancelled at the flow's
     # end unless the fix waits; every flow keeps its return value.
-    Case("PFL102/proof_shapes", "named", ok("named"), ok("named"), lost=("add 1+1",)),
+    Case("PFL102/proof_shapes", "named", done("named"), done("named"), lost=("add 1+1",)),
     Case(
         "PFL102/proof_shapes",
         "early_return",
-        ok("early"),
-        ok("early"),
+        done("early"),
+        done("early"),
         args=(True,),
         lost=("add 2+1",),
     ),
     Case(
         "PFL102/proof_shapes",
         "early_return",
-        ok("late"),
-        ok("late"),
+        done("late"),
+        done("late"),
         args=(False,),
         lost=("add 2+1",),
     ),
-    Case("PFL102/proof_shapes", "mapped", ok("mapped"), ok("mapped"), lost=("add 1+3", "add 2+3")),
+    Case(
+        "PFL102/proof_shapes", "mapped", done("mapped"), done("mapped"), lost=("add 1+3", "add 2+3")
+    ),
     Case(
         "PFL102/proof_shapes",
         "bare",
-        ok(None),
-        ok(None),
+        done(None),
+        done(None),
         lost=("add 4+1", "add 2+4", "add 3+4"),
     ),
-    Case("PFL102/proof_shapes", "in_a_list", ok(2), ok(2), lost=("add 5+1", "add 5+2")),
-    Case("PFL102/proof_shapes", "async_named", ok("async"), ok("async"), lost=("add 6+1",)),
+    Case("PFL102/proof_shapes", "in_a_list", done(2), done(2), lost=("add 5+1", "add 5+2")),
+    Case("PFL102/proof_shapes", "async_named", done("async"), done("async"), lost=("add 6+1",)),
     Case(
         "PFL102/proof_shapes",
         "async_mapped",
-        ok("async mapped"),
-        ok("async mapped"),
+        done("async mapped"),
+        done("async mapped"),
         lost=("add 1+7", "add 2+7"),
     ),
     # -- PFL103 serial-result (unsafe: concurrency changes, values do not)
@@ -140,7 +152,7 @@ CASES = [
     Case(
         "PFL104/runtime_direct",
         "parent",
-        fails("AttributeError: 'int' object has no attribute 'result'"),
+        broken("AttributeError: 'int' object has no attribute 'result'"),
         ok(30),
     ),
     # -- PFL105 wait-import
@@ -182,31 +194,31 @@ CASES = [
     ),
     Case("PFL107/shapes", "in_a_loop", ok(None), None, args=([1, 2],)),
     # -- PFL108 future-as-value
-    Case("PFL108/proof_shapes", "subscript", fails(NOT_SUBSCRIPTABLE, "load 1"), ok(1, "load 1")),
+    Case("PFL108/proof_shapes", "subscript", broken(NOT_SUBSCRIPTABLE), ok(1, "load 1")),
     Case(
         "PFL108/proof_shapes",
         "method",
-        fails("AttributeError: 'PrefectConcurrentFuture' object has no attribute 'get'"),
+        broken("AttributeError: 'PrefectConcurrentFuture' object has no attribute 'get'"),
         ok(2, "load 2"),
     ),
     Case(
         "PFL108/proof_shapes",
         "mapped_elements",
-        fails(NOT_SUBSCRIPTABLE),
+        broken(NOT_SUBSCRIPTABLE),
         ok([3, 4], "load 3", "load 4"),
     ),
-    Case("PFL108/proof_shapes", "iterated", fails(NOT_ITERABLE), ok(["rows"], "load 5")),
-    Case("PFL108/proof_shapes", "by_key", fails(NOT_SUBSCRIPTABLE), ok(6, "load 6")),
+    Case("PFL108/proof_shapes", "iterated", broken(NOT_ITERABLE), ok(["rows"], "load 5")),
+    Case("PFL108/proof_shapes", "by_key", broken(NOT_SUBSCRIPTABLE), ok(6, "load 6")),
     Case(
-        "PFL108/proof_shapes", "by_pair", fails(NOT_SUBSCRIPTABLE), ok([7, 8], "load 7", "load 8")
+        "PFL108/proof_shapes", "by_pair", broken(NOT_SUBSCRIPTABLE), ok([7, 8], "load 7", "load 8")
     ),
     Case(
         "PFL108/proof_shapes",
         "by_value",
-        fails(NOT_SUBSCRIPTABLE),
+        broken(NOT_SUBSCRIPTABLE),
         ok([9, 10], "load 10", "load 9"),
     ),
-    Case("PFL108/runtime_value", "parent", fails(NOT_SUBSCRIPTABLE), ok(3)),
+    Case("PFL108/runtime_value", "parent", broken(NOT_SUBSCRIPTABLE), ok(3)),
     # States and containers the analysis once took for futures: silent, and they work.
     Case("PFL108/ok_return_state", "mapped_states", Outcome(COMPLETED, [5, 6]), None),
     Case("PFL108/ok_return_state", "submitted_state", Outcome(COMPLETED, 2), None),
@@ -226,7 +238,7 @@ CASES = [
     Case("PFL108/ok_containers", "keys_are_not_futures", Outcome(COMPLETED, ["D", "d2"]), None),
     Case("PFL108/ok_containers", "pairs_in_a_list", Outcome(COMPLETED, [7, 7]), None),
     # -- PFL109 wait-not-list
-    Case("PFL109/runtime_single", "parent", fails(NOT_ITERABLE), ok(None)),
+    Case("PFL109/runtime_single", "parent", broken(NOT_ITERABLE), ok(None)),
 ]
 
 
@@ -319,7 +331,8 @@ def _peak_overlap(spans: list[tuple[float, float]]) -> int:
     ("relpath", "flow_name", "peak"),
     [
         # the fix: `await asyncio.to_thread(wait, [...])` keeps the gathered subflows going
-        ("PFL102/runtime_async_gather.fixed.py", "parent", 3),
+        # (at least two of the three at once)
+        ("PFL102/runtime_async_gather.fixed.py", "parent", 2),
         # a plain `wait([...])` (the old fix) blocks the event loop: one subflow at a time
         ("PFL102/runtime_async_gather.fixed.py", "parent_blocking", 1),
     ],
@@ -339,5 +352,11 @@ def test_async_flow_wait_keeps_gathered_subflows_overlapping(
     spans = list(module.SPANS)
     assert len(spans) == 3, spans
     assert all(end - start >= module.TASK_SECONDS - 0.05 for start, end in spans), spans
-    timeline = [(round(s - started, 1), round(e - started, 1)) for s, e in spans]
-    assert _peak_overlap(spans) == peak, (elapsed, timeline)
+    timeline = [(round(s - started, 1), round(e - started, 1)) for s, e in sorted(spans)]
+    if peak == 1:
+        # each subflow's task started only once the previous one had finished
+        assert _peak_overlap(spans) == 1, (elapsed, timeline)
+    else:
+        # Overlapping; not always all three: on the SQLite test server concurrent subflow
+        # creations are retried after ~2 s, ~4 s (see test_pfl101_runtime.py).
+        assert _peak_overlap(spans) >= peak, (elapsed, timeline)

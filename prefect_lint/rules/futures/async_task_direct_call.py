@@ -70,7 +70,13 @@ def report() -> None:
 The fix is safe: it replaces the call with `.submit(...).result()`, so the task actually
 runs, the flow waits for it where the call was, and the expression's value is the task's
 return value (as the call looked like it would be), with a failure raised as the call would
-have raised it.
+have raised it. A call with `return_state=True` becomes `.submit(..., return_state=True)`,
+which waits for the run and gives its State, a failed one included, as the call would
+have. What changes: the task now runs (before, nothing ran).
+
+No fix inside a loop or comprehension where waiting on each run would make them run one
+at a time (the rewrite would be a PFL103 finding; running them concurrently instead is not
+what the code says), nor when `return_state` is not a literal.
 
 ## Versions
 On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs

@@ -102,8 +102,11 @@ def nightly(regions: list[str]) -> None:
 The fix adds `timeout=0` to the call, collects the returned flow runs (in a new `flow_runs`
 list for a bare call, or in the list the loop already appends to, or the comprehension's
 target) and waits for them with `wait([PrefectFlowRunFuture(flow_run_id=...) ...])` after the
-loop, importing both from `prefect.futures`. It is unsafe: the children now run at the same
-time (they may compete for resources or depend on each other's side effects), and the
+loop, importing both from `prefect.futures`. A `timeout=` given to the call is carried into
+that wait (`wait([...], timeout=600)`): each run was waited for at most that long, and the
+runs, started together, still are; like `run_deployment`, `wait` returns without raising
+when the time is up and leaves the runs going. It is unsafe: the children now run at the
+same time (they may compete for resources or depend on each other's side effects), and the
 `FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
 offered in async flows or for other shapes.
 

@@ -71,7 +71,9 @@ def pipeline() -> int:
 
 ## Fix safety
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
-nothing else starts receiving a future). It is safe: the code could not run before.
+nothing else starts receiving a future), for tasks only. It is safe: the code could not run
+before. What changes: the task runs in the task runner, so several such calls now overlap,
+and a failure is raised where the value is waited for rather than at the call.
 
 ## Versions
 Checked against Prefect 3; on 2.x targets the rule is silent.

@@ -70,9 +70,13 @@ def count() -> int:
 ```
 
 ## Fix safety
-The fix inserts `.result()`, which waits for the task and raises if it failed. It is unsafe:
-the wait happens at that point, which can serialize work that was meant to overlap, and an
-iteration over a future becomes an iteration over its value.
+The fix inserts `.result()`, which waits for the task and raises if it failed. In a
+comprehension over a `.map()` list whose variable is used only as a value
+(`[r["rows"] for r in results]`), the values are taken once for the whole list:
+`[r["rows"] for r in results.result()]`. It is unsafe: the wait happens at that point, which
+can serialize work that was meant to overlap, a failed task raises there (for a whole list,
+the first failure to finish), and an iteration over a future becomes an iteration over its
+value. The code it fixes could not run before.
 
 ## Versions
 Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows await

@@ -75,7 +75,10 @@ loops whose whole body is `out.append(t.submit(...).result())` (they become
 `t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
-was submitted. Other loop shapes get the diagnostic without a fix.
+was submitted. The values collected, and their order, stay the same. The loop variable the
+rewrite introduces (`future`, or `future_2`... when taken) is fresh in the whole function,
+so no variable of the flow is overwritten. Other loop shapes get the diagnostic without a
+fix.
 
 ## Versions
 Checked against Prefect 3; on 2.x targets the rule is silent.

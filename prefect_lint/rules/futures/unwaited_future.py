@@ -98,12 +98,23 @@ def etl() -> None:
 ```
 
 ## Fix safety
-The fix is safe: it adds `wait([...])` (imported from `prefect.futures`) before each exit
-where a future is still pending, and never changes a returned value. `wait` does not raise
-when a task fails, so the flow's outcome is unchanged except that every task now runs to
-completion. A future created by a bare `task.submit(...)` statement is first bound to a
-name. No fix is offered when a pending future has no name that is certain at the exit (for
-example one created in a loop and overwritten).
+The fix is safe. Before each exit where a future is still pending it waits for them: with
+`wait([a, *b])` (imported from `prefect.futures`), `wait(futures)` for one list, tuple or set
+of futures, or `futures.wait()` for one `.map()` list. In an `async def` flow the same call
+runs in a worker thread, `await asyncio.to_thread(wait, [...])` (adding `import asyncio`),
+so the event loop, and the flows gathered with this one, keep running (a plain `wait` would
+make them run one at a time). A bare `task.submit(...)` / `task.map(...)` statement in the
+flow body is first bound to a new name, fresh in the whole function.
+
+What it changes: the flow now ends after those tasks, so tasks that were cancelled or never
+ran now run and the flow takes as long as they do. `wait` does not raise when a task fails:
+the flow's final state and its returned value are unchanged.
+
+It is offered only when every pending future is held at the exit by a name that holds
+nothing else: a single future, a `.map()` list, or a list, tuple or set (or a dict's
+`.values()`) of single futures. No fix for a future overwritten in a loop, kept in a dict
+(waiting on it would wait on its keys), in a list of `.map()` lists, or in a generator
+(waiting would consume it), nor in a one-line flow body.
 
 ## Versions
 On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or

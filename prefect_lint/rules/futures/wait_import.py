@@ -173,6 +173,9 @@ def parent() -> None:
 ## Fix safety
 The fix is safe: it imports the same function from the module that defines it, keeping any
 alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
+In a parenthesised `from prefect import (...)` the other names keep their comments, trailing
+or on their own line; a comment on the moved name itself is dropped with it. The module,
+which could not be imported, now imports; nothing else changes.
 
 ## Versions
 Prefect 2 has no `wait` or `as_completed` in `prefect.futures` (2.20.17): the fix would
