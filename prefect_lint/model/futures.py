@@ -166,6 +166,8 @@ class ValueUse:
     is_list: bool
     # `[r["x"] for r in futures]`: the comprehension and its `for` that bound the future.
     via: tuple[cst.CSTNode, cst.CompFor] | None = None
+    # Inside a generator expression (`await` there would make it an async generator).
+    in_generator: bool = False
 
 
 @dataclass
@@ -680,7 +682,10 @@ class FlowAnalyzer:
             and future_expr.value == via[1].target.value
         ):
             via = None
-        self.facts.value_uses.append(ValueUse(node, future_expr, is_list=is_list, via=via))
+        in_generator = any(isinstance(loop, cst.GeneratorExp) for loop in self.loops)
+        self.facts.value_uses.append(
+            ValueUse(node, future_expr, is_list=is_list, via=via, in_generator=in_generator)
+        )
         self.escape([obj])
 
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:

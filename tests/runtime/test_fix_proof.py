@@ -219,6 +219,15 @@ CASES = [
         ok([9, 10], "load 10", "load 9"),
     ),
     Case("PFL108/runtime_value", "parent", broken(NOT_SUBSCRIPTABLE), ok(3)),
+    # async flows: the value is awaited from a worker thread
+    Case("PFL108/async_flows", "subscript", broken(NOT_SUBSCRIPTABLE), Outcome(COMPLETED, 1)),
+    Case(
+        "PFL108/async_flows",
+        "mapped_elements",
+        broken(NOT_SUBSCRIPTABLE),
+        Outcome(COMPLETED, [2, 3]),
+    ),
+    Case("PFL108/async_flows", "in_a_generator", broken(NOT_SUBSCRIPTABLE), None),
     # States and containers the analysis once took for futures: silent, and they work.
     Case("PFL108/ok_return_state", "mapped_states", Outcome(COMPLETED, [5, 6]), None),
     Case("PFL108/ok_return_state", "submitted_state", Outcome(COMPLETED, 2), None),
@@ -280,6 +289,7 @@ def _compare(actual: Outcome, expected: Outcome) -> None:
         assert actual.ran == expected.ran
 
 
+@pytest.mark.filterwarnings("ignore:coroutine 'run_task_async' was never awaited")
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 def test_fix_keeps_its_promise(prefect_runtime: Any, case: Case) -> None:
     source = FIXTURES / f"{case.fixture}.py"

@@ -5,17 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
-from prefect_lint.model.module import ModuleModel, reference_to
-from prefect_lint.model.scopes import Scope
-from prefect_lint.model.values import Dotted
+from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
-
-ASYNCIO_TO_THREAD = "asyncio.to_thread"
 
 
 def submit_text(site: Site) -> str:
@@ -161,7 +158,7 @@ before finishing.
         if facts.flow is not None and facts.flow.is_async:
             # `wait` blocks the thread: in an async flow it would stall the event loop and
             # every coroutine gathered with this flow. Wait in a worker thread instead.
-            threaded = _to_thread_reference(self.context.model, body_scope)
+            threaded = to_thread_reference(self.context.model, body_scope)
             if threaded is None:
                 return None
             to_thread, thread_imports = threaded
@@ -309,8 +306,7 @@ def _wait_statement(
         method = cst.Attribute(cst.Name(items[0][0]), cst.Name("wait"))
         if to_thread is None:
             return cst.Expr(cst.Call(func=method)), False
-        threaded = cst.Call(func=cst.parse_expression(to_thread), args=[cst.Arg(method)])
-        return cst.Expr(cst.Await(threaded)), False
+        return cst.Expr(awaited_in_thread(to_thread, method)), False
     waited: cst.BaseExpression
     if len(items) == 1 and items[0][1]:
         waited = cst.Name(items[0][0])  # one collection of futures: `wait(futures)`
@@ -324,25 +320,7 @@ def _wait_statement(
     wait = cst.parse_expression(wait_name)
     if to_thread is None:
         return cst.Expr(cst.Call(func=wait, args=[cst.Arg(waited)])), True
-    threaded = cst.Call(func=cst.parse_expression(to_thread), args=[cst.Arg(wait), cst.Arg(waited)])
-    return cst.Expr(cst.Await(threaded)), True
-
-
-def _to_thread_reference(
-    model: ModuleModel, scope: Scope
-) -> tuple[str, list[ImportRequest]] | None:
-    """How to name `asyncio.to_thread` here: an existing import, or `import asyncio`."""
-    for name in sorted(model.module_scope.bindings):
-        if name in model.walrus_names:
-            continue
-        value = model.lookup(name, scope)
-        if value == Dotted(ASYNCIO_TO_THREAD):
-            return name, []
-        if value == Dotted("asyncio"):
-            return f"{name}.to_thread", []
-    if model.is_bound("asyncio", scope) or "asyncio" in model.walrus_names:
-        return None
-    return "asyncio.to_thread", [ImportRequest("asyncio", None)]
+    return cst.Expr(awaited_in_thread(to_thread, wait, waited)), True
 
 
 def _insertion_point(exit_: Exit, body: cst.IndentedBlock) -> tuple[str, int] | None:
