@@ -155,6 +155,20 @@ CASES = [
         broken("AttributeError: 'int' object has no attribute 'result'"),
         ok(30),
     ),
+    Case(
+        "PFL104/in_loops",
+        "chained",
+        broken("AttributeError: 'int' object has no attribute 'result'"),
+        ok(3),
+        args=([1, 2],),
+    ),
+    Case(
+        "PFL104/in_loops",
+        "comprehension",
+        broken("AttributeError: 'int' object has no attribute 'result'"),
+        None,
+        args=([1, 2],),
+    ),
     # -- PFL105 wait-import
     Case(
         "PFL105/import_wait",
