@@ -245,23 +245,26 @@ def _holder(site: Site, exit_: Exit) -> tuple[str, bool] | None:
     if site.is_list:
         return None
     for name, objs in sorted(exit_.names.items()):
-        if any(isinstance(o, Container) and site in o.members for o in objs) and all(
+        if any(isinstance(o, Container) and site in _source(o).members for o in objs) and all(
             _spreads_to_futures(o) for o in objs
         ):
             return name, True
     return None
 
 
+def _source(container: Container) -> Container:
+    """Where a container's elements live: a dict's `.values()` view reads the dict."""
+    return container.view[0] if container.view is not None else container
+
+
 def _spreads_to_futures(obj: object) -> bool:
     if isinstance(obj, Site):
         return obj.is_list
-    return (
-        isinstance(obj, Container)
-        and obj.pure
-        and not obj.is_dict
-        and (obj.view is None or obj.view[1] == "values")
-        and _reiterable(obj.node)
-    )
+    if not isinstance(obj, Container):
+        return False
+    if obj.view is not None:
+        return obj.view[1] == "values" and obj.view[0].is_dict and obj.view[0].pure
+    return obj.pure and not obj.is_dict and _reiterable(obj.node)
 
 
 def _reiterable(node: cst.CSTNode) -> bool:
@@ -270,8 +273,6 @@ def _reiterable(node: cst.CSTNode) -> bool:
         return True
     if isinstance(node, cst.BinaryOperation):
         return True  # `futures + [future]`
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-        return node.func.attr.value == "values"  # a dict's live view
     return (
         isinstance(node, cst.Call)
         and isinstance(node.func, cst.Name)
