@@ -844,7 +844,10 @@ class FlowAnalyzer:
                 iterated = first_iter if comp is expr.for_in else self.eval(comp.iter)
                 elements = self.iterate(iterated, comp.iter)
                 if iterated and all(isinstance(o, Site) and o.is_list for o in iterated):
-                    elements = frozenset(Element(o.site, (expr, comp)) for o in elements)  # type: ignore[union-attr]
+                    # Remember where each element came from (PFL108 can take all the values).
+                    elements = frozenset(
+                        Element(o.site, (expr, comp)) for o in elements if isinstance(o, Element)
+                    )
                 self.assign(comp.target, elements)
                 for condition in comp.ifs:
                     self.eval(condition.test)
