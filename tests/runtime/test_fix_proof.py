@@ -113,6 +113,14 @@ CASES = [
     ),
     Case("PFL102/proof_shapes", "in_a_list", done(2), done(2), lost=("add 5+1", "add 5+2")),
     Case("PFL102/proof_shapes", "in_a_dict_view", done(["x"]), done(["x"]), lost=("add 8+1",)),
+    Case(
+        "PFL102/proof_shapes",
+        "in_a_loop",
+        done(2),
+        done(2),
+        args=([1, 2],),
+        lost=("add 9+1", "add 9+2"),
+    ),
     Case("PFL102/proof_shapes", "async_named", done("async"), done("async"), lost=("add 6+1",)),
     Case(
         "PFL102/proof_shapes",
