@@ -372,14 +372,9 @@ def test_pfl102_task_submitted_before_raise_is_not_waited_for(prefect_runtime):
     assert len([run for run in alerts if run.state.is_completed()]) < 4, describe(runs)
 
 
-def test_pfl102_gaps_fixed_waits_before_return_and_raise(prefect_runtime):
+def test_pfl102_gaps_fixed_waits_before_raise(prefect_runtime):
+    # (No fix is offered for the dict of futures in `counted`: see PFL102's Fix safety.)
     module = prefect_runtime.load("PFL102/runtime_gaps.fixed.py")
-
-    state = module.counted(["a", "b", "c"], return_state=True)
-    assert state.is_completed(), state
-    assert state.result() == 3
-    runs = prefect_runtime.task_runs(state.state_details.flow_run_id, expected=3)
-    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), describe(runs)
 
     state = module.alerting(return_state=True)
     # The same failure as before: `wait` never raises, so only the alert's fate changes.
