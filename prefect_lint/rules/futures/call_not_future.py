@@ -8,7 +8,8 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import DirectValue
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class CallNotFuture(Rule):
@@ -19,7 +20,7 @@ class CallNotFuture(Rule):
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
@@ -83,6 +84,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         for direct in facts.direct_values:
             if not direct.future_uses or not isinstance(direct.callee, Task):
                 continue
@@ -93,7 +95,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                     f"returned its value, which has no {_what(use)}; "
                     f"use `{direct.callee_text}.submit(...)` for a future"
                 )
-                self.report(use, message, fix=fix, statement=statement)
+                self.report(use, message, fix=fix, statement=statement, versions=versions)
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:

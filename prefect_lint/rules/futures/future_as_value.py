@@ -7,7 +7,8 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import ValueUse
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FutureAsValue(Rule):
@@ -18,7 +19,7 @@ class FutureAsValue(Rule):
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
@@ -83,6 +84,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         seen: set[int] = set()
         for use in facts.value_uses:
             if id(use.node) in seen:
@@ -92,7 +94,9 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
             if len(future) > 40 or "\n" in future:
                 future = "the future"
             message = f"`{future}` is a future, not its value: {_failure(use)}; use `.result()`"
-            self.report(use.node, message, fix=self._fix(use), statement=statement)
+            self.report(
+                use.node, message, fix=self._fix(use), statement=statement, versions=versions
+            )
 
     def _fix(self, use: ValueUse) -> CstFix:
         expr = use.future_expr

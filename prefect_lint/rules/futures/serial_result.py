@@ -8,7 +8,8 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import SerialResult
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -21,7 +22,7 @@ class SerialResultInLoop(Rule):
         fix_title="Submit every task first, then collect the results",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
@@ -87,6 +88,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         for serial in facts.serial_results:
             task = serial.site.task.name or "the task"
             waited = (
@@ -101,7 +103,13 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                 f"`{waited}` inside the {where} that submits `{task}` waits for each run "
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
-            self.report(serial.use, message, fix=self._fix(serial), statement=statement)
+            self.report(
+                serial.use,
+                message,
+                fix=self._fix(serial),
+                statement=statement,
+                versions=versions,
+            )
 
     def _fix(self, serial: SerialResult) -> CstFix | None:
         loop = serial.loop

@@ -21,12 +21,13 @@ from prefect_lint.rules.process_boundary.shared import (
     process_flow,
     runner_switch,
 )
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.versions import PREFECT_3, VersionRange, since
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
+_NO_CACHE_VERSIONS = since("3.2")
 _UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
 # Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
 _PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
@@ -175,6 +176,7 @@ targets.
                 f"raises {kind.error}"
             )
             fix = runner_switch(self.context, function, flow)
+            versions: VersionRange | None = None
         elif task.default_cache is True:
             message = (
                 f"`{what}` is {kind.description}: the default cache policy of `{name}` cannot "
@@ -182,9 +184,11 @@ targets.
                 "key'; set `cache_policy=NO_CACHE` on the task"
             )
             fix = self._no_cache_fix(task)
+            # The message names `NO_CACHE`, which first shipped in 3.1.12.
+            versions = _NO_CACHE_VERSIONS
         else:
             return
-        self.report(argument, message, fix=fix, statement=statement)
+        self.report(argument, message, fix=fix, statement=statement, versions=versions)
 
     def _no_cache_fix(self, task: Task) -> CstFix | None:
         """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""
