@@ -110,8 +110,10 @@ time (they may compete for resources or depend on each other's side effects), an
 offered in async flows or for other shapes.
 
 ## Versions
-Prefect 3 only for now: the fix waits with `prefect.futures.PrefectFlowRunFuture`, which
-Prefect 2 does not have.
+`run_deployment` waits for the run on Prefect 2 too (2.20.17: `timeout=None` by default; with
+`timeout=3` and no worker the call returned after 3 s with the run still Scheduled), so the
+rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
+which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
 """,
     )
 

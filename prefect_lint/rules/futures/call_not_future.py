@@ -75,7 +75,10 @@ The fix turns the call into `.submit(...)` when every use of the value is a futu
 nothing else starts receiving a future). It is safe: the code could not run before.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
+'int' object has no attribute 'result'`; after the fix it returns the values). In an async
+flow, or a helper outside a flow, 2.x futures' `.result()` returns a coroutine to await, so
+there the rule reports for 3.x targets only.
 """,
     )
 

@@ -74,8 +74,10 @@ the wait happens at that point, which can serialize work that was meant to overl
 iteration over a future becomes an iteration over its value.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows await
-`.result()`, so the fix would differ).
+The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
+not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
+outside a flow, 2.x futures' `.result()` returns a coroutine to await, so there the rule
+reports for 3.x targets only.
 """,
     )
 

@@ -79,7 +79,10 @@ ordering of side effects) behave differently, and a failure is raised only after
 was submitted. Other loop shapes get the diagnostic without a fix.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
+submitting comprehension never overlap; after the fix they do, with the same values). In an
+async flow, or a helper outside a flow, 2.x futures' `.result()` returns a coroutine to await,
+so there the rule reports for 3.x targets only.
 """,
     )
 

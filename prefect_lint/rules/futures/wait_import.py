@@ -99,8 +99,10 @@ The fix is safe: it imports the same function from the module that defines it, k
 alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
 
 ## Versions
-Prefect 2 has no `wait` or `as_completed` in `prefect.futures` (2.20.17): the fix would
-import a name that does not exist there, so the rule is silent on 2.x targets.
+Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import wait` raises
+`ImportError`, and `prefect.futures` has neither): the fix would import a name that does not
+exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
+3.0.0 on.
 """,
     )
 

@@ -66,7 +66,8 @@ def check() -> None:
 The fix is safe: it wraps the argument in a list, which is what the function expects.
 
 ## Versions
-`prefect.futures.wait` and `as_completed` exist on Prefect 3 only.
+`prefect.futures.wait` and `as_completed` exist from 3.0.0 on; on 2.20.17
+`from prefect.futures import wait` raises `ImportError`, so the shape cannot occur on 2.x.
 """,
     )
 

@@ -115,8 +115,11 @@ running in parallel) and is offered only when the flow's own decorator creates a
 `ProcessPoolTaskRunner` with at most `max_workers`.
 
 ## Versions
-The cache-key error and `cache_policy=NO_CACHE` are Prefect 3's; the rule is silent on 2.x
-targets.
+Prefect 2 tasks compute no cache key by default (2.20.17: a `sqlite3` connection passed to a
+task on the `ConcurrentTaskRunner` runs and nothing is logged; `prefect.cache_policies` does
+not exist), and its process-based runners were not checked: the rule is silent on 2.x
+targets. The cache case is reported from 3.2 on: `NO_CACHE`, which its message and fix name,
+first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
 """,
     )
 
