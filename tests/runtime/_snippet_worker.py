@@ -58,7 +58,12 @@ def _child(code: str, out_path: str, err_path: str, result_path: str) -> None:
             except BaseException as exc:
                 result["exception"] = _describe(exc)
             result["warnings"] = [
-                {"category": w.category.__name__, "message": str(w.message)} for w in caught
+                {
+                    "category": w.category.__name__,
+                    "mro": [k.__name__ for k in w.category.__mro__],
+                    "message": str(w.message),
+                }
+                for w in caught
             ]
         result["value"] = _json_value(namespace.get("result"))
     finally:

@@ -139,7 +139,7 @@ class SnippetResult:
     timed_out: bool
     seconds: float
     exception: dict[str, Any] | None
-    warnings: list[dict[str, str]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
     value: Any = None
 
     @property
@@ -164,7 +164,8 @@ class SnippetResult:
         )
 
     def warned(self, category: str) -> list[str]:
-        return [w["message"] for w in self.warnings if w["category"] == category]
+        """Messages of the warnings of `category` (or a subclass) the snippet emitted."""
+        return [w["message"] for w in self.warnings if category in w.get("mro", [w["category"]])]
 
     def describe(self) -> str:
         """For assertion messages."""
