@@ -77,8 +77,9 @@ nothing else starts receiving a future). It is safe: the code could not run befo
 ## Versions
 The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
 'int' object has no attribute 'result'`; after the fix it returns the values). In an async
-flow, or a helper outside a flow, 2.x futures' `.result()` returns a coroutine to await, so
-there the rule reports for 3.x targets only.
+flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its
+future's `.result()` return coroutines to await), so there the rule reports for 3.x targets
+only.
 """,
     )
 

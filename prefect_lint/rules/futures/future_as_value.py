@@ -76,8 +76,8 @@ iteration over a future becomes an iteration over its value.
 ## Versions
 The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
 not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
-outside a flow, 2.x futures' `.result()` returns a coroutine to await, so there the rule
-reports for 3.x targets only.
+outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future's `.result()`
+return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
 

@@ -81,8 +81,9 @@ was submitted. Other loop shapes get the diagnostic without a fix.
 ## Versions
 The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
 submitting comprehension never overlap; after the fix they do, with the same values). In an
-async flow, or a helper outside a flow, 2.x futures' `.result()` returns a coroutine to await,
-so there the rule reports for 3.x targets only.
+async flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and
+its future's `.result()` return coroutines to await), so there the rule reports for 3.x
+targets only.
 """,
     )
 
