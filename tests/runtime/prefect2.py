@@ -252,3 +252,31 @@ def prefect3_runner(api_url: str, home: str) -> Iterator[SnippetRunner]:
         yield runner
     finally:
         runner.close()
+
+
+def prefect_wheel(version: str) -> Path:
+    """The published wheel of Prefect `version` (downloaded once into the cache), to read
+    a release's source without installing it."""
+    folder = cache_root() / "wheels"
+    found = sorted(folder.glob(f"prefect-{version}-*.whl"))
+    if found:
+        return found[0]
+    folder.mkdir(parents=True, exist_ok=True)
+    _run_build_step(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--only-binary=:all:",
+            f"prefect=={version}",
+            "-d",
+            str(folder),
+        ]
+    )
+    found = sorted(folder.glob(f"prefect-{version}-*.whl"))
+    if not found:
+        raise RuntimeError(f"pip downloaded no wheel for prefect=={version}")
+    return found[0]

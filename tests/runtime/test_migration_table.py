@@ -19,13 +19,15 @@ Run: `.venv/bin/python -m pytest -q -m prefect2 tests/runtime/test_migration_tab
 
 from __future__ import annotations
 
+import ast
 import re
+import zipfile
 
 import pytest
 
 from prefect_lint.model.migration import MOVED_NAMES, MovedName
 from prefect_lint.versions import parse_version
-from tests.runtime.prefect2 import SnippetResult
+from tests.runtime.prefect2 import SnippetResult, prefect_wheel
 
 pytestmark = [pytest.mark.runtime, pytest.mark.prefect2]
 
@@ -152,3 +154,57 @@ def test_row_on_both_versions(prefect2, prefect3, row: MovedName) -> None:
 
 def test_table_is_not_empty() -> None:
     assert len(MOVED_NAMES) >= 6
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Names a module binds at top level, plus the keys of a lazy-import table
+    (`prefect/__init__.py`'s `_public_api`)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            names.update(t.id for t in targets if isinstance(t, ast.Name))
+            if isinstance(node.value, ast.Dict):
+                names.update(k.value for k in node.value.keys if isinstance(k, ast.Constant))
+    return names
+
+
+def _exists_in_wheel(wheel: zipfile.ZipFile, dotted: str) -> bool:
+    files = set(wheel.namelist())
+    path = dotted.replace(".", "/")
+    if f"{path}.py" in files or f"{path}/__init__.py" in files:
+        return True
+    module, _, name = path.rpartition("/")
+    for candidate in (f"{module}.py", f"{module}/__init__.py"):
+        if candidate in files:
+            return name in _top_level_names(wheel.read(candidate).decode())
+    return False
+
+
+@pytest.mark.parametrize(
+    "row",
+    [
+        pytest.param(
+            row,
+            id=row.old,
+            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[row.old])]
+            if row.old in ("prefect.infrastructure", "prefect.agent")
+            else [],
+        )
+        for row in MOVED_NAMES
+        if row.marks_2x
+    ],
+)
+def test_marks_2x_row_is_absent_from_3_0(row: MovedName) -> None:
+    # The first 3.x release, read from its published wheel: the name is neither a module
+    # nor bound at the top of its module there (3.0.0 routes removed names through
+    # `__getattr__`, which binds nothing).
+    with zipfile.ZipFile(prefect_wheel("3.0.0")) as wheel:
+        # The reader finds names 3.0.0 has (so "absent" below means something).
+        assert _exists_in_wheel(wheel, "prefect.task_runners.ThreadPoolTaskRunner")
+        assert _exists_in_wheel(wheel, "prefect.flow")
+        assert not _exists_in_wheel(wheel, row.old)
