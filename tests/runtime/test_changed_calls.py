@@ -11,10 +11,14 @@ Run: `.venv/bin/python -m pytest -q -m prefect2 tests/runtime/test_changed_calls
 
 from __future__ import annotations
 
+import ast
 import sys
+import zipfile
 from dataclasses import dataclass
 
 import pytest
+
+from tests.runtime.prefect2 import prefect_wheel
 
 pytestmark = [pytest.mark.runtime, pytest.mark.prefect2]
 
@@ -199,3 +203,43 @@ parent.serve(name="x", is_schedule_active=False)
     assert not run.timed_out, run.describe()
     assert run.raised("TypeError"), run.describe()
     assert "unexpected keyword argument 'is_schedule_active'" in (run.error_message or "")
+
+
+def _parameters(wheel: zipfile.ZipFile, path: str, cls: str, method: str) -> set[str]:
+    """Parameter names of `cls.method` in a wheel's module (every class of that name)."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(wheel.read(path).decode())):
+        if isinstance(node, ast.ClassDef) and node.name == cls:
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and (
+                    item.name == method
+                ):
+                    arguments = item.args
+                    names.update(a.arg for a in [*arguments.args, *arguments.kwonlyargs])
+    assert names, f"{cls}.{method} not found in {path}"
+    return names
+
+
+RELEASES = [
+    # release, `Flow.serve(schedule=)`, `Flow.serve(is_schedule_active=)`, `State.result(fetch=)`
+    ("3.0.0", False, False, None),
+    ("3.1.15", False, False, None),
+    ("3.2.0", True, False, None),
+    ("3.2.15", True, False, True),
+    ("3.3.0", True, False, False),
+]
+
+
+@pytest.mark.parametrize(("release", "schedule", "is_schedule_active", "fetch"), RELEASES)
+def test_changed_keywords_by_release(
+    release: str, schedule: bool, is_schedule_active: bool, fetch: bool | None
+) -> None:
+    # The published source of each release: `schedule=` is missing on 3.0-3.1 only (back
+    # in 3.2.0), `is_schedule_active=` on every 3.x, `fetch=` from 3.3.0 on.
+    with zipfile.ZipFile(prefect_wheel(release)) as wheel:
+        serve = _parameters(wheel, "prefect/flows.py", "Flow", "serve")
+        assert ("schedule" in serve) is schedule, sorted(serve)
+        assert ("is_schedule_active" in serve) is is_schedule_active, sorted(serve)
+        if fetch is not None:
+            result = _parameters(wheel, "prefect/client/schemas/objects.py", "State", "result")
+            assert ("fetch" in result) is fetch, sorted(result)
