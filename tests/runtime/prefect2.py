@@ -184,11 +184,13 @@ class SnippetRunner:
 
     def __init__(self, python: str | Path, env: Mapping[str, str], label: str) -> None:
         self.label = label
+        # The worker's own stderr (not the snippets'): why it stopped, if it does.
+        self._stderr = tempfile.TemporaryFile(mode="w+")  # noqa: SIM115 - closed in close()
         self._process = subprocess.Popen(
             [str(python), str(_WORKER)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._stderr,
             text=True,
             env=_clean_environ(env),
         )
@@ -199,7 +201,10 @@ class SnippetRunner:
         assert self._process.stdout is not None
         line = self._process.stdout.readline()
         if not line:
-            raise RuntimeError(f"the {self.label} snippet worker stopped")
+            self._stderr.seek(0)
+            raise RuntimeError(
+                f"the {self.label} snippet worker stopped:\n{self._stderr.read()[-4000:]}"
+            )
         return json.loads(line)
 
     def run(self, code: str, timeout: float = 300.0) -> SnippetResult:
@@ -226,6 +231,7 @@ class SnippetRunner:
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
+        self._stderr.close()
 
 
 @contextlib.contextmanager
