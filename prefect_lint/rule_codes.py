@@ -25,6 +25,8 @@ RULE_CODES: dict[str, bool] = {
     "PFL202": False,
     "PFL203": False,
     "PFL204": False,
+    "PFL301": False,
+    "PFL311": False,
 }
 
 
