@@ -26,6 +26,7 @@ RULE_CODES: dict[str, bool] = {
     "PFL203": False,
     "PFL204": False,
     "PFL301": False,
+    "PFL302": False,
     "PFL311": False,
 }
 

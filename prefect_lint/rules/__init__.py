@@ -13,6 +13,7 @@ from prefect_lint.rules.futures.serial_result import SerialResultInLoop
 from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
+from prefect_lint.rules.migration.changed_in_3 import ChangedIn3
 from prefect_lint.rules.migration.deprecated_in_3 import DeprecatedIn3
 from prefect_lint.rules.migration.removed_in_3 import RemovedIn3
 from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
@@ -36,6 +37,7 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableGlobal,
     MissingMainGuard,
     RemovedIn3,
+    ChangedIn3,
     DeprecatedIn3,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).

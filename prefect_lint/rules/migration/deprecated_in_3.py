@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import RuleMeta
+from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.migration.shared import MovedNameRule
 from prefect_lint.versions import PREFECT_3
 
 
-class DeprecatedIn3(MovedNameRule):
+class DeprecatedIn3(MovedNameRule, Rule):
     change = Change.DEPRECATED
     meta = RuleMeta(
         code="PFL311",

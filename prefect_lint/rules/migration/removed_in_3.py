@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import RuleMeta
+from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.migration.shared import MovedNameRule
 from prefect_lint.versions import PREFECT_3
 
 
-class RemovedIn3(MovedNameRule):
+class RemovedIn3(MovedNameRule, Rule):
     change = Change.REMOVED
     meta = RuleMeta(
         code="PFL301",
@@ -42,32 +42,25 @@ an `if` that checks a version) is left alone: it is written to run on both gener
 
 ## Example
 ```python
-from prefect import flow
-from prefect.deployments import Deployment
+from prefect.deployments import DeploymentImage
 from prefect.deployments.deployments import run_deployment
 
-
-@flow
-def etl() -> None: ...
-
-
-Deployment.build_from_flow(etl, name="nightly").apply()
+image = DeploymentImage(name="etl", tag="v1", dockerfile="Dockerfile")
 run_deployment("etl/nightly", timeout=0)
 ```
 
 ## Use instead
 ```python
-from prefect import flow
 from prefect.deployments import run_deployment
+from prefect.docker import DockerImage
 
-
-@flow
-def etl() -> None: ...
-
-
-etl.deploy(name="nightly", work_pool_name="default")
+image = DockerImage(name="etl", tag="v1", dockerfile="Dockerfile")
 run_deployment("etl/nightly", timeout=0)
 ```
+
+`Deployment.build_from_flow(etl, name="nightly").apply()` has no mechanical rewrite: the
+message says to deploy with `etl.deploy(name="nightly", work_pool_name=...)` or
+`etl.serve(name="nightly")`.
 
 ## Fix safety
 Where Prefect 3 has the same object under another name (`run_deployment` from

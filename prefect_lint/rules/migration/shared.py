@@ -8,8 +8,8 @@ names its module itself, and an attribute use (`prefect.engine.pause_flow_run`,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import ClassVar
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
@@ -18,7 +18,10 @@ from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_n
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.scopes import dotted_name, import_module_name
 from prefect_lint.model.values import Dotted
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule
+from prefect_lint.rules.base import CstFix, ImportRequest
+
+if TYPE_CHECKING:
+    from prefect_lint.engine.context import RuleContext
 
 # Handlers that make a `try:` a compatibility shim (`except ImportError: <2.x spelling>`).
 _COMPAT_ERRORS = frozenset(
@@ -107,16 +110,20 @@ def _alias_names(alias: cst.ImportAlias) -> tuple[str, str] | None:
 
 # The last part of every row's name: an attribute whose name is not one of these is no row.
 _ROW_ATTRS = frozenset(row.old.rpartition(".")[2] for row in MOVED_NAMES if not row.module)
+_NEW_MODULES = frozenset(row.new_import[0] for row in MOVED_NAMES if row.new_import is not None)
 _ROW_WORDS = frozenset(part for row in MOVED_NAMES for part in row.old.split(".")[1:])
 
 
-class MovedNameRule(Rule):
-    """Reports imports and attribute uses of the table's rows of `change`."""
+class MovedNameRule:
+    """Reports imports and attribute uses of the table's rows of `change` (a mixin: the
+    rules are `class RemovedIn3(MovedNameRule, Rule)`)."""
 
     change: ClassVar[Change]
+    context: RuleContext
+    report: Callable[..., None]
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(context)
+    def __init__(self, context: RuleContext) -> None:
+        super().__init__(context)  # type: ignore[call-arg]
         self._import_depth = 0
         # Renamed from-imports whose uses must follow: (row, alias, import, local, statement).
         self._renames: list[
@@ -276,9 +283,9 @@ class MovedNameRule(Rule):
             # The new name must be free (or already mean the new object) in the module.
             scope = model.module_scope
             bound = model.lookup(name, scope)
-            if name != local and (model.is_bound(name, scope) or name in model.walrus_names):
-                if bound != Dotted(f"{module}.{name}"):
-                    return None
+            taken = model.is_bound(name, scope) or name in model.walrus_names
+            if name != local and taken and bound != Dotted(f"{module}.{name}"):
+                return None
             new_local = name
             for use in uses:
                 replacements[use] = cst.parse_expression(name + path)
@@ -288,8 +295,11 @@ class MovedNameRule(Rule):
             return None  # not a module-level import: left to a person
         kept = _remaining(statement, alias)
         imports: list[ImportRequest] = []
-        if not kept and not _imports_from(self.context.module, module):
-            # The statement's one name moves: rewrite it where it stands.
+        old_module = import_module_name(statement)
+        in_place = old_module == module or old_module not in _NEW_MODULES
+        if not kept and in_place and not _imports_from(self.context.module, module):
+            # The statement's one name moves: rewrite it where it stands. (Not when another
+            # row's fix may merge into this statement: its edit would land on the old line.)
             moved = cst.ImportAlias(
                 name=cst.Name(name),
                 asname=cst.AsName(name=cst.Name(asname)) if asname else None,
