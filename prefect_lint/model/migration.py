@@ -16,7 +16,7 @@ import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from prefect_lint.versions import PREFECT_3, VersionRange, since
+from prefect_lint.versions import PREFECT_2, PREFECT_3, VersionRange, since
 
 
 class Change(str, enum.Enum):
@@ -51,6 +51,15 @@ class MovedName:
     versions: VersionRange = PREFECT_3  # the releases where the old spelling fails or warns
     marks_2x: bool = False  # only 2.x has it: using it shows the code was written for 2.x
     module: bool = False
+    # The 2.x releases where the old spelling works. Most rows work up to the last 2.x
+    # (2.20.17, checked); a few names left already during 2.x (checked on the 2.7.0, 2.10.0,
+    # 2.14.0, 2.16.0 and 2.20.17 wheels), so a 2.20 environment cannot prove them.
+    old_versions: VersionRange = PREFECT_2
+
+    @property
+    def proven_on_2_20(self) -> bool:
+        """Can a 2.20 environment show the old spelling working?"""
+        return (2, 20) in self.old_versions
 
     @property
     def statement(self) -> str:
@@ -239,6 +248,16 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         module=True,
     ),
     MovedName(
+        "prefect.infrastructure.docker",
+        Change.REMOVED,
+        f"{_WORKERS} (a `docker` work pool, `prefect-docker`)",
+        _no_module("prefect.infrastructure.docker"),
+        marks_2x=True,
+        module=True,
+        # Renamed `prefect.infrastructure.container`; 2.16.0 still aliases it, 2.20.17 not.
+        old_versions=VersionRange(before=(2, 17)),
+    ),
+    MovedName(
         "prefect.blocks.kubernetes",
         Change.REMOVED,
         "use `prefect_kubernetes.KubernetesClusterConfig` (the `prefect-kubernetes` package)",
@@ -265,13 +284,6 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         Change.REMOVED,
         "use a typed work pool and its worker instead of block-based infrastructure",
         _cannot_import("prefect.workers.block.BlockWorker"),
-        marks_2x=True,
-    ),
-    MovedName(
-        "prefect.workers.cloud.BlockWorker",
-        Change.REMOVED,
-        "use a typed work pool and its worker instead of block-based infrastructure",
-        _removed("prefect.workers.cloud.BlockWorker", _UPGRADE_GUIDE),
         marks_2x=True,
     ),
     # -- storage and system blocks -------------------------------------------------------------
@@ -394,6 +406,8 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         _no_module("prefect.orion"),
         marks_2x=True,
         module=True,
+        # 2.10.0 still aliases it to `prefect.server`; 2.14.0 no longer does.
+        old_versions=VersionRange(before=(2, 11)),
     ),
     MovedName(
         "prefect.pydantic",
