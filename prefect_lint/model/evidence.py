@@ -129,8 +129,15 @@ class _Scanner:
     def expressions(self, node: ast.AST, guarded: bool) -> None:
         if guarded:
             return
-        for child in ast.walk(node):
-            if isinstance(child, ast.Attribute) and isinstance(child.ctx, ast.Load):
+        inner: set[int] = set()  # links of a chain already read whole from its outer end
+        for child in ast.walk(node):  # breadth first: a chain's outer end comes first
+            if not isinstance(child, ast.Attribute) or id(child) in inner:
+                continue
+            link = child.value
+            while isinstance(link, ast.Attribute):
+                inner.add(id(link))
+                link = link.value
+            if isinstance(child.ctx, ast.Load):
                 dotted = _dotted(child, self.bound)
                 if dotted is not None:
                     self.note(dotted, child.lineno)

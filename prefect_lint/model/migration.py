@@ -501,19 +501,17 @@ _BY_NAME: dict[str, MovedName] = {row.old: row for row in MOVED_NAMES}
 
 
 def moved_name(canonical: str) -> MovedName | None:
-    """The row for `canonical`, or for the removed module it lives in (`prefect.orion.x`)."""
-    row = _BY_NAME.get(canonical)
-    if row is not None:
-        return row
+    """The row for `canonical`, or for the removed module or object it lives in
+    (`prefect.orion.schemas.x`, `prefect.deployments.Deployment.build_from_flow`)."""
     name = canonical
     while True:
+        row = _BY_NAME.get(name)
+        if row is not None:
+            return row
         cut = name.rfind(".")
         if cut <= 0:
             return None
         name = name[:cut]
-        row = _BY_NAME.get(name)
-        if row is not None and row.module:
-            return row
 
 
 def evidence_rows() -> Iterable[MovedName]:
