@@ -108,8 +108,13 @@ def _alias_names(alias: cst.ImportAlias) -> tuple[str, str] | None:
     return name, name
 
 
-# The last part of every row's name: an attribute whose name is not one of these is no row.
-_ROW_ATTRS = frozenset(row.old.rpartition(".")[2] for row in MOVED_NAMES if not row.module)
+# The last part of each object row's name, with the module words one of which a file must
+# contain to reach it as an attribute (`x.get` matters only in a file naming `variables`).
+_ROW_ATTRS: dict[str, frozenset[str]] = {}
+for _row in MOVED_NAMES:
+    if not _row.module:
+        _module, _, _attr = _row.old.rpartition(".")
+        _ROW_ATTRS[_attr] = _ROW_ATTRS.get(_attr, frozenset()) | {_module.rpartition(".")[2]}
 _NEW_MODULES = frozenset(row.new_import[0] for row in MOVED_NAMES if row.new_import is not None)
 _ROW_WORDS = frozenset(part for row in MOVED_NAMES for part in row.old.split(".")[1:])
 
@@ -130,6 +135,12 @@ class MovedNameRule:
             tuple[MovedName, cst.ImportAlias, cst.ImportFrom, str, cst.CSTNode]
         ] = []
         self._relevant = _ROW_WORDS.intersection(_module_words(context))
+        # Attribute names worth resolving in this file.
+        self._attrs = frozenset(
+            attr
+            for attr, modules in _ROW_ATTRS.items()
+            if attr in self._relevant and modules & self._relevant
+        )
 
     # -- messages ---------------------------------------------------------------------------
 
@@ -211,7 +222,7 @@ class MovedNameRule:
     # -- attribute uses ---------------------------------------------------------------------
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self._import_depth or not self._relevant or node.attr.value not in _ROW_ATTRS:
+        if self._import_depth or node.attr.value not in self._attrs:
             return
         base = self.context.evaluate(node.value, node)
         if not isinstance(base, Dotted) or not base.name.startswith("prefect"):
