@@ -40,6 +40,9 @@ Checks for Prefect 2 idioms that Prefect 3 rejects or answers differently:
 - `flow.serve(schedule=...)` on Prefect 3.0 and 3.1, which only took `schedules=[...]`;
 - `state.result(fetch=...)` on a State from `return_state=True`.
 
+In Prefect 2.20 `infra_overrides=` exists only on `Deployment` and `Deployment.build_from_flow`,
+which PFL301 already reports as removed (the flow methods take `job_variables=`).
+
 Tasks, flows and futures are the model's: a future is the value of a `.submit()` or `.map()`
 of a task the model knows, never a variable that merely has a future-like name.
 
