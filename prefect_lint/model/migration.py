@@ -70,6 +70,14 @@ class MovedName:
         return f"from {module} import {name}"
 
     @property
+    def new_statement(self) -> str | None:
+        """Python code that reaches the new spelling (None without a 1:1 replacement)."""
+        if self.new_import is None:
+            return None
+        module, name, path = self.new_import
+        return f"from {module} import {name}\n{name}{path}"
+
+    @property
     def new_import(self) -> tuple[str, str, str] | None:
         """`(module, name, attribute path)` of `new`: import `name` from `module`, then
         reach the object through `name` + `attribute path` (`""` or `".get"`)."""

@@ -36,18 +36,13 @@ print(json.dumps(results))
 """
 
 
-def _new_statement(row) -> str:  # type: ignore[no-untyped-def]
-    module, name, path = row.new_import
-    return f"from {module} import {name}\n{name}{path}"
-
-
 @pytest.fixture(scope="module")
 def outcomes() -> dict[str, list[str]]:
     import prefect
 
     version = tuple(int(p) for p in prefect.__version__.split(".")[:2])
     statements = [row.statement for row in MOVED_NAMES if version in row.versions]
-    statements += [_new_statement(row) for row in MOVED_NAMES if row.new is not None]
+    statements += [row.new_statement for row in MOVED_NAMES if row.new is not None]
     done = subprocess.run(
         [sys.executable, "-c", _PROBE, json.dumps(statements)],
         capture_output=True,
@@ -77,4 +72,4 @@ def test_old_spelling_fails_or_warns_as_the_row_says(row, outcomes) -> None:  # 
     "row", [r for r in MOVED_NAMES if r.new is not None], ids=lambda row: row.old
 )
 def test_new_spelling_works(row, outcomes) -> None:  # type: ignore[no-untyped-def]
-    assert outcomes[_new_statement(row)] == ["ok", ""]
+    assert outcomes[row.new_statement] == ["ok", ""]

@@ -391,9 +391,11 @@ def _uses_of(model, module: cst.Module, local: str) -> list[cst.Name] | None:  #
         finally:
             path.pop()
 
-    if not walk(module):
+    try:
+        complete = walk(module)
+    except RecursionError:  # absurdly deep code: no fix rather than a partial rename
         return None
-    return found
+    return found if complete else None
 
 
 def _names_below(node: cst.CSTNode) -> set[str]:
