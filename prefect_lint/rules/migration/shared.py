@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_name
 from prefect_lint.model.module import reference_to
-from prefect_lint.model.scopes import dotted_name, import_module_name
+from prefect_lint.model.scopes import dotted_name, import_module_name, names_in
 from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, ImportRequest
 
@@ -135,6 +136,7 @@ class MovedNameRule:
             tuple[MovedName, cst.ImportAlias, cst.ImportFrom, str, cst.CSTNode]
         ] = []
         self._relevant = _ROW_WORDS.intersection(_module_words(context))
+        self._use_cache: dict[str, list[cst.Name] | None] | None = None
         # Attribute names worth resolving in this file.
         self._attrs = frozenset(
             attr
@@ -262,6 +264,13 @@ class MovedNameRule:
 
     # -- renamed from-imports ---------------------------------------------------------------
 
+    def _uses(self) -> dict[str, list[cst.Name] | None]:
+        """The uses of every renamed import's local name (one walk, on first need)."""
+        if self._use_cache is None:
+            locals_ = frozenset(rename[3] for rename in self._renames)
+            self._use_cache = _uses_of_names(self.context.model, self.context.module, locals_)
+        return self._use_cache
+
     def leave_Module(self, node: cst.Module) -> None:
         for row, alias, statement, local, line in self._renames:
             self._report_row(
@@ -288,7 +297,7 @@ class MovedNameRule:
             # `from old import X [as y]` -> `from new import X [as y]`: uses stay as they are.
             new_local = local
         else:
-            uses = _uses_of(model, self.context.module, local)
+            uses = self._uses().get(local)
             if uses is None:
                 return None
             # The new name must be free (or already mean the new object) in the module.
@@ -357,48 +366,46 @@ def _line_of(module: cst.Module, statement: cst.ImportFrom) -> cst.SimpleStateme
     return None
 
 
-# Positions where a Name is not a reference to a variable.
-def _uses_of(model, module: cst.Module, local: str) -> list[cst.Name] | None:  # type: ignore[no-untyped-def]
-    """Every Name that refers to the module-level import of `local`; None when some use
-    cannot be rewritten (a `global`, a `del`, an assignment to it)."""
-    wanted = model.lookup(local, model.module_scope)
-    if not isinstance(wanted, Dotted):
-        return None
-    found: list[cst.Name] = []
+def _uses_of_names(  # type: ignore[no-untyped-def]
+    model, module: cst.Module, locals_: frozenset[str]
+) -> dict[str, list[cst.Name] | None]:
+    """For each of `locals_`, every Name that refers to its module-level import, in one walk
+    of the module; None for a name some use of which cannot be rewritten (a `global`, a
+    `del`, a module-level assignment to it)."""
+    wanted = {name: model.lookup(name, model.module_scope) for name in locals_}
+    found: dict[str, list[cst.Name] | None] = {
+        name: [] if isinstance(value, Dotted) else None for name, value in wanted.items()
+    }
     path: list[cst.CSTNode] = []
 
-    def walk(node: cst.CSTNode) -> bool:
+    def walk(node: cst.CSTNode) -> None:
         if isinstance(node, (cst.Import, cst.ImportFrom)):
-            return True
+            return
         if isinstance(node, (cst.Global, cst.Nonlocal, cst.Del)):
-            return local not in _names_below(node)
-        if isinstance(node, cst.Name) and node.value == local:
+            for name in locals_ & names_in(node):
+                found[name] = None
+            return
+        if isinstance(node, cst.Name):
+            uses = found.get(node.value)
+            if uses is None:
+                return
             parent = path[-1] if path else None
             if isinstance(parent, cst.Attribute) and parent.attr is node:
-                return True
+                return
             if isinstance(parent, cst.Arg) and parent.keyword is node:
-                return True
+                return
             if isinstance(parent, (cst.FunctionDef, cst.ClassDef, cst.Param)):
-                return True
-            if model.lookup(local, model.scope_at([*path, node])) == wanted:
-                found.append(node)
-            return True
+                return
+            if model.lookup(node.value, model.scope_at([*path, node])) == wanted[node.value]:
+                uses.append(node)
+            return
         path.append(node)
-        try:
-            from prefect_lint.engine.walker import child_nodes
-
-            return all(walk(child) for child in child_nodes(node))
-        finally:
-            path.pop()
+        for child in child_nodes(node):
+            walk(child)
+        path.pop()
 
     try:
-        complete = walk(module)
+        walk(module)
     except RecursionError:  # absurdly deep code: no fix rather than a partial rename
-        return None
-    return found if complete else None
-
-
-def _names_below(node: cst.CSTNode) -> set[str]:
-    from prefect_lint.model.scopes import names_in
-
-    return names_in(node)
+        return dict.fromkeys(locals_)
+    return found
