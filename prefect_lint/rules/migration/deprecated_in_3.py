@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule
+from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -73,5 +73,8 @@ name is already taken in the module by something else, there is no fix.
 The shims exist from 3.0 on. On 2.x the old names are the ones to use (2.20.17 has no
 `prefect.flow_runs.pause_flow_run` and no `ThreadPoolTaskRunner`), so nothing is reported
 against a 2.x target.
-""",
+"""
+        + "\nEvery row:\n\n"
+        + rows_table(Change.DEPRECATED)
+        + "\n",
     )

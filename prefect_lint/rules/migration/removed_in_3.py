@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule
+from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -26,16 +26,18 @@ infrastructure blocks (`prefect.infrastructure.Process`, `DockerContainer`, `Kub
 `Deployment` / `Deployment.build_from_flow`, the storage blocks of `prefect.filesystems`
 (`S3`, `GCS`, `Azure`, `GitHub`), `SequentialTaskRunner`, `prefect.orion`, and the other
 rows of prefect-lint's migration table (seeded from Prefect's own `REMOVED_IN_V3` list and the
-2.20 -> 3.x module diff). `prefect-lint rule PFL301` and `prefect_lint/model/migration.py`
-list every row.
+2.20 -> 3.x module diff). The Versions section lists
+every row.
 
 ## Why is this bad?
 The module fails at import on Prefect 3, before any flow runs. Prefect routes many removed
 names through a module `__getattr__`, so type checkers do not see them; Python does:
-`PrefectImportError: `prefect.deployments:Deployment` has been removed. Use `flow.serve()`,
-`flow.deploy()`, or `prefect deploy` instead.`, `ImportError: cannot import name
-'SequentialTaskRunner' from 'prefect.task_runners'`, `ModuleNotFoundError: No module named
-'prefect.orion'`.
+
+```text
+PrefectImportError: `prefect.deployments:Deployment` has been removed. Use `flow.serve()`, `flow.deploy()`, or `prefect deploy` instead.
+ImportError: cannot import name 'SequentialTaskRunner' from 'prefect.task_runners'
+ModuleNotFoundError: No module named 'prefect.orion'
+```
 
 Code guarded as compatibility code (inside `try: ... except ImportError:`, or in a branch of
 an `if` that checks a version) is left alone: it is written to run on both generations.
@@ -81,5 +83,8 @@ Each row states the releases where its old spelling fails: most fail on every 3.
 system blocks `JSON`, `String` and `DateTime` and `prefect.runner.submit_to_runner` only from
 3.5 (3.0-3.4 still have them), so those rows are silent for a 3.0-3.4 target. Against a 2.x
 target nothing is reported; run the upgrade check with `--target-version 3.x`.
-""",
+"""
+        + "\nEvery row:\n\n"
+        + rows_table(Change.REMOVED)
+        + "\n",
     )

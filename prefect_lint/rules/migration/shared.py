@@ -351,6 +351,18 @@ def _imports_from(module: cst.Module, name: str) -> bool:
     return False
 
 
+def rows_table(change: Change) -> str:
+    """The Markdown table of the rows of `change`, for the rule's Versions section."""
+    lines = ["| Prefect 2 name | fails or warns on | use instead | fix |", "|---|---|---|---|"]
+    for row in MOVED_NAMES:
+        if row.change is change:
+            old = f"`{row.old}`" + (" (module)" if row.module else "")
+            fix = "safe" if row.new is not None else "by hand"
+            hint = row.hint.replace("|", "\\|")
+            lines.append(f"| {old} | {row.versions.describe()} | {hint} | {fix} |")
+    return "\n".join(lines)
+
+
 def _module_words(context) -> frozenset[str]:  # type: ignore[no-untyped-def]
     """Which of the table's words the module's text contains (empty: the rules stay idle)."""
     source = context.model.source
