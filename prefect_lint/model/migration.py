@@ -13,10 +13,14 @@ was taken from a 3.9.1 run of the row's `statement` (see `MovedName.error`).
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from prefect_lint.versions import PREFECT_2, PREFECT_3, VersionRange, since
+
+# How Python prints an exception or a warning: `Type: message`.
+_PRINTED = re.compile(r"^[A-Z]\w*(?:Error|Exception|Warning): ")
 
 
 class Change(str, enum.Enum):
@@ -32,10 +36,10 @@ class MovedName:
     3.x does not have at all: it covers every member (`prefect.orion.schemas.x`). Any other
     row names one object, imported as `from <module> import <name>`.
 
-    `error` is what 3.9.1 does with `statement`: the start of the exception line Python
-    prints (`Type: message`, without the file path some ImportErrors append), or for a
-    deprecated row the start of the DeprecationWarning's text; None when the old spelling
-    works silently (an alias).
+    `error` is what 3.9.1 does with `statement`: the start of the line Python prints,
+    `ExceptionType: message` (without the file path some ImportErrors append) or
+    `DeprecationWarning: message`; for a silent alias plain words that match neither
+    (`silent` is then True).
 
     `new` is the 3.x name of a 1:1 replacement, the same object or one with the same
     signature and behaviour: a fix can write it. `module:Attr.path` names an attribute of an
@@ -46,7 +50,7 @@ class MovedName:
     old: str
     change: Change
     hint: str  # what to use instead, as the message says it
-    error: str | None
+    error: str
     new: str | None = None
     versions: VersionRange = PREFECT_3  # the releases where the old spelling fails or warns
     marks_2x: bool = False  # only 2.x has it: using it shows the code was written for 2.x
@@ -55,6 +59,11 @@ class MovedName:
     # (2.20.17, checked); a few names left already during 2.x (checked on the 2.7.0, 2.10.0,
     # 2.14.0, 2.16.0 and 2.20.17 wheels), so a 2.20 environment cannot prove them.
     old_versions: VersionRange = PREFECT_2
+
+    @property
+    def silent(self) -> bool:
+        """The old spelling works on 3.x without any warning (an alias)."""
+        return _PRINTED.match(self.error) is None
 
     @property
     def proven_on_2_20(self) -> bool:
@@ -116,7 +125,7 @@ def _no_module(old: str) -> str:
 
 def _moved(old: str, new: str) -> str:
     module, _, name = old.rpartition(".")
-    return f"'{module}:{name}' has been moved to '{new}'"
+    return f"DeprecationWarning: '{module}:{name}' has been moved to '{new}'"
 
 
 MOVED_NAMES: tuple[MovedName, ...] = (
@@ -446,7 +455,7 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         "prefect.task_runners.ConcurrentTaskRunner",
         Change.DEPRECATED,
         "use `ThreadPoolTaskRunner`",
-        None,  # a silent alias (task_runners.py)
+        "still importable as a silent alias of `ThreadPoolTaskRunner` (task_runners.py)",
         new="prefect.task_runners.ThreadPoolTaskRunner",
     ),
     MovedName(

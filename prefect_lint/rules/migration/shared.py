@@ -148,9 +148,9 @@ class MovedNameRule:
 
     def _message(self, row: MovedName, spelled: str) -> str:
         if self.change is Change.REMOVED:
-            what = row.error.partition(":")[0] if row.error else "an error"
+            what = row.error.partition(":")[0]
             return f"`{spelled}` is gone in Prefect 3 ({what}): {row.hint}"
-        if row.error is None:
+        if row.silent:
             return f"`{spelled}` is a deprecated alias in Prefect 3: {row.hint}"
         return f"`{spelled}` is deprecated in Prefect 3 (DeprecationWarning): {row.hint}"
 
