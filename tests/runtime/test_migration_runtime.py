@@ -49,8 +49,13 @@ def _deprecations(load) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def test_deprecated_names_warn_and_fixed_code_does_not(prefect_runtime):
-    _, before = _deprecations(lambda: prefect_runtime.load("PFL311/renames.py"))
+    original, before = _deprecations(lambda: prefect_runtime.load("PFL311/renames.py"))
     assert any("'prefect.client:get_client' has been moved" in m for m in before), before
+    # What the shimmed spelling does today, to compare the fixed code with.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        original_state = original.etl(return_state=True)
+        original_setting = original.settings()
     module, after = _deprecations(lambda: prefect_runtime.load("PFL311/renames.fixed.py"))
     assert after == []
 
@@ -60,11 +65,14 @@ def test_deprecated_names_warn_and_fixed_code_does_not(prefect_runtime):
     assert module.get_client is prefect.get_client
     assert module.load_flow_from_flow_run is load_flow_from_flow_run
     assert isinstance(module.etl.task_runner, ThreadPoolTaskRunner)
-    # The same flow results as the shimmed Prefect 2 spelling.
-    assert module.etl() == [0, 2, 4]
+    # The same flow states and results as the shimmed Prefect 2 spelling.
+    state = module.etl(return_state=True)
+    assert state.is_completed() and original_state.is_completed()
+    assert state.result() == original_state.result() == [0, 2, 4]
+    assert type(module.etl.task_runner) is type(original.etl.task_runner)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert module.settings() == "fallback"
+        assert module.settings() == original_setting == "fallback"
     assert not [w for w in caught if "has been moved to" in str(w.message)]
 
 
