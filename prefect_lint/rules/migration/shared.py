@@ -287,6 +287,9 @@ class MovedNameRule:
         target = row.new_import
         assert target is not None
         module, name, path = target
+        line = _line_of(self.context.module, statement)
+        if line is None:
+            return None  # not a module-level import: left to a person
         model = self.context.model
         replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
         replacements = {}
@@ -310,9 +313,6 @@ class MovedNameRule:
             for use in uses:
                 replacements[use] = cst.parse_expression(name + path)
         asname = new_local if new_local != name else None
-        line = _line_of(self.context.module, statement)
-        if line is None:
-            return None  # not a module-level import: left to a person
         kept = _remaining(statement, alias)
         imports: list[ImportRequest] = []
         old_module = import_module_name(statement)
