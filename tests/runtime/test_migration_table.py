@@ -53,41 +53,6 @@ result = statement
 """
 
 
-# Rows the runs prove wrong, as found on 2026-12-01 (strict: fixing the row makes the xfail
-# fail, so this list cannot go stale). Each reason is what the run shows.
-KNOWN_WRONG = {
-    "prefect.infrastructure": (
-        "3.x still has the module prefect.infrastructure (provisioners): `import "
-        "prefect.infrastructure` works on 3.9; its 2.x members fail with a plain ImportError "
-        "(`from prefect.infrastructure import Process`: cannot import name 'Process')"
-    ),
-    "prefect.agent": (
-        "3.x keeps prefect.agent as a stub module: `import prefect.agent` works on 3.9; "
-        "`from prefect.agent import PrefectAgent` raises PrefectImportError "
-        "'`prefect.agent:PrefectAgent` has been removed. Use workers instead.'"
-    ),
-    "prefect.orion": (
-        "prefect.orion is gone on 2.20.17 too (ImportError: cannot import name 'orion' from "
-        "'prefect'): it marks code older than 2.10, not code that runs on 2.20"
-    ),
-}
-
-
-def _params() -> list[object]:
-    return [
-        pytest.param(
-            row,
-            id=row.old,
-            marks=(
-                [pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[row.old])]
-                if row.old in KNOWN_WRONG and not hasattr(row, "old_versions")
-                else []
-            ),
-        )
-        for row in MOVED_NAMES
-    ]
-
-
 def _expression(statement: str) -> str:
     """What an import statement binds, as an expression (`import a.b` -> `a.b`)."""
     return statement.rsplit(" ", 1)[-1]
@@ -118,7 +83,7 @@ def _deprecations(run: SnippetResult) -> list[str]:
     return [m for m in run.warned("DeprecationWarning") if "prefect" in m.lower()]
 
 
-@pytest.mark.parametrize("row", _params())
+@pytest.mark.parametrize("row", MOVED_NAMES, ids=[row.old for row in MOVED_NAMES])
 def test_row_on_both_versions(prefect2, prefect3, row: MovedName) -> None:
     # 2.20: the old spelling works (or, for a name that left during 2.x, fails there too).
     declared = getattr(row, "statement", None)
@@ -208,18 +173,7 @@ def _exists_in_wheel(wheel: zipfile.ZipFile, dotted: str) -> bool:
 
 
 @pytest.mark.parametrize(
-    "row",
-    [
-        pytest.param(
-            row,
-            id=row.old,
-            marks=[pytest.mark.xfail(strict=True, reason=KNOWN_WRONG[row.old])]
-            if row.old in ("prefect.infrastructure", "prefect.agent")
-            else [],
-        )
-        for row in MOVED_NAMES
-        if row.marks_2x
-    ],
+    "row", [row for row in MOVED_NAMES if row.marks_2x], ids=lambda row: row.old
 )
 def test_marks_2x_row_is_absent_from_3_0(row: MovedName) -> None:
     # The first 3.x release, read from its published wheel: the name is neither a module
