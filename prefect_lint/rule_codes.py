@@ -27,6 +27,9 @@ RULE_CODES: dict[str, bool] = {
     "PFL203": False,
     "PFL204": False,
     "PFL205": True,
+    "PFL301": False,
+    "PFL302": False,
+    "PFL311": False,
     "PFL401": True,
 }
 

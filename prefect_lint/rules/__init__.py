@@ -15,6 +15,9 @@ from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
 from prefect_lint.rules.import_time.run_context_at_import import RunContextAtImport
+from prefect_lint.rules.migration.changed_in_3 import ChangedIn3
+from prefect_lint.rules.migration.deprecated_in_3 import DeprecatedIn3
+from prefect_lint.rules.migration.removed_in_3 import RemovedIn3
 from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
 from prefect_lint.rules.process_boundary.unhashable_task_input import UnhashableTaskInput
 from prefect_lint.rules.process_boundary.unpicklable_argument import UnpicklableArgument
@@ -38,6 +41,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableGlobal,
     MissingMainGuard,
     UnhashableTaskInput,
+    RemovedIn3,
+    ChangedIn3,
+    DeprecatedIn3,
     RunContextAtImport,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).

@@ -10,7 +10,8 @@ from prefect_lint.model.futures import DirectValue, serializes
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class CallNotFuture(Rule):
@@ -21,7 +22,7 @@ class CallNotFuture(Rule):
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
@@ -87,7 +88,11 @@ and a failure is raised where the value is waited for rather than at the call. F
 direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
+'int' object has no attribute 'result'`; after the fix it returns the values). In an async
+flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its
+future's `.result()` return coroutines to await), so there the rule reports for 3.x targets
+only.
 """,
     )
 
@@ -96,6 +101,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         for direct in facts.direct_values:
             if not direct.future_uses:
                 continue
@@ -109,7 +115,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                     f"returned its value, which has no {_what(use)}; "
                     f"use `{direct.callee_text}.submit(...)` for a future"
                 )
-                self.report(use, message, fix=fix, statement=statement)
+                self.report(use, message, fix=fix, statement=statement, versions=versions)
 
     def _report_flow(self, direct: DirectValue, statement: cst.CSTNode) -> None:
         flow = direct.callee

@@ -9,7 +9,7 @@ from prefect_lint.model.pickling import UNHASHABLE_ANNOTATIONS, UNPICKLABLE
 from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import no_cache_fix
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.versions import since
 
 
 class UnhashableTaskInput(Rule):
@@ -21,7 +21,7 @@ class UnhashableTaskInput(Rule):
         fix_safety=Applicability.SAFE,
         since="0.3.0",
         preview=True,
-        versions=PREFECT_3,
+        versions=since("3.2"),
         docs="""
 ## What it does
 Checks tasks for a parameter annotated with a type whose objects cannot be hashed (a
@@ -72,8 +72,9 @@ The fix adds `cache_policy=NO_CACHE` to the task's decorator, importing it from
 was never cached and still is not; only the ERROR log goes away.
 
 ## Versions
-Cache policies and this log are Prefect 3's; proven on Prefect 3.9 with an sqlite3
-connection. The rule is silent on 2.x targets.
+Cache policies and this log are Prefect 3's (2.x tasks compute no cache key by default);
+proven on Prefect 3.9 with an sqlite3 connection. Reported from 3.2 on, like PFL202's cache
+case: `NO_CACHE`, which the message and the fix name, first shipped in 3.1.12.
 """,
     )
 
