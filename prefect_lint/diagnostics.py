@@ -16,6 +16,15 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
+class FixAvailability(str, enum.Enum):
+    """Whether a rule offers a fix for every finding, for some shapes only, or never (ruff's
+    `FixAvailability`); independent of how safe the fix is."""
+
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NEVER = "never"
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     """A 1-based line and 0-based column, counted in characters (LibCST's convention)."""

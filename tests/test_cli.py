@@ -291,8 +291,12 @@ def test_rule_command(project: Path) -> None:
         assert heading in docs.stdout
     assert docs.stdout.startswith("# wait-import (PFL105)")
     listing = run_cli("rule", "--all", cwd=project)
-    assert "PFL101 ! flow-submit" in listing.stdout
-    assert "PFL105 * wait-import" in listing.stdout
+    assert "PFL101 unsafe, sometimes flow-submit" in listing.stdout
+    assert "PFL105 safe, always      wait-import" in listing.stdout
+    assert "PFL000 —" in listing.stdout
+    # PFL102's docs list shapes that get no fix: the header must not claim "always".
+    unwaited = run_cli("rule", "PFL102", cwd=project).stdout.splitlines()
+    assert unwaited[2].startswith("Fix is sometimes available (safe).")
     assert run_cli("rule", "PFL999", cwd=project).returncode == 2
 
 

@@ -426,13 +426,15 @@ def command_rule(args: argparse.Namespace) -> int:
     from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
 
     if args.all or not args.code:
+        from prefect_lint.docs import fix_cell
+
         for rule in ALL_RULES:
             meta = rule.meta
-            fix = {None: " ", "safe": "*", "unsafe": "!"}[
-                meta.fix_safety.value if meta.fix_safety else None
-            ]
-            print(f"{meta.code} {fix} {meta.name:<24} {meta.summary}")
-        print("\n* safe fix   ! unsafe fix (--unsafe-fixes)")
+            print(f"{meta.code} {fix_cell(meta):<17} {meta.name:<24} {meta.summary}")
+        print(
+            "\nFix: safe (applied by --fix) or unsafe (--unsafe-fixes); always offered, or "
+            "sometimes (only for the shapes the rule's docs list)"
+        )
         return EXIT_CLEAN
     wanted = args.code.strip()
     rule = RULES_BY_CODE.get(wanted.upper()) or next(

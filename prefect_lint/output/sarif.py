@@ -120,7 +120,10 @@ def rule_descriptor(code: str) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVEL},
     }
     if meta.fix_safety is not None:
-        descriptor["properties"] = {"fix": meta.fix_safety.value}
+        descriptor["properties"] = {
+            "fix": meta.fix_safety.value,
+            "fixAvailability": meta.fix_availability.value,  # type: ignore[union-attr]
+        }
     return descriptor
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.futures import ValueUse
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 
@@ -16,6 +16,7 @@ class FutureAsValue(Rule):
         summary="a future is not its value: subscripting or reading attributes of it fails",
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
+        fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
         docs="""
 ## What it does

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
@@ -38,7 +38,8 @@ class UnpicklableArgument(Rule):
         summary="a task is given a value that cannot be pickled",
         fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         docs="""
 ## What it does
 Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a
