@@ -9,6 +9,7 @@ from prefect_lint.model import api
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FlowSubmit(Rule):
@@ -20,6 +21,7 @@ class FlowSubmit(Rule):
         fix_safety=Applicability.UNSAFE,
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for `.submit()` and `.map()` called on a flow object (a function decorated with

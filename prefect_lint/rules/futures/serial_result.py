@@ -8,6 +8,7 @@ from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.futures import SerialResult
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -21,6 +22,7 @@ class SerialResultInLoop(Rule):
         fix_safety=Applicability.UNSAFE,
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
@@ -75,6 +77,9 @@ loops whose whole body is `out.append(t.submit(...).result())` (they become
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
 was submitted. Other loop shapes get the diagnostic without a fix.
+
+## Versions
+Checked against Prefect 3; on 2.x targets the rule is silent.
 """,
     )
 

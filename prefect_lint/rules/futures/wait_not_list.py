@@ -6,6 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class WaitNotList(Rule):
@@ -17,6 +18,7 @@ class WaitNotList(Rule):
         fix_safety=Applicability.SAFE,
         fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for `prefect.futures.wait(...)` and `as_completed(...)` given a single future instead
@@ -63,6 +65,9 @@ def check() -> None:
 
 ## Fix safety
 The fix is safe: it wraps the argument in a list, which is what the function expects.
+
+## Versions
+`prefect.futures.wait` and `as_completed` exist on Prefect 3 only.
 """,
     )
 
