@@ -14,6 +14,7 @@ import pathspec
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.output import OUTPUT_FORMATS
 from prefect_lint.rule_codes import RULE_CODES
+from prefect_lint.versions import parse_target_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -46,7 +47,6 @@ DEFAULT_EXCLUDE = (
     "venv",
 )
 DEFAULT_CACHE_DIR = ".prefect_lint_cache"
-_VERSION = re.compile(r"^(2|3)(\.\d+){0,2}$")
 _DOTTED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
@@ -260,11 +260,10 @@ def load_settings(config_path: str | None) -> Settings:
             # Relative to the config file, like every path in it.
             settings.cache_dir = os.path.join(settings.root, os.path.expanduser(value))
         elif key == "target-version":
-            if not isinstance(value, str) or not _VERSION.match(value.strip()):
-                raise ConfigError(
-                    f'{where}: `target-version` must be a Prefect version such as "3.4"'
-                )
-            settings.target_version = value.strip()
+            try:
+                settings.target_version = parse_target_version(value)
+            except ValueError as error:
+                raise ConfigError(f"{where}: `target-version`: {error}") from None
         elif key in ("extend-flow-decorators", "extend-task-decorators"):
             names = [name.strip() for name in _string_list(value, key, where)]
             for name in names:

@@ -30,6 +30,7 @@ from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
 from prefect_lint.output.json_lines import render_json_lines
 from prefect_lint.output.text import render_text, summary
+from prefect_lint.versions import parse_target_version
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 DEFAULT_OUTPUT_FORMAT = "full"
@@ -57,6 +58,13 @@ def _seconds(value: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return seconds
+
+
+def _target_version(value: str) -> str:
+    try:
+        return parse_target_version(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -146,7 +154,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--stdin-filename", help="the path of the file read from stdin (for config and messages)"
     )
     check.add_argument("--config", help="path to a pyproject.toml with a [tool.prefect-lint] table")
-    check.add_argument("--target-version", help="the Prefect version the code runs on, e.g. 3.4")
+    check.add_argument(
+        "--target-version",
+        type=_target_version,
+        help="the Prefect version the code runs on, e.g. 3.4",
+    )
     check.add_argument(
         "--show-settings",
         action="store_true",
