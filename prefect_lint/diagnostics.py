@@ -70,15 +70,30 @@ class Diagnostic:
         return self.fix_applicability is not None
 
 
+# Ruff's (and pycodestyle's) code for "this file could not be read": an I/O or decoding
+# failure is not a finding about Prefect, so it has no rule page, but tools that read ruff's
+# output already know the code.
+IO_ERROR = "E902"
+
+
 @dataclass
 class FileError:
-    """A file that could not be checked at all (unreadable, undecodable, binary...)."""
+    """A file that could not be checked at all (unreadable, undecodable, binary...).
+
+    `io` is False for an internal error (a bug): that one is not a diagnostic.
+    """
 
     path: str
     message: str
+    io: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    def diagnostic(self) -> Diagnostic:
+        """The E902 diagnostic reporting this failure, at the start of the file."""
+        start = Position(1, 0)
+        return Diagnostic(IO_ERROR, self.message, start, start)
 
 
 def line_starts(text: str) -> list[int]:

@@ -101,7 +101,7 @@ def check_text(
                 decorators=decorators,
             )
     except Exception as error:  # a bug must not stop the run or touch the file
-        report.error = FileError(path, f"internal error: {type(error).__name__}: {error}")
+        report.error = FileError(path, f"internal error: {type(error).__name__}: {error}", io=False)
         report.diagnostics = []
         report.changed = False
         report.source = text

@@ -220,15 +220,14 @@ def _print_diff(report: FileReport) -> None:
     )
 
 
-def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> FileReport | None:
+def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> FileReport:
     path = args.stdin_filename or "-"
     try:
         source = decode_source(sys.stdin.buffer.read(), path)
     except SourceError as error:
-        _error(f"{path}: {error}")
-        return None
-    report = check_text(source.text, path, settings, mode, on_disk=False)
-    if mode.fix and mode.write:
+        return FileReport(path=path, error=FileError(path, str(error)))
+    report = check_text(source.text, path, settings, mode)
+    if mode.fix and mode.write and report.error is None:
         # Like ruff: the fixed source goes to stdout, diagnostics to stderr.
         sys.stdout.write(report.source or "")
     return report
@@ -272,11 +271,12 @@ def _render(
     output_format: str,
     reports: list[FileReport],
     errors: list[FileError],
+    unchecked: int,
 ) -> str:
     # Renderers that read the rules' metadata are imported only when used: a run answered
     # from the cache never loads LibCST or the rules otherwise.
     unsafe = args.unsafe_fixes
-    status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix)
+    status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix, unchecked=unchecked)
     if args.statistics:
         from prefect_lint.output.statistics import (
             count_codes,
@@ -335,34 +335,44 @@ def command_check(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     stdin_fix = False
     if paths == ["-"]:
-        report = _check_stdin(args, settings, mode)
-        if report is None:
-            return EXIT_ERROR
-        reports.append(report)
+        reports.append(_check_stdin(args, settings, mode))
         stdin_fix = args.fix and not args.diff
     else:
         if "-" in paths:
             _error("`-` (stdin) cannot be combined with other paths")
             return EXIT_ERROR
         found = discover(paths, settings)
-        for error in found.errors:
-            _error(str(error))
-            errors.append(error)
+        # A named path that does not exist is reported like an unreadable file (ruff: E902).
+        reports.extend(FileReport(path=error.path, error=error) for error in found.errors)
         for skipped in found.skipped:
             print(f"warning: {skipped}", file=sys.stderr)
         # Like ruff: results of `check` are cached; fixing only skips files known to be clean.
         cache = None if args.no_cache else ResultCache(settings.cache_path)
         started = time.perf_counter()
-        reports = list(run(found.files, settings, mode, args.jobs or default_jobs(), cache))
+        reports += run(found.files, settings, mode, args.jobs or default_jobs(), cache)
         if args.verbose:
             _verbose(cache, len(found.files), time.perf_counter() - started)
 
-    for report in reports:
-        if report.error is not None:
-            _error(str(report.error))
-            errors.append(report.error)
+    # Files that could not be read, decoded or written become E902 diagnostics, shown, counted
+    # and exported like any other (SARIF also lists them as failed notifications). Only
+    # internal errors (bugs) stay outside the report, on stderr.
+    diagnostics_shown = not (args.diff or args.statistics or args.output_file)
+    unchecked = 0
+    for position, report in enumerate(reports):
         for line in report.dropped_fixes:
             _error(line)
+        if report.error is None:
+            continue
+        errors.append(report.error)
+        if report.error.io:
+            if not diagnostics_shown:
+                _error(str(report.error))
+            reports[position] = FileReport(
+                path=report.path, diagnostics=[report.error.diagnostic()]
+            )
+        else:
+            _error(str(report.error))
+            unchecked += 1
     failed = bool(errors)
     reports = [r for r in reports if r.error is None]
     out = sys.stderr if stdin_fix else sys.stdout
@@ -379,7 +389,7 @@ def command_check(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         return EXIT_DIAGNOSTICS if changed and not args.exit_zero else EXIT_CLEAN
 
-    rendered = _render(args, output_format, reports, errors)
+    rendered = _render(args, output_format, reports, errors, unchecked)
     if args.output_file:
         try:
             write_atomic(args.output_file, rendered.encode("utf-8"))

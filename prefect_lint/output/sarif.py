@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from prefect_lint import __version__
 from prefect_lint.diagnostics import (
+    IO_ERROR,
     Diagnostic,
     FileError,
     Fix,
@@ -106,6 +107,15 @@ def _result(
 
 def rule_descriptor(code: str) -> dict[str, Any]:
     meta = rule_meta(code)
+    if code == IO_ERROR:
+        text = "a file could not be read or decoded, so it was not checked"
+        return {
+            "id": code,
+            "name": "io-error",
+            "shortDescription": {"text": text},
+            "fullDescription": {"text": text},
+            "defaultConfiguration": {"level": LEVEL},
+        }
     if meta is None:
         return {"id": code}
     docs = meta.render_docs()

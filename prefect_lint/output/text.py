@@ -58,14 +58,21 @@ def render_text(reports: Sequence[FileReport], *, full: bool, unsafe_fixes: bool
     return "\n".join(out) + ("\n" if out else "")
 
 
-def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) -> str:
+def summary(
+    reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool, unchecked: int = 0
+) -> str:
+    """Ruff's closing lines; `unchecked` files (internal errors) are never "All checks passed!"."""
     remaining = [d for r in reports for d in r.diagnostics]
     fixed = sum(sum(r.fixed.values()) for r in reports)
+    failed = ""
+    if unchecked:
+        noun = "file" if unchecked == 1 else "files"
+        failed = f"{unchecked} {noun} could not be checked (internal error, see above).\n"
     if not remaining:
         if fixed:
             noun = "error" if fixed == 1 else "errors"
-            return f"Found {fixed} {noun} ({fixed} fixed, 0 remaining).\n"
-        return "All checks passed!\n"
+            return f"Found {fixed} {noun} ({fixed} fixed, 0 remaining).\n{failed}"
+        return failed or "All checks passed!\n"
     total = len(remaining) + fixed
     noun = "error" if total == 1 else "errors"
     lines = [
@@ -83,7 +90,7 @@ def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) 
         lines.append(line + (f" ({_hidden(hidden)})." if hidden else "."))
     elif hidden:
         lines.append(f"No fixes available ({_hidden(hidden)}).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + failed
 
 
 def _hidden(count: int) -> str:
