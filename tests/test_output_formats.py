@@ -229,7 +229,7 @@ def test_unreadable_files_are_e902_in_machine_formats(tmp_path: Path) -> None:
     assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["E902", "E902"]
     assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
     statistics = run_cli("check", "--statistics", *names, cwd=tmp_path)
-    assert statistics.stdout.startswith("2\tE902\t")
+    assert statistics.stdout.startswith("2\tE902\tio-error\n")
     assert "All checks passed!" not in statistics.stdout
     # Where the report does not go to standard output, the failures are also on stderr.
     written = run_cli("check", "-o", "report.txt", *names, cwd=tmp_path)
