@@ -16,7 +16,15 @@ import time
 from collections.abc import Sequence
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
+from prefect_lint.config import (
+    ConfigError,
+    Overrides,
+    Settings,
+    SettingsResolver,
+    check_selectors,
+    find_config,
+    load_settings,
+)
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
@@ -189,27 +197,31 @@ def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _resolver(args: argparse.Namespace) -> SettingsResolver:
+    """Each file's settings: its nearest configuration (or `--config`) plus the options."""
+    overrides = Overrides(
+        select=check_selectors(args.select, "--select") if args.select is not None else None,
+        extend_select=tuple(check_selectors(args.extend_select, "--extend-select")),
+        ignore=tuple(check_selectors(args.ignore, "--ignore")),
+        preview=args.preview,
+        force_exclude=args.force_exclude,
+        target_version=args.target_version,
+        extend_include=tuple(p for patterns in args.extend_include for p in patterns),
+        cache_dir=os.path.abspath(os.path.expanduser(args.cache_dir)) if args.cache_dir else None,
+    )
+    return SettingsResolver(args.config, overrides)
+
+
+def _settings(args: argparse.Namespace, resolver: SettingsResolver) -> Settings:
+    """The run's own settings (output format, cache directory): from `--config`, else the
+    configuration nearest the current directory, else nearest the first path that has one."""
     if args.config:
         config = args.config
     else:
         stdin_path = args.stdin_filename if args.paths == ["-"] else None
         start = [os.getcwd(), *(args.paths or []), *([stdin_path] if stdin_path else [])]
         config = next((found for p in start if (found := find_config(p)) is not None), None)
-    settings = load_settings(config)
-    if args.select is not None:
-        settings.select = check_selectors(args.select, "--select")
-    settings.extend_select += check_selectors(args.extend_select, "--extend-select")
-    settings.ignore += check_selectors(args.ignore, "--ignore")
-    settings.preview = settings.preview or args.preview
-    settings.force_exclude = settings.force_exclude or args.force_exclude
-    if args.target_version:
-        settings.target_version = args.target_version
-    for patterns in args.extend_include:
-        settings.extend_include += patterns
-    if args.cache_dir:
-        settings.cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir))
-    return settings
+    return resolver.overrides.apply(load_settings(config))
 
 
 def _print_diff(report: FileReport) -> None:
@@ -220,8 +232,9 @@ def _print_diff(report: FileReport) -> None:
     )
 
 
-def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> FileReport:
+def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, mode: Mode) -> FileReport:
     path = args.stdin_filename or "-"
+    settings = resolver(path)
     try:
         source = decode_source(sys.stdin.buffer.read(), path)
     except SourceError as error:
@@ -310,12 +323,13 @@ def _render(
 
 def command_check(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args)
+        resolver = _resolver(args)
+        settings = _settings(args, resolver)
     except ConfigError as error:
         _error(str(error))
         return EXIT_ERROR
     if args.show_settings:
-        return _show_settings(settings, (args.paths or ["."])[0])
+        return _show_settings(resolver, settings, (args.paths or ["."])[0])
     output_format = args.output_format or settings.output_format or DEFAULT_OUTPUT_FORMAT
     problem = _usage_problem(args, output_format)
     if problem is None and args.output_file:
@@ -335,13 +349,25 @@ def command_check(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     stdin_fix = False
     if paths == ["-"]:
-        reports.append(_check_stdin(args, settings, mode))
+        try:
+            reports.append(_check_stdin(args, resolver, mode))
+        except ConfigError as error:
+            _error(str(error))
+            return EXIT_ERROR
         stdin_fix = args.fix and not args.diff
     else:
         if "-" in paths:
             _error("`-` (stdin) cannot be combined with other paths")
             return EXIT_ERROR
-        found = discover(paths, settings)
+        try:
+            found = discover(paths, resolver)
+            # Resolved here, so that a broken configuration is a usage error before any
+            # file is checked (workers then find every file's settings cached).
+            for path in found.files:
+                resolver(path)
+        except ConfigError as error:
+            _error(str(error))
+            return EXIT_ERROR
         # A named path that does not exist is reported like an unreadable file (ruff: E902).
         reports.extend(FileReport(path=error.path, error=error) for error in found.errors)
         for skipped in found.skipped:
@@ -349,7 +375,7 @@ def command_check(args: argparse.Namespace) -> int:
         # Like ruff: results of `check` are cached; fixing only skips files known to be clean.
         cache = None if args.no_cache else ResultCache(settings.cache_path)
         started = time.perf_counter()
-        reports += run(found.files, settings, mode, args.jobs or default_jobs(), cache)
+        reports += run(found.files, resolver, mode, args.jobs or default_jobs(), cache)
         if args.verbose:
             _verbose(cache, len(found.files), time.perf_counter() - started)
 
@@ -420,11 +446,17 @@ def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
         )
 
 
-def _show_settings(settings: Settings, path: str) -> int:
+def _show_settings(resolver: SettingsResolver, run_settings: Settings, path: str) -> int:
+    try:
+        settings = resolver.for_directory(path) if os.path.isdir(path) else resolver(path)
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_ERROR
     probe = path if os.path.isfile(path) else os.path.join(path, "__probe__.py")
     target = target_for(probe, settings)
     lines = [
         f"config file:      {settings.config_path or '(none: defaults)'}",
+        f"extends:          {', '.join(reversed(settings.extends)) or '-'}",
         f"project root:     {find_project_root(probe)}",
         f"target prefect:   {target.describe()} ({target.source})",
         f"select:           {', '.join(settings.select or ['PFL'])}",
@@ -433,12 +465,12 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"per-file-ignores: {settings.per_file_ignores or '-'}",
         f"exclude:          {', '.join([*settings.exclude, *settings.extend_exclude])}",
         f"extend-include:   {', '.join(settings.extend_include) or '-'}",
-        f"cache dir:        {settings.cache_path}",
+        f"cache dir:        {run_settings.cache_path}",
         f"respect-gitignore: {str(settings.respect_gitignore).lower()}",
         f"preview:          {str(settings.preview).lower()}",
         f"flow decorators:  {', '.join(['prefect.flow', *settings.extend_flow_decorators])}",
         f"task decorators:  {', '.join(['prefect.task', *settings.extend_task_decorators])}",
-        f"output-format:    {settings.output_format or DEFAULT_OUTPUT_FORMAT}",
+        f"output-format:    {run_settings.output_format or DEFAULT_OUTPUT_FORMAT}",
         f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
     ]
     for item in target.evidence[1:]:
