@@ -433,6 +433,20 @@ async def test_project_configuration_is_honoured_per_file(
     assert codes == {"legacy": ["PFL101"], "generated": [], "app": ["PFL105", "PFL101"]}
 
 
+async def test_monorepo_files_get_their_nearest_configuration(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    """The same findings as `prefect-lint check` for every package of a monorepo."""
+    from tests.monorepo import CODE, EXPECTED, build_monorepo
+
+    mono = build_monorepo(tmp_path / "mono")
+    codes = {}
+    for name in EXPECTED:
+        uri = _open(lsp, mono / name, CODE)
+        codes[name] = [d.code for d in (await _published(lsp, uri)).diagnostics]
+    assert codes == EXPECTED
+
+
 # -- code actions -----------------------------------------------------------------------------
 
 

@@ -33,7 +33,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, find_config, load_settings
+from prefect_lint.config import ConfigError, Settings, SettingsResolver
 from prefect_lint.diagnostics import (
     Applicability,
     Diagnostic,
@@ -160,24 +160,16 @@ class Engine:
     """The CLI's engine for documents that live in the editor; runs in the engine process."""
 
     def __init__(self) -> None:
-        # config path -> (modification time, settings): an edited pyproject.toml is re-read.
-        self._settings: dict[str, tuple[int, Settings]] = {}
+        # The CLI's resolution (nearest configuration, `extend`), re-reading a configuration
+        # whenever a file of its chain changed.
+        self._resolver = SettingsResolver(reload=True)
 
     def _settings_for(self, anchor: str) -> tuple[Settings, str | None]:
-        root = find_project_root(anchor)
         try:
-            config = find_config(os.path.dirname(anchor))
-            if config is None:
-                return Settings(root=root), None
-            stamp = os.stat(config).st_mtime_ns
-            cached = self._settings.get(config)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, load_settings(config))
-                self._settings[config] = cached
-            return cached[1], None
+            return self._resolver(anchor), None
         except (ConfigError, OSError) as error:
             # Checked with the defaults meanwhile; the user is told what is wrong.
-            return Settings(root=root), str(error)
+            return Settings(root=find_project_root(anchor)), str(error)
 
     def context(self, path: str | None, workspace_root: str) -> EngineContext:
         anchor = path if path is not None else os.path.join(workspace_root, "untitled.py")
