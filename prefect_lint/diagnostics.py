@@ -64,6 +64,9 @@ class Diagnostic:
     # Title and safety of the fix the rule offers, known even when it was not rendered.
     fix_title: str | None = None
     fix_applicability: Applicability | None = None
+    # In a Jupyter notebook: the cell (1-based, counting every cell); `start` and `end` are
+    # then inside that cell.
+    cell: int | None = None
 
     @property
     def fixable(self) -> bool:

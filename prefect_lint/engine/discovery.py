@@ -18,7 +18,8 @@ from prefect_lint.config import Settings, SettingsResolver
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.markdown import is_markdown
 
-PYTHON_SUFFIXES = (".py",)
+# Walked by default, like ruff: Python files and Jupyter notebooks.
+PYTHON_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass

@@ -16,6 +16,7 @@ from prefect_lint.diagnostics import FileError
 from prefect_lint.digest import digest_bytes
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.markdown import is_markdown
+from prefect_lint.engine.notebook import is_notebook
 from prefect_lint.engine.report import FileReport
 from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
 from prefect_lint.model.root import find_project_root
@@ -57,7 +58,30 @@ def check_text(
     if recording:
         index.start_recording()  # type: ignore[union-attr]
     try:
-        if is_markdown(path):
+        if is_notebook(path):
+            from prefect_lint.engine.notebook import NotebookError, check_notebook
+
+            try:
+                notebook = check_notebook(
+                    text,
+                    path,
+                    codes,
+                    fix=mode.fix,
+                    unsafe_fixes=mode.unsafe_fixes,
+                    index=index,
+                    target=target,
+                    decorators=decorators,
+                )
+            except NotebookError as error:
+                report.error = FileError(path, f"cannot read the notebook: {error}")
+                return report
+            report.diagnostics = notebook.diagnostics
+            report.fixed = dict(notebook.fixed)
+            report.dropped_fixes = notebook.dropped
+            report.source = notebook.text
+            report.changed = notebook.text != text
+            report.cell_sources = notebook.cell_sources
+        elif is_markdown(path):
             from prefect_lint.engine.markdown import check_markdown
 
             document = check_markdown(
@@ -234,8 +258,22 @@ def _cached_report(
             text = decode_source(data, path).text
         except SourceError:
             return None
+    cells = None
+    if text is not None and is_notebook(path):
+        from prefect_lint.engine.notebook import NotebookError, read_notebook
+
+        try:
+            notebook = read_notebook(text)
+        except NotebookError:
+            return None
+        cells = notebook.cell_sources() if notebook is not None else None
     return FileReport(
-        path=path, diagnostics=diagnostics, source=text, original_source=text, cached=True
+        path=path,
+        diagnostics=diagnostics,
+        source=text,
+        original_source=text,
+        cached=True,
+        cell_sources=cells,
     )
 
 

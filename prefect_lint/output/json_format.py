@@ -35,7 +35,7 @@ def _fix(fix: Fix | None, starts: list[int]) -> dict[str, Any] | None:
 
 def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> dict[str, Any]:
     return {
-        "cell": None,
+        "cell": diagnostic.cell,
         "code": diagnostic.code,
         "end_location": _location(diagnostic.end.line, diagnostic.end.column),
         "filename": os.path.abspath(path) if path != "-" else path,

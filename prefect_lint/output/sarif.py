@@ -86,20 +86,27 @@ def _fix(fix: Fix, location: dict[str, Any], starts: list[int]) -> dict[str, Any
 def _result(
     diagnostic: Diagnostic, rule_index: int, location: dict[str, Any], starts: list[int]
 ) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": location}
+    message = diagnostic.message
+    if diagnostic.cell is None:
+        physical["region"] = region(diagnostic.start, diagnostic.end)
+    else:
+        # Lines of the notebook's JSON are not the code's lines: the cell goes in the message
+        # and the properties, the location names the file only.
+        start = diagnostic.start
+        message = f"cell {diagnostic.cell}:{start.line}:{start.column + 1}: {message}"
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": LEVEL,
-        "message": {"text": diagnostic.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": location,
-                    "region": region(diagnostic.start, diagnostic.end),
-                }
-            }
-        ],
+        "message": {"text": message},
+        "locations": [{"physicalLocation": physical}],
     }
+    if diagnostic.cell is not None:
+        result["properties"] = {
+            "cell": diagnostic.cell,
+            "region": region(diagnostic.start, diagnostic.end),
+        }
     if diagnostic.fix is not None and diagnostic.fix.edits:
         result["fixes"] = [_fix(diagnostic.fix, location, starts)]
     return result

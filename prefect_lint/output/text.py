@@ -19,10 +19,16 @@ def fix_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     return " [*]" if fix_applies(diagnostic, unsafe_fixes) else ""
 
 
-def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+def location(diagnostic: Diagnostic) -> str:
+    """`line:column`, or ruff's `cell N:line:column` inside a notebook."""
     start = diagnostic.start
+    cell = f"cell {diagnostic.cell}:" if diagnostic.cell is not None else ""
+    return f"{cell}{start.line}:{start.column + 1}"
+
+
+def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     marker = fix_marker(diagnostic, unsafe_fixes)
-    return f"{path}:{start.line}:{start.column + 1}: {diagnostic.code}{marker} {diagnostic.message}"
+    return f"{path}:{location(diagnostic)}: {diagnostic.code}{marker} {diagnostic.message}"
 
 
 def excerpt(source: str, diagnostic: Diagnostic) -> list[str]:
@@ -50,8 +56,11 @@ def render_text(reports: Sequence[FileReport], *, full: bool, unsafe_fixes: bool
     for report in reports:
         for diagnostic in report.diagnostics:
             out.append(headline(report.path, diagnostic, unsafe_fixes))
-            if full and report.source is not None:
-                out.extend(excerpt(report.source, diagnostic))
+            source = report.source
+            if diagnostic.cell is not None:
+                source = (report.cell_sources or {}).get(diagnostic.cell)
+            if full and source is not None:
+                out.extend(excerpt(source, diagnostic))
                 if diagnostic.fix_title:
                     out.append(f"  = help: {diagnostic.fix_title}")
                 out.append("")
