@@ -37,7 +37,7 @@ from prefect_lint.output import FORMATS_WITH_EDITS, OUTPUT_FORMATS
 from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
 from prefect_lint.output.json_lines import render_json_lines
-from prefect_lint.output.text import render_text, summary
+from prefect_lint.output.text import PLAIN, Style, color_wanted, render_text, summary
 from prefect_lint.versions import parse_target_version
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
@@ -131,6 +131,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="after the diagnostics, list the fixes `--fix` applied, per file and code",
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
+    check.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix: exit 1 if any file was fixed, even if nothing remains",
+    )
+    check.add_argument(
+        "-q", "--quiet", action="store_true", help="print the diagnostics only, no summary"
+    )
+    check.add_argument(
+        "--silent",
+        action="store_true",
+        help="print nothing (the exit code still tells whether something was found)",
+    )
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add `# noqa: CODE` to every line with a finding (to adopt the linter gradually)",
+    )
+    check.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="check again whenever a file changes (needs the `watch` extra)",
+    )
     check.add_argument(
         "--force-exclude",
         action="store_true",
@@ -270,6 +294,12 @@ def _prepare_output_file(path: str) -> str | None:
 
 
 def _usage_problem(args: argparse.Namespace, output_format: str) -> str | None:
+    if args.add_noqa and (args.fix or args.diff or args.statistics):
+        return "--add-noqa cannot be combined with --fix, --diff or --statistics"
+    if args.add_noqa and args.paths == ["-"]:
+        return "--add-noqa edits files; it cannot read stdin"
+    if args.exit_non_zero_on_fix and not args.fix:
+        return "--exit-non-zero-on-fix needs --fix"
     if args.diff and args.statistics:
         return "--diff cannot be combined with --statistics"
     if args.diff and args.output_file:
@@ -285,11 +315,16 @@ def _render(
     reports: list[FileReport],
     errors: list[FileError],
     unchecked: int,
+    style: Style = PLAIN,
 ) -> str:
     # Renderers that read the rules' metadata are imported only when used: a run answered
     # from the cache never loads LibCST or the rules otherwise.
     unsafe = args.unsafe_fixes
-    status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix, unchecked=unchecked)
+    status = summary(
+        reports, unsafe_fixes=unsafe, fixing=args.fix, unchecked=unchecked, style=style
+    )
+    if args.quiet:
+        status = ""
     if args.statistics:
         from prefect_lint.output.statistics import (
             count_codes,
@@ -311,7 +346,7 @@ def _render(
         from prefect_lint.output.sarif import render_sarif
 
         return render_sarif(reports, errors)
-    text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe)
+    text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe, style=style)
     if args.show_fixes:
         from prefect_lint.output.fix_summary import render_fix_summary
 
@@ -403,31 +438,82 @@ def command_check(args: argparse.Namespace) -> int:
     reports = [r for r in reports if r.error is None]
     out = sys.stderr if stdin_fix else sys.stdout
 
+    if args.add_noqa:
+        from prefect_lint.engine.add_noqa import add_noqa
+
+        added, problems = add_noqa(reports)
+        for problem in problems:
+            _error(problem)
+        if not args.silent:
+            noun = "directive" if added == 1 else "directives"
+            print(f"Added {added} noqa {noun}.")
+        return EXIT_ERROR if failed or problems else EXIT_CLEAN
+
     if args.diff:
         changed = [r for r in reports if r.changed]
-        for report in changed:
+        for report in changed if not args.silent else ():
             _print_diff(report)
         fixed = sum(sum(r.fixed.values()) for r in changed)
-        if fixed:
+        if fixed and not (args.quiet or args.silent):
             noun = "error" if fixed == 1 else "errors"
             print(f"Would fix {fixed} {noun}.", file=sys.stderr)
         if failed:
             return EXIT_ERROR
         return EXIT_DIAGNOSTICS if changed and not args.exit_zero else EXIT_CLEAN
 
-    rendered = _render(args, output_format, reports, errors, unchecked)
+    style = Style(enabled=not args.output_file and color_wanted(out))
+    rendered = _render(args, output_format, reports, errors, unchecked, style)
     if args.output_file:
         try:
             write_atomic(args.output_file, rendered.encode("utf-8"))
         except OSError as error:
             _error(f"--output-file {args.output_file}: cannot write: {error.strerror or error}")
             return EXIT_ERROR
-    else:
+    elif not args.silent:
         out.write(rendered)
     if failed:
         return EXIT_ERROR
     remaining = any(r.diagnostics for r in reports)
+    if args.exit_non_zero_on_fix and any(r.fixed for r in reports):
+        remaining = True
     return EXIT_DIAGNOSTICS if remaining and not args.exit_zero else EXIT_CLEAN
+
+
+# What a change to re-check on: code, documents that may be checked, and configuration.
+WATCHED_SUFFIXES = (".py", ".pyi", ".ipynb", ".md", ".mdx", ".toml", ".cfg", ".txt")
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    """`check --watch`: check, then check again after every change (until Ctrl-C)."""
+    try:
+        # Imported here: an optional dependency (the `watch` extra).
+        import watchfiles
+    except ImportError as error:
+        _error(
+            f"--watch needs watchfiles ({error}); install it with "
+            "`pip install 'prefect-lint[watch]'`"
+        )
+        return EXIT_ERROR
+    if args.paths == ["-"] or args.add_noqa:
+        _error("--watch cannot be combined with stdin or --add-noqa")
+        return EXIT_ERROR
+
+    class _Filter(watchfiles.DefaultFilter):
+        def __call__(self, change: watchfiles.Change, path: str) -> bool:
+            return path.endswith(WATCHED_SUFFIXES) and super().__call__(change, path)
+
+    ignored = (*watchfiles.DefaultFilter.ignore_dirs, ".prefect_lint_cache")
+    paths = [p for p in (args.paths or ["."]) if os.path.exists(p)] or ["."]
+    print("Starting prefect-lint in watch mode...", file=sys.stderr, flush=True)
+    code = command_check(args)
+    sys.stdout.flush()
+    for changes in watchfiles.watch(*paths, watch_filter=_Filter(ignore_dirs=ignored)):
+        names = sorted({os.path.relpath(path) for _, path in changes})
+        print(f"\nFile change detected ({', '.join(names)}); checking again...", file=sys.stderr)
+        sys.stderr.flush()
+        code = command_check(args)
+        sys.stdout.flush()
+    return code
 
 
 def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
@@ -531,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         if args.command == "check":
-            return command_check(args)
+            return command_watch(args) if args.watch else command_check(args)
         if args.command == "server":
             return command_server(args)
         return command_rule(args)
