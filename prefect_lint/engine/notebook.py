@@ -153,13 +153,20 @@ def read_notebook(text: str) -> Notebook | None:
     ).get("language")
     if isinstance(language, str) and language.lower() not in ("python", "python3"):
         return None
+    sources = {
+        index: _source_text(raw.get("source", ""))
+        for index, raw in enumerate(data["cells"])
+        if isinstance(raw, dict) and raw.get("cell_type") == "code"
+    }
+    return _build(text, data, sources)
+
+
+def _build(text: str, data: dict[str, Any], sources: dict[int, str]) -> Notebook:
+    """The module of the code cells `sources` (cell index -> source)."""
     cells: list[Cell] = []
     rows: list[tuple[int, int] | None] = []
     magic_count = 0
-    for index, raw in enumerate(data["cells"]):
-        if not isinstance(raw, dict) or raw.get("cell_type") != "code":
-            continue
-        source = _source_text(raw.get("source", ""))
+    for index, source in sources.items():
         masked = _masked(source, magic_count)
         if masked is None:
             continue
@@ -169,6 +176,23 @@ def read_notebook(text: str) -> Notebook | None:
         rows.append(None)  # the marker line
         rows.extend((index, number) for number in range(1, len(lines) + 1))
     return Notebook(text, data, cells, rows)
+
+
+def check_cells(
+    sources: list[str],
+    path: str,
+    codes: frozenset[str],
+    *,
+    index: ProjectIndex | None = None,
+    target: Target | None = None,
+    decorators: UserDecorators | None = None,
+) -> list[Diagnostic]:
+    """Check the code cells of a notebook an editor holds (no JSON); `cell` is 1-based among
+    `sources`."""
+    notebook = _build("", {}, dict(enumerate(sources)))
+    if not notebook.cells:
+        return []
+    return _check(notebook, path, codes, index, target, decorators)
 
 
 def _map(diagnostic: Diagnostic, notebook: Notebook) -> Diagnostic | None:
