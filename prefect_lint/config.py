@@ -490,7 +490,12 @@ class SettingsResolver:
         if self.reload:
             return find_config(directory)
         if directory not in self._directories:
-            self._directories[directory] = find_config(directory)
+            # Each directory's own files are read once; the rest is the parent's answer.
+            found = config_in(directory)
+            parent = os.path.dirname(directory)
+            if found is None and parent != directory:
+                found = self.config_for_directory(parent)
+            self._directories[directory] = found
         return self._directories[directory]
 
     def for_directory(self, directory: str) -> Settings:
