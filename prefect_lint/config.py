@@ -1,4 +1,5 @@
-"""Settings: `[tool.prefect-lint]` in pyproject.toml, overridden by command-line options."""
+"""Settings: `[tool.prefect-lint]` in pyproject.toml, `prefect-lint.toml` or `.prefect-lint.toml`
+(the one nearest each file, with `extend`), overridden by command-line options."""
 
 from __future__ import annotations
 
