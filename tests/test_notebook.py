@@ -48,6 +48,20 @@ def test_json_github_and_sarif_carry_the_cell(project: Path) -> None:
         (2, {"row": 2, "column": 33}, "PFL105"),
         (5, {"row": 4, "column": 5}, "PFL102"),
     ]
+    # The fix's edits are inside the cell: applied to cell 2's source they give what `--fix`
+    # writes there. PFL102's fix would rewrite across the masked `files = !ls`: none shown.
+    cell = "".join(json.loads(NOTEBOOK.read_text())["cells"][1]["source"])
+    lines = cell.splitlines(keepends=True)
+
+    def offset(location: dict[str, int]) -> int:
+        return sum(map(len, lines[: location["row"] - 1])) + location["column"] - 1
+
+    edits = records[0]["fix"]["edits"]
+    for edit in sorted(edits, key=lambda e: offset(e["location"]), reverse=True):
+        start, end = offset(edit["location"]), offset(edit["end_location"])
+        cell = cell[:start] + edit["content"] + cell[end:]
+    assert cell == "".join(json.loads(GOLDEN.read_text())["cells"][1]["source"])
+    assert records[1]["fix"] is None
     github = run_cli("check", "--output-format", "github", ".", cwd=project).stdout.splitlines()
     assert github[1].startswith(
         f"::error title=prefect-lint (PFL102),file={project / 'etl.ipynb'}::cell 5:4:5: PFL102 "

@@ -28,7 +28,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from prefect_lint.diagnostics import Diagnostic, Position
+from prefect_lint.diagnostics import (
+    Diagnostic,
+    Edit,
+    Fix,
+    Position,
+    line_starts,
+    offset_to_position,
+    position_to_offset,
+)
 
 if TYPE_CHECKING:
     from prefect_lint.model.api import UserDecorators
@@ -195,7 +203,43 @@ def check_cells(
     return _check(notebook, path, codes, index, target, decorators)
 
 
-def _map(diagnostic: Diagnostic, notebook: Notebook) -> Diagnostic | None:
+def _cell_fix(fix: Fix, notebook: Notebook, cell: int, starts: list[int]) -> Fix | None:
+    """The fix with its edits as offsets into the cell's own source (what JSON shows), or
+    None when an edit leaves the cell or touches a masked magic line."""
+    by_index = {c.index + 1: c for c in notebook.cells}
+    own = by_index[cell]
+    own_starts = line_starts(own.source)
+    edits = []
+    for edit in fix.edits:
+        begin = notebook.to_cell(offset_to_position(starts, edit.start))
+        end = notebook.to_cell(offset_to_position(starts, edit.end))
+        if begin is None or end is None or begin[0] != cell or end[0] != cell:
+            return None
+        first, last = begin[1], end[1]
+        for line in range(first.line, last.line + 1):
+            text = own.lines[line - 1]
+            # A masked line differs from the cell's: an edit may only insert before it.
+            covers = (first.line, first.column) < (line, len(text)) and (
+                last.line,
+                last.column,
+            ) > (line, 0)
+            if _MAGIC_MARKER_LINE.match(text) and covers:
+                return None
+        if end[1].line > len(own_starts):
+            return None
+        edits.append(
+            Edit(
+                position_to_offset(own_starts, begin[1]),
+                position_to_offset(own_starts, end[1]),
+                edit.content,
+            )
+        )
+    return Fix(fix.title, fix.applicability, tuple(edits), fix.unused_imports)
+
+
+def _map(
+    diagnostic: Diagnostic, notebook: Notebook, starts: list[int] | None = None
+) -> Diagnostic | None:
     start = notebook.to_cell(diagnostic.start)
     if start is None:
         return None
@@ -207,8 +251,11 @@ def _map(diagnostic: Diagnostic, notebook: Notebook) -> Diagnostic | None:
         message=diagnostic.message,
         start=start_position,
         end=end_position,
-        # Edits are offsets into the joined module: not meaningful to a reader of the JSON.
-        fix=None,
+        fix=(
+            _cell_fix(diagnostic.fix, notebook, cell, starts)
+            if diagnostic.fix is not None and starts is not None
+            else None
+        ),
         fix_title=diagnostic.fix_title,
         fix_applicability=diagnostic.fix_applicability,
         cell=cell,
@@ -231,12 +278,17 @@ def _check(
     index: ProjectIndex | None,
     target: Target | None,
     decorators: UserDecorators | None,
+    render_fixes: bool = False,
 ) -> list[Diagnostic]:
     from prefect_lint.engine.checker import check_source
 
     extra = {"decorators": decorators} if decorators is not None else {}
-    found = check_source(notebook.module, path, codes, index=index, target=target, **extra)
-    mapped = [m for d in found if d.code != SYNTAX_ERROR and (m := _map(d, notebook))]
+    module = notebook.module
+    found = check_source(
+        module, path, codes, index=index, target=target, render_fixes=render_fixes, **extra
+    )
+    starts = line_starts(module) if render_fixes else None
+    mapped = [m for d in found if d.code != SYNTAX_ERROR and (m := _map(d, notebook, starts))]
     mapped.sort(key=lambda d: (d.cell or 0, d.start, d.code))
     return mapped
 
@@ -248,6 +300,7 @@ def check_notebook(
     *,
     fix: bool = False,
     unsafe_fixes: bool = False,
+    render_fixes: bool = False,
     index: ProjectIndex | None = None,
     target: Target | None = None,
     decorators: UserDecorators | None = None,
@@ -257,7 +310,9 @@ def check_notebook(
     if notebook is None or not notebook.cells:
         return NotebookOutcome(text, [], {})
     outcome = NotebookOutcome(
-        text, _check(notebook, path, codes, index, target, decorators), notebook.cell_sources()
+        text,
+        _check(notebook, path, codes, index, target, decorators, render_fixes),
+        notebook.cell_sources(),
     )
     if not fix or not any(d.fixable for d in outcome.diagnostics):
         return outcome
@@ -281,7 +336,7 @@ def check_notebook(
         return outcome
     outcome.text = new_text
     outcome.fixed = fixed.fixed
-    outcome.diagnostics = _check(again, path, codes, index, target, decorators)
+    outcome.diagnostics = _check(again, path, codes, index, target, decorators, render_fixes)
     outcome.cell_sources = again.cell_sources()
     return outcome
 

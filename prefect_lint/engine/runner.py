@@ -68,6 +68,7 @@ def check_text(
                     codes,
                     fix=mode.fix,
                     unsafe_fixes=mode.unsafe_fixes,
+                    render_fixes=mode.render_fixes,
                     index=index,
                     target=target,
                     decorators=decorators,

@@ -107,7 +107,8 @@ def _result(
             "cell": diagnostic.cell,
             "region": region(diagnostic.start, diagnostic.end),
         }
-    if diagnostic.fix is not None and diagnostic.fix.edits:
+    # A notebook's edits are inside a cell, not regions of the JSON file: not exported.
+    if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
         result["fixes"] = [_fix(diagnostic.fix, location, starts)]
     return result
 
