@@ -138,7 +138,8 @@ def test_rule_docs_state_availability_and_safety() -> None:
         .splitlines()[2]
         .startswith("Fix is sometimes available (safe).")
     )
-    assert "Fix is always available (unsafe" in _rule("PFL108").meta.render_docs()
+    assert "Fix is always available (safe)." in _rule("PFL105").meta.render_docs()
+    assert "Fix is sometimes available (unsafe" in _rule("PFL108").meta.render_docs()
     assert "Fix is not available." in _rule("PFL000").meta.render_docs()
 
 

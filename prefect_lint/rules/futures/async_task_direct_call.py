@@ -18,7 +18,7 @@ class AsyncTaskDirectCall(Rule):
         summary="an async task called from a sync flow returns a coroutine that never runs",
         fix_title="Submit the task and wait for its value: `task.submit(...).result()`",
         fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.ALWAYS,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""

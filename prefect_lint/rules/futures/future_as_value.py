@@ -22,7 +22,7 @@ class FutureAsValue(Rule):
         summary="a future is not its value: subscripting or reading attributes of it fails",
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.ALWAYS,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""
