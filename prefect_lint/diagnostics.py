@@ -16,6 +16,15 @@ class Applicability(str, enum.Enum):
     UNSAFE = "unsafe"
 
 
+class FixAvailability(str, enum.Enum):
+    """Whether a rule offers a fix for every finding, for some shapes only, or never (ruff's
+    `FixAvailability`); independent of how safe the fix is."""
+
+    ALWAYS = "always"
+    SOMETIMES = "sometimes"
+    NEVER = "never"
+
+
 @dataclass(frozen=True, order=True)
 class Position:
     """A 1-based line and 0-based column, counted in characters (LibCST's convention)."""
@@ -55,21 +64,39 @@ class Diagnostic:
     # Title and safety of the fix the rule offers, known even when it was not rendered.
     fix_title: str | None = None
     fix_applicability: Applicability | None = None
+    # In a Jupyter notebook: the cell (1-based, counting every cell); `start` and `end` are
+    # then inside that cell.
+    cell: int | None = None
 
     @property
     def fixable(self) -> bool:
         return self.fix_applicability is not None
 
 
+# Ruff's (and pycodestyle's) code for "this file could not be read": an I/O or decoding
+# failure is not a finding about Prefect, so it has no rule page, but tools that read ruff's
+# output already know the code.
+IO_ERROR = "E902"
+
+
 @dataclass
 class FileError:
-    """A file that could not be checked at all (unreadable, undecodable, binary...)."""
+    """A file that could not be checked at all (unreadable, undecodable, binary...).
+
+    `io` is False for an internal error (a bug): that one is not a diagnostic.
+    """
 
     path: str
     message: str
+    io: bool = True
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
+
+    def diagnostic(self) -> Diagnostic:
+        """The E902 diagnostic reporting this failure, at the start of the file."""
+        start = Position(1, 0)
+        return Diagnostic(IO_ERROR, self.message, start, start)
 
 
 def line_starts(text: str) -> list[int]:

@@ -8,12 +8,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from prefect_lint.diagnostics import Applicability
 from prefect_lint.rules import ALL_RULES
+from prefect_lint.rules.base import RuleMeta
 
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"
-_FIX_LABEL = {Applicability.SAFE: "safe", Applicability.UNSAFE: "unsafe", None: "—"}
+
+
+def fix_cell(meta: RuleMeta) -> str:
+    """`safe, always`, `unsafe, sometimes` or `—`: how safe the fix is and how often offered."""
+    if meta.fix_safety is None or meta.fix_availability is None:
+        return "—"
+    return f"{meta.fix_safety.value}, {meta.fix_availability.value}"
 
 
 def rules_table() -> str:
@@ -24,7 +30,7 @@ def rules_table() -> str:
     for rule in ALL_RULES:
         meta = rule.meta
         link = f"[{meta.code}](docs/rules/{meta.code}.md)"
-        rows.append(f"| {link} | `{meta.name}` | {meta.summary} | {_FIX_LABEL[meta.fix_safety]} |")
+        rows.append(f"| {link} | `{meta.name}` | {meta.summary} | {fix_cell(meta)} |")
     return "\n".join(rows) + "\n"
 
 

@@ -76,3 +76,30 @@ PREFECT_3 = VersionRange(since=(3, 0))
 
 def since(version: str) -> VersionRange:
     return VersionRange(since=parse_version(version))
+
+
+_TARGET = re.compile(r"^(?P<major>\d+)(?:\.\d+){0,2}$")
+
+
+def parse_target_version(text: object) -> str:
+    """Validate a `--target-version` / `target-version` value; the normalized text.
+
+    The one check both the command line and the configuration use. ValueError's message says
+    what is wrong and shows a valid value.
+    """
+    if not isinstance(text, str):
+        raise ValueError('must be a Prefect version such as "3.4"')
+    value = text.strip()
+    match = _TARGET.match(value)
+    if match is None:
+        if value.lower().startswith("py"):
+            raise ValueError(
+                f"{text!r} is a Python version; the target is the Prefect version the code "
+                'runs on, such as "3.4"'
+            )
+        raise ValueError(f'{text!r} is not a Prefect version; use one such as "3.4"')
+    if match.group("major") not in ("2", "3"):
+        raise ValueError(
+            f'{text!r} is not a Prefect 2 or 3 release; use one such as "3.4" (or "2.19")'
+        )
+    return value

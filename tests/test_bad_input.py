@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -51,7 +52,8 @@ def test_file_that_cannot_be_read_as_python(
     (tree / name).write_bytes(content)
     result = run_cli("check", "--fix", "--output-format", "concise", ".", cwd=tree)
     assert result.returncode == 2
-    assert f"error: {message}" in result.stderr
+    path, reason = message.split(": ", 1)
+    assert f"{path}:1:1: E902 {reason}" in result.stdout
     assert (tree / name).read_bytes() == content
     assert "from prefect.futures import wait" in (tree / "good.py").read_text()
 
@@ -90,7 +92,7 @@ def test_unreadable_file(tree: Path) -> None:
     locked.chmod(0)
     result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
     assert result.returncode == 2
-    assert "locked.py: cannot read: Permission denied" in result.stderr
+    assert "locked.py:1:1: E902 cannot read: Permission denied" in result.stdout
     _other_file_still_checked(result)
 
 
@@ -102,14 +104,14 @@ def test_unreadable_file_as_root(tree: Path) -> None:
         "check", "--output-format", "concise", "dir.py/inner.txt/x.py", "good.py", cwd=tree
     )
     assert result.returncode == 2
-    assert "dir.py/inner.txt/x.py: no such file or directory" in result.stderr
+    assert "dir.py/inner.txt/x.py:1:1: E902 no such file or directory" in result.stdout
     _other_file_still_checked(result)
 
 
 def test_missing_path(tree: Path) -> None:
     result = run_cli("check", "--output-format", "concise", "nope.py", ".", cwd=tree)
     assert result.returncode == 2
-    assert "error: nope.py: no such file or directory" in result.stderr
+    assert "nope.py:1:1: E902 no such file or directory" in result.stdout
     _other_file_still_checked(result)
 
 
@@ -118,7 +120,7 @@ def test_symlink_loop_and_broken_symlink(tree: Path) -> None:
     (tree / "dangling.py").symlink_to(tree / "missing.py")
     result = run_cli("check", "--output-format", "concise", ".", cwd=tree)
     assert result.returncode == 2
-    assert "dangling.py: cannot read" in result.stderr
+    assert "dangling.py:1:1: E902 cannot read" in result.stdout
     assert result.stdout.count("PFL105") == 1
 
 
@@ -157,3 +159,26 @@ def test_pathological_nesting_is_a_diagnostic_not_a_crash(tree: Path, expression
     assert result.returncode == 1, result.stderr
     assert "deep.py:" in result.stdout and "PFL000" in result.stdout
     _other_file_still_checked(result)
+
+
+def test_undecodable_stdin_is_e902(tree: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "prefect_lint", "check", "-", "--stdin-filename", "in.py"],
+        cwd=tree,
+        input=b"prefect\x00",
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert b"in.py:1:1: E902 binary file" in result.stdout
+    assert b"All checks passed!" not in result.stdout
+
+
+def test_internal_error_is_never_all_checks_passed() -> None:
+    """A file the engine crashed on is not a diagnostic, but the summary says it was not checked."""
+    from prefect_lint.output.text import summary
+
+    assert summary([], unsafe_fixes=False, fixing=False) == "All checks passed!\n"
+    assert summary([], unsafe_fixes=False, fixing=False, unchecked=2) == (
+        "2 files could not be checked (internal error, see above).\n"
+    )

@@ -223,7 +223,10 @@ def test_force_exclude_applies_exclude_to_named_files(project: Path) -> None:
     [
         ("[tool.prefect-lint]\nselct = []\n", "unknown key `selct`"),
         ('[tool.prefect-lint]\nselect = "PFL101"\n', "`select` must be a list of strings"),
-        ('[tool.prefect-lint]\ntarget-version = "banana"\n', "`target-version` must be"),
+        (
+            '[tool.prefect-lint]\ntarget-version = "banana"\n',
+            "`target-version`: 'banana' is not a Prefect version; use one such as \"3.4\"",
+        ),
         ("[tool.prefect-lint\n", "cannot parse"),
         (
             '[tool.prefect-lint]\nextend-task-decorators = ["tracked task"]\n',
@@ -239,6 +242,36 @@ def test_broken_config_is_a_clear_error(project: Path, config: str, message: str
     assert message in result.stderr
     assert str(project / "pyproject.toml") in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("py311", "'py311' is a Python version; the target is the Prefect version"),
+        ("4.0", "'4.0' is not a Prefect 2 or 3 release; use one such as \"3.4\""),
+        ("3.x", "'3.x' is not a Prefect version; use one such as \"3.4\""),
+    ],
+)
+def test_target_version_is_validated_once_for_cli_and_config(
+    project: Path, value: str, message: str
+) -> None:
+    """The same check and message on the command line and in the configuration; neither
+    checks a file (no per-file internal error, no "All checks passed!")."""
+    cli = run_cli("check", "--target-version", value, ".", cwd=project)
+    assert cli.returncode == 2
+    assert f"argument --target-version: {message}" in cli.stderr
+    assert "internal error" not in cli.stderr and cli.stdout == ""
+    (project / "pyproject.toml").write_text(f'[tool.prefect-lint]\ntarget-version = "{value}"\n')
+    config = run_cli("check", ".", cwd=project)
+    assert config.returncode == 2
+    assert f"`target-version`: {message}" in config.stderr
+    assert config.stdout == ""
+
+
+def test_valid_target_versions_are_accepted(project: Path) -> None:
+    for value in ("3", "3.4", "3.4.14", "2.19"):
+        result = run_cli("check", "--target-version", value, "--show-settings", cwd=project)
+        assert result.returncode == 0, result.stderr
 
 
 def test_stdin(project: Path) -> None:
@@ -291,8 +324,12 @@ def test_rule_command(project: Path) -> None:
         assert heading in docs.stdout
     assert docs.stdout.startswith("# wait-import (PFL105)")
     listing = run_cli("rule", "--all", cwd=project)
-    assert "PFL101 ! flow-submit" in listing.stdout
-    assert "PFL105 * wait-import" in listing.stdout
+    assert "PFL101 unsafe, sometimes flow-submit" in listing.stdout
+    assert "PFL105 safe, always      wait-import" in listing.stdout
+    assert "PFL000 —" in listing.stdout
+    # PFL102's docs list shapes that get no fix: the header must not claim "always".
+    unwaited = run_cli("rule", "PFL102", cwd=project).stdout.splitlines()
+    assert unwaited[2].startswith("Fix is sometimes available (safe).")
     assert run_cli("rule", "PFL999", cwd=project).returncode == 2
 
 

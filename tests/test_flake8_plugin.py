@@ -86,3 +86,17 @@ def test_flake8_honours_configured_and_detected_wrappers() -> None:
         "./wrappers_app/pipeline.py:32:5:PFL101",
         "./wrappers_app/pipeline.py:38:9:PFL103",
     ]
+
+
+def test_flake8_reads_the_configuration_nearest_each_file(tmp_path: Path) -> None:
+    """In a monorepo each file's `target-version` comes from its own nearest configuration
+    (`svc/.prefect-lint.toml` extends the root and targets Prefect 2), as in the CLI."""
+    from tests.monorepo import EXPECTED_FLAKE8, build_monorepo
+
+    mono = build_monorepo(tmp_path / "mono")
+    result = _flake8("--select", "PFL", *EXPECTED_FLAKE8, cwd=mono)
+    found: dict[str, list[str]] = {}
+    for line in result.stdout.splitlines():
+        path, _, _, rest = line.split(":", 3)
+        found.setdefault(path.removeprefix("./"), []).append(rest.split()[0])
+    assert found == EXPECTED_FLAKE8

@@ -433,6 +433,94 @@ async def test_project_configuration_is_honoured_per_file(
     assert codes == {"legacy": ["PFL101"], "generated": [], "app": ["PFL105", "PFL101"]}
 
 
+async def test_monorepo_files_get_their_nearest_configuration(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    """The same findings as `prefect-lint check` for every package of a monorepo."""
+    from tests.monorepo import CODE, EXPECTED, build_monorepo
+
+    mono = build_monorepo(tmp_path / "mono")
+    codes = {}
+    for name in EXPECTED:
+        uri = _open(lsp, mono / name, CODE)
+        codes[name] = [d.code for d in (await _published(lsp, uri)).diagnostics]
+    assert codes == EXPECTED
+
+
+async def test_notebook_cells_are_checked_as_one_module(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    """notebookDocument sync: the cells (magics skipped) as `prefect-lint check` joins an
+    `.ipynb` file's, diagnostics published per cell; a change re-checks; close clears."""
+    (tmp_path / ".git").mkdir()
+    notebook_uri = (tmp_path / "etl.ipynb").as_uri()
+    texts = [
+        "%pip install prefect\nfrom prefect import flow, task, wait",
+        "@task\ndef extract(n: int) -> int:\n    return n",
+        "@flow\ndef etl() -> None:\n    extract.submit(1)\n    wait([])",
+    ]
+    cells = [f"vscode-notebook-cell:{tmp_path / 'etl.ipynb'}#cell{n}" for n in range(3)]
+    lsp.notebook_document_did_open(
+        types.DidOpenNotebookDocumentParams(
+            notebook_document=types.NotebookDocument(
+                uri=notebook_uri,
+                notebook_type="jupyter-notebook",
+                version=1,
+                cells=[
+                    types.NotebookCell(kind=types.NotebookCellKind.Code, document=uri)
+                    for uri in cells
+                ],
+            ),
+            cell_text_documents=[
+                types.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)
+                for uri, text in zip(cells, texts, strict=True)
+            ],
+        )
+    )
+    published = [await _published(lsp, uri) for uri in cells]
+    assert [
+        [(d.code, d.range.start.line, d.range.start.character) for d in p.diagnostics]
+        for p in published
+    ] == [[("PFL105", 1, 32)], [], [("PFL102", 2, 4)]]
+    after = len(lsp.history)
+    lsp.notebook_document_did_change(
+        types.DidChangeNotebookDocumentParams(
+            notebook_document=types.VersionedNotebookDocumentIdentifier(
+                uri=notebook_uri, version=2
+            ),
+            change=types.NotebookDocumentChangeEvent(
+                cells=types.NotebookDocumentCellChanges(
+                    text_content=[
+                        types.NotebookDocumentCellContentChanges(
+                            document=types.VersionedTextDocumentIdentifier(uri=cells[0], version=2),
+                            changes=[
+                                types.TextDocumentContentChangeWholeDocument(
+                                    text="from prefect import flow, task\n"
+                                    "from prefect.futures import wait"
+                                )
+                            ],
+                        )
+                    ]
+                )
+            ),
+        )
+    )
+    fixed = await _published(lsp, cells[0], after=after)
+    assert not fixed.diagnostics
+    assert [d.code for d in (await _published(lsp, cells[2], after=after)).diagnostics] == [
+        "PFL102"
+    ]
+    before_close = len(lsp.history)
+    lsp.notebook_document_did_close(
+        types.DidCloseNotebookDocumentParams(
+            notebook_document=types.NotebookDocumentIdentifier(uri=notebook_uri),
+            cell_text_documents=[types.TextDocumentIdentifier(uri=uri) for uri in cells],
+        )
+    )
+    cleared = await _published(lsp, cells[2], after=before_close)
+    assert not cleared.diagnostics
+
+
 # -- code actions -----------------------------------------------------------------------------
 
 

@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pytest
 
+import prefect_lint
 import prefect_lint.rules
 from prefect_lint.config import all_codes
+from prefect_lint.diagnostics import FixAvailability
 from prefect_lint.docs import rules_table
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import fix_source
@@ -98,3 +100,53 @@ def test_rule_is_in_readme_and_changelog(code: str) -> None:
 def test_readme_table_is_current() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert rules_table() in readme, "stale README table: run `python -m prefect_lint.docs`"
+
+
+def _fixture_fix_counts() -> dict[str, tuple[int, int]]:
+    """code -> (findings with a fix, findings without) over every fixture."""
+    counts: dict[str, list[int]] = {}
+    for case in fixture_cases():
+        text = case.read_text(encoding="utf-8")
+        for diagnostic in check_source(text, str(case), ALL):
+            counts.setdefault(diagnostic.code, [0, 0])
+            if diagnostic.fixable:
+                counts[diagnostic.code][0] += 1
+            else:
+                counts[diagnostic.code][1] += 1
+    return {code: (a, b) for code, (a, b) in counts.items()}
+
+
+def test_fix_availability_matches_the_fixtures() -> None:
+    """`always`: every fixture finding has a fix; `sometimes`: some have one and some do not
+    (so the word is not a hedge); `never`: none has one."""
+    counts = _fixture_fix_counts()
+    for rule in ALL_RULES:
+        meta = rule.meta
+        with_fix, without = counts[meta.code]
+        if meta.fix_availability == FixAvailability.ALWAYS:
+            assert without == 0, meta.code
+        elif meta.fix_availability == FixAvailability.SOMETIMES:
+            assert with_fix and without, meta.code
+        else:
+            assert with_fix == 0 and meta.fix_safety is None, meta.code
+
+
+def test_rule_docs_state_availability_and_safety() -> None:
+    assert (
+        _rule("PFL102")
+        .meta.render_docs()
+        .splitlines()[2]
+        .startswith("Fix is sometimes available (safe).")
+    )
+    assert "Fix is always available (safe)." in _rule("PFL105").meta.render_docs()
+    assert "Fix is sometimes available (unsafe" in _rule("PFL108").meta.render_docs()
+    assert "Fix is not available." in _rule("PFL000").meta.render_docs()
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@pytest.mark.parametrize("code", CODES)
+def test_since_is_not_after_the_package_version(code: str) -> None:
+    assert _version(_rule(code).meta.since) <= _version(prefect_lint.__version__)

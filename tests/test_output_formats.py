@@ -164,14 +164,78 @@ def test_sarif_reports_unreadable_paths_as_notifications(tmp_path: Path) -> None
     names = _copy(tmp_path, WAIT)
     result = run_cli("check", "--output-format", "sarif", *names, "missing.py", cwd=tmp_path)
     assert result.returncode == 2
-    assert result.stderr == "error: missing.py: no such file or directory\n"
+    assert result.stderr == ""
     log = json.loads(result.stdout)
     _assert_valid_sarif(log)
     (invocation,) = log["runs"][0]["invocations"]
     assert invocation["executionSuccessful"] is False
     (notification,) = invocation["toolExecutionNotifications"]
     assert notification["message"]["text"] == "missing.py: no such file or directory"
-    assert len(log["runs"][0]["results"]) == 1
+    results = log["runs"][0]["results"]
+    assert [r["ruleId"] for r in results] == ["E902", "PFL105"]
+    assert results[0]["message"]["text"] == "no such file or directory"
+    assert log["runs"][0]["tool"]["driver"]["rules"][0]["name"] == "io-error"
+
+
+# --- files that cannot be checked -------------------------------------------------------------
+
+
+def _unreadable_tree(tmp_path: Path) -> list[str]:
+    (tmp_path / "clean.py").write_text("from prefect import flow\n")
+    (tmp_path / "latin.py").write_bytes(b"# prefect\nname = '\xff'\n")
+    (tmp_path / "blob.py").write_bytes(b"prefect\x00\x01")
+    return ["clean.py", "latin.py", "blob.py"]
+
+
+E902_LATIN = "cannot decode as utf-8"
+E902_BLOB = "binary file (contains NUL bytes), not Python source"
+
+
+@pytest.mark.parametrize("output_format", ["full", "concise"])
+def test_unreadable_files_are_e902_in_text(tmp_path: Path, output_format: str) -> None:
+    names = _unreadable_tree(tmp_path)
+    result = run_cli("check", "--no-cache", "--output-format", output_format, *names, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == ""
+    assert f"latin.py:1:1: E902 {E902_LATIN}" in result.stdout
+    assert f"blob.py:1:1: E902 {E902_BLOB}" in result.stdout
+    assert "All checks passed!" not in result.stdout
+    assert result.stdout.endswith("Found 2 errors.\n")
+
+
+def test_unreadable_files_are_e902_in_machine_formats(tmp_path: Path) -> None:
+    names = _unreadable_tree(tmp_path)
+
+    def run(output_format: str) -> str:
+        result = run_cli("check", "--output-format", output_format, *names, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        return result.stdout
+
+    records = json.loads(run("json"))
+    assert [(r["code"], Path(r["filename"]).name) for r in records] == [
+        ("E902", "latin.py"),
+        ("E902", "blob.py"),
+    ]
+    assert records[1]["message"] == E902_BLOB and records[1]["location"] == {"row": 1, "column": 1}
+    lines = [json.loads(line) for line in run("json-lines").splitlines()]
+    assert lines == records
+    github = run("github").splitlines()
+    assert github[1] == (
+        f"::error title=prefect-lint (E902),file={tmp_path / 'blob.py'},line=1,col=1,"
+        f"endLine=1,endColumn=1::E902 {E902_BLOB}"
+    )
+    log = json.loads(run("sarif"))
+    _assert_valid_sarif(log)
+    assert [r["ruleId"] for r in log["runs"][0]["results"]] == ["E902", "E902"]
+    assert log["runs"][0]["invocations"][0]["executionSuccessful"] is False
+    statistics = run_cli("check", "--statistics", *names, cwd=tmp_path)
+    assert statistics.stdout.startswith("2\tE902\tio-error\n")
+    assert "All checks passed!" not in statistics.stdout
+    # Where the report does not go to standard output, the failures are also on stderr.
+    written = run_cli("check", "-o", "report.txt", *names, cwd=tmp_path)
+    assert written.returncode == 2
+    assert f"error: blob.py: {E902_BLOB}" in written.stderr
+    assert "blob.py:1:1: E902" in (tmp_path / "report.txt").read_text()
 
 
 # --- github ------------------------------------------------------------------------------------

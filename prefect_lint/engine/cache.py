@@ -73,6 +73,7 @@ def _diagnostic_record(diagnostic: Diagnostic) -> dict[str, Any]:
         "message": diagnostic.message,
         "start": [diagnostic.start.line, diagnostic.start.column],
         "end": [diagnostic.end.line, diagnostic.end.column],
+        "cell": diagnostic.cell,
         "fix_title": diagnostic.fix_title,
         "applicability": (
             diagnostic.fix_applicability.value if diagnostic.fix_applicability else None
@@ -105,6 +106,7 @@ def _diagnostic(record: dict[str, Any]) -> Diagnostic:
         ),
         fix_title=None if record["fix_title"] is None else str(record["fix_title"]),
         fix_applicability=None if applicability is None else Applicability(applicability),
+        cell=None if record.get("cell") is None else int(record["cell"]),
     )
 
 

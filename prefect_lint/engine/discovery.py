@@ -9,15 +9,17 @@ checking Markdown is something a project opts into.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pathspec
 
-from prefect_lint.config import Settings
+from prefect_lint.config import Settings, SettingsResolver
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.markdown import is_markdown
 
-PYTHON_SUFFIXES = (".py",)
+# Walked by default, like ruff: Python files and Jupyter notebooks.
+PYTHON_SUFFIXES = (".py", ".ipynb")
 
 
 @dataclass
@@ -40,11 +42,15 @@ def _gitignore(directory: str) -> pathspec.PathSpec | None:
 
 
 class _Walk:
-    def __init__(self, settings: Settings, top: str) -> None:
-        self.settings = settings
+    """Walks `top`; each directory's entries are matched against the settings nearest to it
+    (a subproject's own `exclude` and `extend-include` apply inside it)."""
+
+    def __init__(self, settings_in: Callable[[str], Settings], top: str) -> None:
+        self.settings_in = settings_in
+        self.settings = settings_in(top)
         self.top = top
         self.ignores: dict[str, pathspec.PathSpec | None] = {}
-        if settings.respect_gitignore:
+        if self.settings.respect_gitignore:
             # .gitignore files above the walked directory apply too, up to the repository root.
             directory = os.path.dirname(os.path.abspath(top))
             while True:
@@ -54,15 +60,16 @@ class _Walk:
                     break
                 directory = parent
 
-    def _relative(self, path: str) -> str:
-        relative = self.settings.relative(path)
+    def _relative(self, path: str, settings: Settings) -> str:
+        relative = settings.relative(path)
         if relative.startswith("../") or os.path.isabs(relative):
             relative = os.path.relpath(path, self.top).replace(os.sep, "/")
         return relative
 
     def excluded(self, path: str, is_dir: bool) -> bool:
-        relative = self._relative(path) + ("/" if is_dir else "")
-        if self.settings.exclude_spec.match_file(relative):
+        settings = self.settings_in(os.path.dirname(path) or ".")
+        relative = self._relative(path, settings) + ("/" if is_dir else "")
+        if settings.exclude_spec.match_file(relative):
             return True
         if not self.settings.respect_gitignore:
             return False
@@ -87,15 +94,21 @@ class _Walk:
             dirnames[:] = sorted(
                 d for d in dirnames if not self.excluded(os.path.join(directory, d), True)
             )
+            settings = self.settings_in(directory)
             for name in sorted(filenames):
                 path = os.path.normpath(os.path.join(directory, name))
-                wanted = name.endswith(PYTHON_SUFFIXES) or self.settings.included(path)
+                wanted = name.endswith(PYTHON_SUFFIXES) or settings.included(path)
                 if wanted and not self.excluded(path, False):
                     found.append(path)
         return found
 
 
-def discover(paths: list[str], settings: Settings) -> Discovered:
+def discover(paths: list[str], settings: Settings | SettingsResolver) -> Discovered:
+    """The files to check; with a resolver, each file and directory is matched against its
+    nearest configuration (ConfigError if one is broken)."""
+    settings_in: Callable[[str], Settings] = (
+        (lambda _: settings) if isinstance(settings, Settings) else settings.for_directory
+    )
     result = Discovered()
     seen: set[str] = set()
     for given in paths:
@@ -103,8 +116,10 @@ def discover(paths: list[str], settings: Settings) -> Discovered:
             result.errors.append(FileError(given, "no such file or directory"))
             continue
         if os.path.isdir(given):
-            candidates = _Walk(settings, os.path.normpath(given)).files()
-        elif is_markdown(given) and not settings.included(given):
+            candidates = _Walk(settings_in, os.path.normpath(given)).files()
+        elif is_markdown(given) and not (
+            own := settings_in(os.path.dirname(given) or ".")
+        ).included(given):
             result.skipped.append(
                 FileError(
                     given,
@@ -113,7 +128,9 @@ def discover(paths: list[str], settings: Settings) -> Discovered:
                 )
             )
             continue
-        elif settings.force_exclude and _force_excluded(settings, given):
+        elif (own := settings_in(os.path.dirname(given) or ".")).force_exclude and _force_excluded(
+            own, given
+        ):
             continue  # pre-commit & co. name every file: `exclude` must still apply
         else:
             # A file named explicitly is always checked, whatever its name.

@@ -26,3 +26,5 @@ class FileReport:
     dependencies: dict[str, str | None] | None = None
     # True when the report came from the cache instead of an analysis.
     cached: bool = False
+    # A notebook's code cells (1-based number -> source), which its diagnostics point into.
+    cell_sources: dict[int, str] | None = None

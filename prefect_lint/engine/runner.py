@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
-from prefect_lint.config import Settings
+from prefect_lint.config import Settings, SettingsResolver
 from prefect_lint.diagnostics import FileError
 from prefect_lint.digest import digest_bytes
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.markdown import is_markdown
+from prefect_lint.engine.notebook import is_notebook
 from prefect_lint.engine.report import FileReport
 from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
 from prefect_lint.model.root import find_project_root
@@ -57,7 +58,31 @@ def check_text(
     if recording:
         index.start_recording()  # type: ignore[union-attr]
     try:
-        if is_markdown(path):
+        if is_notebook(path):
+            from prefect_lint.engine.notebook import NotebookError, check_notebook
+
+            try:
+                notebook = check_notebook(
+                    text,
+                    path,
+                    codes,
+                    fix=mode.fix,
+                    unsafe_fixes=mode.unsafe_fixes,
+                    render_fixes=mode.render_fixes,
+                    index=index,
+                    target=target,
+                    decorators=decorators,
+                )
+            except NotebookError as error:
+                report.error = FileError(path, f"cannot read the notebook: {error}")
+                return report
+            report.diagnostics = notebook.diagnostics
+            report.fixed = dict(notebook.fixed)
+            report.dropped_fixes = notebook.dropped
+            report.source = notebook.text
+            report.changed = notebook.text != text
+            report.cell_sources = notebook.cell_sources
+        elif is_markdown(path):
             from prefect_lint.engine.markdown import check_markdown
 
             document = check_markdown(
@@ -101,7 +126,7 @@ def check_text(
                 decorators=decorators,
             )
     except Exception as error:  # a bug must not stop the run or touch the file
-        report.error = FileError(path, f"internal error: {type(error).__name__}: {error}")
+        report.error = FileError(path, f"internal error: {type(error).__name__}: {error}", io=False)
         report.diagnostics = []
         report.changed = False
         report.source = text
@@ -140,28 +165,47 @@ def check_file(path: str, settings: Settings, mode: Mode) -> FileReport:
     return report
 
 
-_worker_settings: Settings | None = None
+class _Fixed:
+    """One Settings for every path (callers that resolved them already)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, path: str) -> Settings:
+        return self.settings
+
+
+SettingsFor = Callable[[str], Settings]
+
+
+def _settings_for(settings: Settings | SettingsResolver) -> SettingsFor:
+    return _Fixed(settings) if isinstance(settings, Settings) else settings
+
+
+_worker_settings: SettingsFor | None = None
 _worker_mode: Mode | None = None
 
 
-def _init_worker(settings: Settings, mode: Mode) -> None:
+def _init_worker(settings: SettingsFor, mode: Mode) -> None:
     global _worker_settings, _worker_mode
     _worker_settings, _worker_mode = settings, mode
 
 
 def _work(path: str) -> FileReport:
     assert _worker_settings is not None and _worker_mode is not None
-    return check_file(path, _worker_settings, _worker_mode)
+    return check_file(path, _worker_settings(path), _worker_mode)
 
 
 def default_jobs() -> int:
     return os.cpu_count() or 1
 
 
-def _run_all(files: list[str], settings: Settings, mode: Mode, jobs: int) -> Iterator[FileReport]:
+def _run_all(
+    files: list[str], settings: SettingsFor, mode: Mode, jobs: int
+) -> Iterator[FileReport]:
     if jobs <= 1 or len(files) < _PARALLEL_THRESHOLD:
         for path in files:
-            yield check_file(path, settings, mode)
+            yield check_file(path, settings(path), mode)
         return
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
@@ -215,36 +259,57 @@ def _cached_report(
             text = decode_source(data, path).text
         except SourceError:
             return None
+    cells = None
+    if text is not None and is_notebook(path):
+        from prefect_lint.engine.notebook import NotebookError, read_notebook
+
+        try:
+            notebook = read_notebook(text)
+        except NotebookError:
+            return None
+        cells = notebook.cell_sources() if notebook is not None else None
     return FileReport(
-        path=path, diagnostics=diagnostics, source=text, original_source=text, cached=True
+        path=path,
+        diagnostics=diagnostics,
+        source=text,
+        original_source=text,
+        cached=True,
+        cell_sources=cells,
     )
 
 
 def run(
     files: list[str],
-    settings: Settings,
+    settings: Settings | SettingsResolver,
     mode: Mode,
     jobs: int,
     cache: ResultCache | None = None,
 ) -> Iterator[FileReport]:
-    """Reports in the order of `files`; with a cache, unchanged files are not analysed."""
+    """Reports in the order of `files`; with a cache, unchanged files are not analysed.
+
+    `settings` is one Settings for every file, or a resolver giving each file its own (the
+    nearest configuration); the cache key uses each file's own settings.
+    """
+    settings_for = _settings_for(settings)
     if cache is None:
-        yield from _run_all(files, settings, mode, jobs)
+        yield from _run_all(files, settings_for, mode, jobs)
         return
     cached = {
-        index: _cached_report(path, settings, mode, cache) for index, path in enumerate(files)
+        index: _cached_report(path, settings_for(path), mode, cache)
+        for index, path in enumerate(files)
     }
     missing = [path for index, path in enumerate(files) if cached[index] is None]
-    analysed = _run_all(missing, settings, replace(mode, track_dependencies=True), jobs)
+    analysed = _run_all(missing, settings_for, replace(mode, track_dependencies=True), jobs)
     for index, path in enumerate(files):
         report = cached[index]
         if report is None:
             report = next(analysed)
             if not mode.fix:
+                own = settings_for(path)
                 cache.store(
                     report,
-                    settings.codes_for(path),
-                    _cache_variant(path, settings),
+                    own.codes_for(path),
+                    _cache_variant(path, own),
                     rendered=mode.render_fixes,
                 )
         yield report

@@ -16,7 +16,15 @@ import time
 from collections.abc import Sequence
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, check_selectors, find_config, load_settings
+from prefect_lint.config import (
+    ConfigError,
+    Overrides,
+    Settings,
+    SettingsResolver,
+    check_selectors,
+    find_config,
+    load_settings,
+)
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
@@ -29,7 +37,8 @@ from prefect_lint.output import FORMATS_WITH_EDITS, OUTPUT_FORMATS
 from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
 from prefect_lint.output.json_lines import render_json_lines
-from prefect_lint.output.text import render_text, summary
+from prefect_lint.output.text import PLAIN, Style, color_wanted, render_text, summary
+from prefect_lint.versions import parse_target_version
 
 EXIT_CLEAN, EXIT_DIAGNOSTICS, EXIT_ERROR = 0, 1, 2
 DEFAULT_OUTPUT_FORMAT = "full"
@@ -57,6 +66,13 @@ def _seconds(value: str) -> float:
     if not seconds > 0:
         raise argparse.ArgumentTypeError("must be more than 0")
     return seconds
+
+
+def _target_version(value: str) -> str:
+    try:
+        return parse_target_version(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -116,6 +132,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
     check.add_argument(
+        "--exit-non-zero-on-fix",
+        action="store_true",
+        help="with --fix: exit 1 if any file was fixed, even if nothing remains",
+    )
+    check.add_argument(
+        "-q", "--quiet", action="store_true", help="print the diagnostics only, no summary"
+    )
+    check.add_argument(
+        "--silent",
+        action="store_true",
+        help="print nothing (the exit code still tells whether something was found)",
+    )
+    check.add_argument(
+        "--add-noqa",
+        action="store_true",
+        help="add `# noqa: CODE` to every line with a finding (to adopt the linter gradually)",
+    )
+    check.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="check again whenever a file changes (needs the `watch` extra)",
+    )
+    check.add_argument(
         "--force-exclude",
         action="store_true",
         help="apply `exclude` to files named on the command line too (for pre-commit)",
@@ -146,7 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--stdin-filename", help="the path of the file read from stdin (for config and messages)"
     )
     check.add_argument("--config", help="path to a pyproject.toml with a [tool.prefect-lint] table")
-    check.add_argument("--target-version", help="the Prefect version the code runs on, e.g. 3.4")
+    check.add_argument(
+        "--target-version",
+        type=_target_version,
+        help="the Prefect version the code runs on, e.g. 3.4",
+    )
     check.add_argument(
         "--show-settings",
         action="store_true",
@@ -177,27 +221,31 @@ def _error(message: str) -> None:
     print(f"error: {message}", file=sys.stderr)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _resolver(args: argparse.Namespace) -> SettingsResolver:
+    """Each file's settings: its nearest configuration (or `--config`) plus the options."""
+    overrides = Overrides(
+        select=check_selectors(args.select, "--select") if args.select is not None else None,
+        extend_select=tuple(check_selectors(args.extend_select, "--extend-select")),
+        ignore=tuple(check_selectors(args.ignore, "--ignore")),
+        preview=args.preview,
+        force_exclude=args.force_exclude,
+        target_version=args.target_version,
+        extend_include=tuple(p for patterns in args.extend_include for p in patterns),
+        cache_dir=os.path.abspath(os.path.expanduser(args.cache_dir)) if args.cache_dir else None,
+    )
+    return SettingsResolver(args.config, overrides)
+
+
+def _settings(args: argparse.Namespace, resolver: SettingsResolver) -> Settings:
+    """The run's own settings (output format, cache directory): from `--config`, else the
+    configuration nearest the current directory, else nearest the first path that has one."""
     if args.config:
         config = args.config
     else:
         stdin_path = args.stdin_filename if args.paths == ["-"] else None
         start = [os.getcwd(), *(args.paths or []), *([stdin_path] if stdin_path else [])]
         config = next((found for p in start if (found := find_config(p)) is not None), None)
-    settings = load_settings(config)
-    if args.select is not None:
-        settings.select = check_selectors(args.select, "--select")
-    settings.extend_select += check_selectors(args.extend_select, "--extend-select")
-    settings.ignore += check_selectors(args.ignore, "--ignore")
-    settings.preview = settings.preview or args.preview
-    settings.force_exclude = settings.force_exclude or args.force_exclude
-    if args.target_version:
-        settings.target_version = args.target_version
-    for patterns in args.extend_include:
-        settings.extend_include += patterns
-    if args.cache_dir:
-        settings.cache_dir = os.path.abspath(os.path.expanduser(args.cache_dir))
-    return settings
+    return resolver.overrides.apply(load_settings(config))
 
 
 def _print_diff(report: FileReport) -> None:
@@ -208,15 +256,15 @@ def _print_diff(report: FileReport) -> None:
     )
 
 
-def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> FileReport | None:
+def _check_stdin(args: argparse.Namespace, resolver: SettingsResolver, mode: Mode) -> FileReport:
     path = args.stdin_filename or "-"
+    settings = resolver(path)
     try:
         source = decode_source(sys.stdin.buffer.read(), path)
     except SourceError as error:
-        _error(f"{path}: {error}")
-        return None
-    report = check_text(source.text, path, settings, mode, on_disk=False)
-    if mode.fix and mode.write:
+        return FileReport(path=path, error=FileError(path, str(error)))
+    report = check_text(source.text, path, settings, mode)
+    if mode.fix and mode.write and report.error is None:
         # Like ruff: the fixed source goes to stdout, diagnostics to stderr.
         sys.stdout.write(report.source or "")
     return report
@@ -246,6 +294,12 @@ def _prepare_output_file(path: str) -> str | None:
 
 
 def _usage_problem(args: argparse.Namespace, output_format: str) -> str | None:
+    if args.add_noqa and (args.fix or args.diff or args.statistics):
+        return "--add-noqa cannot be combined with --fix, --diff or --statistics"
+    if args.add_noqa and args.paths == ["-"]:
+        return "--add-noqa edits files; it cannot read stdin"
+    if args.exit_non_zero_on_fix and not args.fix:
+        return "--exit-non-zero-on-fix needs --fix"
     if args.diff and args.statistics:
         return "--diff cannot be combined with --statistics"
     if args.diff and args.output_file:
@@ -260,11 +314,17 @@ def _render(
     output_format: str,
     reports: list[FileReport],
     errors: list[FileError],
+    unchecked: int,
+    style: Style = PLAIN,
 ) -> str:
     # Renderers that read the rules' metadata are imported only when used: a run answered
     # from the cache never loads LibCST or the rules otherwise.
     unsafe = args.unsafe_fixes
-    status = summary(reports, unsafe_fixes=unsafe, fixing=args.fix)
+    status = summary(
+        reports, unsafe_fixes=unsafe, fixing=args.fix, unchecked=unchecked, style=style
+    )
+    if args.quiet:
+        status = ""
     if args.statistics:
         from prefect_lint.output.statistics import (
             count_codes,
@@ -286,7 +346,7 @@ def _render(
         from prefect_lint.output.sarif import render_sarif
 
         return render_sarif(reports, errors)
-    text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe)
+    text = render_text(reports, full=output_format == "full", unsafe_fixes=unsafe, style=style)
     if args.show_fixes:
         from prefect_lint.output.fix_summary import render_fix_summary
 
@@ -298,12 +358,13 @@ def _render(
 
 def command_check(args: argparse.Namespace) -> int:
     try:
-        settings = _settings(args)
+        resolver = _resolver(args)
+        settings = _settings(args, resolver)
     except ConfigError as error:
         _error(str(error))
         return EXIT_ERROR
     if args.show_settings:
-        return _show_settings(settings, (args.paths or ["."])[0])
+        return _show_settings(resolver, settings, (args.paths or ["."])[0])
     output_format = args.output_format or settings.output_format or DEFAULT_OUTPUT_FORMAT
     problem = _usage_problem(args, output_format)
     if problem is None and args.output_file:
@@ -323,63 +384,136 @@ def command_check(args: argparse.Namespace) -> int:
     reports: list[FileReport] = []
     stdin_fix = False
     if paths == ["-"]:
-        report = _check_stdin(args, settings, mode)
-        if report is None:
+        try:
+            reports.append(_check_stdin(args, resolver, mode))
+        except ConfigError as error:
+            _error(str(error))
             return EXIT_ERROR
-        reports.append(report)
         stdin_fix = args.fix and not args.diff
     else:
         if "-" in paths:
             _error("`-` (stdin) cannot be combined with other paths")
             return EXIT_ERROR
-        found = discover(paths, settings)
-        for error in found.errors:
+        try:
+            found = discover(paths, resolver)
+            # Resolved here, so that a broken configuration is a usage error before any
+            # file is checked (workers then find every file's settings cached).
+            for path in found.files:
+                resolver(path)
+        except ConfigError as error:
             _error(str(error))
-            errors.append(error)
+            return EXIT_ERROR
+        # A named path that does not exist is reported like an unreadable file (ruff: E902).
+        reports.extend(FileReport(path=error.path, error=error) for error in found.errors)
         for skipped in found.skipped:
             print(f"warning: {skipped}", file=sys.stderr)
         # Like ruff: results of `check` are cached; fixing only skips files known to be clean.
         cache = None if args.no_cache else ResultCache(settings.cache_path)
         started = time.perf_counter()
-        reports = list(run(found.files, settings, mode, args.jobs or default_jobs(), cache))
+        reports += run(found.files, resolver, mode, args.jobs or default_jobs(), cache)
         if args.verbose:
             _verbose(cache, len(found.files), time.perf_counter() - started)
 
-    for report in reports:
-        if report.error is not None:
-            _error(str(report.error))
-            errors.append(report.error)
+    # Files that could not be read, decoded or written become E902 diagnostics, shown, counted
+    # and exported like any other (SARIF also lists them as failed notifications). Only
+    # internal errors (bugs) stay outside the report, on stderr.
+    diagnostics_shown = not (args.diff or args.statistics or args.output_file)
+    unchecked = 0
+    for position, report in enumerate(reports):
         for line in report.dropped_fixes:
             _error(line)
+        if report.error is None:
+            continue
+        errors.append(report.error)
+        if report.error.io:
+            if not diagnostics_shown:
+                _error(str(report.error))
+            reports[position] = FileReport(
+                path=report.path, diagnostics=[report.error.diagnostic()]
+            )
+        else:
+            _error(str(report.error))
+            unchecked += 1
     failed = bool(errors)
     reports = [r for r in reports if r.error is None]
     out = sys.stderr if stdin_fix else sys.stdout
 
+    if args.add_noqa:
+        from prefect_lint.engine.add_noqa import add_noqa
+
+        added, problems = add_noqa(reports)
+        for problem in problems:
+            _error(problem)
+        if not args.silent:
+            noun = "directive" if added == 1 else "directives"
+            print(f"Added {added} noqa {noun}.")
+        return EXIT_ERROR if failed or problems else EXIT_CLEAN
+
     if args.diff:
         changed = [r for r in reports if r.changed]
-        for report in changed:
+        for report in changed if not args.silent else ():
             _print_diff(report)
         fixed = sum(sum(r.fixed.values()) for r in changed)
-        if fixed:
+        if fixed and not (args.quiet or args.silent):
             noun = "error" if fixed == 1 else "errors"
             print(f"Would fix {fixed} {noun}.", file=sys.stderr)
         if failed:
             return EXIT_ERROR
         return EXIT_DIAGNOSTICS if changed and not args.exit_zero else EXIT_CLEAN
 
-    rendered = _render(args, output_format, reports, errors)
+    style = Style(enabled=not args.output_file and color_wanted(out))
+    rendered = _render(args, output_format, reports, errors, unchecked, style)
     if args.output_file:
         try:
             write_atomic(args.output_file, rendered.encode("utf-8"))
         except OSError as error:
             _error(f"--output-file {args.output_file}: cannot write: {error.strerror or error}")
             return EXIT_ERROR
-    else:
+    elif not args.silent:
         out.write(rendered)
     if failed:
         return EXIT_ERROR
     remaining = any(r.diagnostics for r in reports)
+    if args.exit_non_zero_on_fix and any(r.fixed for r in reports):
+        remaining = True
     return EXIT_DIAGNOSTICS if remaining and not args.exit_zero else EXIT_CLEAN
+
+
+# What a change to re-check on: code, documents that may be checked, and configuration.
+WATCHED_SUFFIXES = (".py", ".pyi", ".ipynb", ".md", ".mdx", ".toml", ".cfg", ".txt")
+
+
+def command_watch(args: argparse.Namespace) -> int:
+    """`check --watch`: check, then check again after every change (until Ctrl-C)."""
+    try:
+        # Imported here: an optional dependency (the `watch` extra).
+        import watchfiles
+    except ImportError as error:
+        _error(
+            f"--watch needs watchfiles ({error}); install it with "
+            "`pip install 'prefect-lint[watch]'`"
+        )
+        return EXIT_ERROR
+    if args.paths == ["-"] or args.add_noqa:
+        _error("--watch cannot be combined with stdin or --add-noqa")
+        return EXIT_ERROR
+
+    class _Filter(watchfiles.DefaultFilter):
+        def __call__(self, change: watchfiles.Change, path: str) -> bool:
+            return path.endswith(WATCHED_SUFFIXES) and super().__call__(change, path)
+
+    ignored = (*watchfiles.DefaultFilter.ignore_dirs, ".prefect_lint_cache")
+    paths = [p for p in (args.paths or ["."]) if os.path.exists(p)] or ["."]
+    print("Starting prefect-lint in watch mode...", file=sys.stderr, flush=True)
+    code = command_check(args)
+    sys.stdout.flush()
+    for changes in watchfiles.watch(*paths, watch_filter=_Filter(ignore_dirs=ignored)):
+        names = sorted({os.path.relpath(path) for _, path in changes})
+        print(f"\nFile change detected ({', '.join(names)}); checking again...", file=sys.stderr)
+        sys.stderr.flush()
+        code = command_check(args)
+        sys.stdout.flush()
+    return code
 
 
 def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
@@ -398,11 +532,17 @@ def _verbose(cache: ResultCache | None, files: int, seconds: float) -> None:
         )
 
 
-def _show_settings(settings: Settings, path: str) -> int:
+def _show_settings(resolver: SettingsResolver, run_settings: Settings, path: str) -> int:
+    try:
+        settings = resolver.for_directory(path) if os.path.isdir(path) else resolver(path)
+    except ConfigError as error:
+        _error(str(error))
+        return EXIT_ERROR
     probe = path if os.path.isfile(path) else os.path.join(path, "__probe__.py")
     target = target_for(probe, settings)
     lines = [
         f"config file:      {settings.config_path or '(none: defaults)'}",
+        f"extends:          {', '.join(reversed(settings.extends)) or '-'}",
         f"project root:     {find_project_root(probe)}",
         f"target prefect:   {target.describe()} ({target.source})",
         f"select:           {', '.join(settings.select or ['PFL'])}",
@@ -411,12 +551,12 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"per-file-ignores: {settings.per_file_ignores or '-'}",
         f"exclude:          {', '.join([*settings.exclude, *settings.extend_exclude])}",
         f"extend-include:   {', '.join(settings.extend_include) or '-'}",
-        f"cache dir:        {settings.cache_path}",
+        f"cache dir:        {run_settings.cache_path}",
         f"respect-gitignore: {str(settings.respect_gitignore).lower()}",
         f"preview:          {str(settings.preview).lower()}",
         f"flow decorators:  {', '.join(['prefect.flow', *settings.extend_flow_decorators])}",
         f"task decorators:  {', '.join(['prefect.task', *settings.extend_task_decorators])}",
-        f"output-format:    {settings.output_format or DEFAULT_OUTPUT_FORMAT}",
+        f"output-format:    {run_settings.output_format or DEFAULT_OUTPUT_FORMAT}",
         f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
     ]
     for item in target.evidence[1:]:
@@ -435,13 +575,15 @@ def command_rule(args: argparse.Namespace) -> int:
     from prefect_lint.rules import ALL_RULES, RULES_BY_CODE
 
     if args.all or not args.code:
+        from prefect_lint.docs import fix_cell
+
         for rule in ALL_RULES:
             meta = rule.meta
-            fix = {None: " ", "safe": "*", "unsafe": "!"}[
-                meta.fix_safety.value if meta.fix_safety else None
-            ]
-            print(f"{meta.code} {fix} {meta.name:<24} {meta.summary}")
-        print("\n* safe fix   ! unsafe fix (--unsafe-fixes)")
+            print(f"{meta.code} {fix_cell(meta):<17} {meta.name:<24} {meta.summary}")
+        print(
+            "\nFix: safe (applied by --fix) or unsafe (--unsafe-fixes); always offered, or "
+            "sometimes (only for the shapes the rule's docs list)"
+        )
         return EXIT_CLEAN
     wanted = args.code.strip()
     rule = RULES_BY_CODE.get(wanted.upper()) or next(
@@ -475,7 +617,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     try:
         if args.command == "check":
-            return command_check(args)
+            return command_watch(args) if args.watch else command_check(args)
         if args.command == "server":
             return command_server(args)
         return command_rule(args)

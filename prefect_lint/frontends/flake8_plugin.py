@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import ast
-import functools
-import os
 from collections.abc import Iterator, Sequence
 from typing import Any
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, all_codes, find_config, load_settings
+from prefect_lint.config import ConfigError, Settings, SettingsResolver, all_codes
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.runner import target_for
 from prefect_lint.model.project import index_for
@@ -53,15 +51,15 @@ class Flake8Plugin:
             )
 
 
-@functools.lru_cache(maxsize=64)
-def _settings_in(directory: str) -> Settings:
-    try:
-        return load_settings(find_config(directory))
-    except ConfigError:
-        # flake8 has no channel for our config errors; `prefect-lint check` reports them.
-        return Settings()
+# The same resolution as `prefect-lint check` and the language server: each file gets the
+# configuration nearest to it (with `extend`); the plugin reads only the target and wrappers.
+_RESOLVER = SettingsResolver()
 
 
 def _settings_for(path: str) -> Settings:
     """The project's `[tool.prefect-lint]` wrappers and target; selection stays flake8's."""
-    return _settings_in(os.path.dirname(os.path.abspath(path)))
+    try:
+        return _RESOLVER(path)
+    except ConfigError:
+        # flake8 has no channel for our config errors; `prefect-lint check` reports them.
+        return Settings()

@@ -33,7 +33,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, find_config, load_settings
+from prefect_lint.config import ConfigError, Settings, SettingsResolver
 from prefect_lint.diagnostics import (
     Applicability,
     Diagnostic,
@@ -160,24 +160,16 @@ class Engine:
     """The CLI's engine for documents that live in the editor; runs in the engine process."""
 
     def __init__(self) -> None:
-        # config path -> (modification time, settings): an edited pyproject.toml is re-read.
-        self._settings: dict[str, tuple[int, Settings]] = {}
+        # The CLI's resolution (nearest configuration, `extend`), re-reading a configuration
+        # whenever a file of its chain changed.
+        self._resolver = SettingsResolver(reload=True)
 
     def _settings_for(self, anchor: str) -> tuple[Settings, str | None]:
-        root = find_project_root(anchor)
         try:
-            config = find_config(os.path.dirname(anchor))
-            if config is None:
-                return Settings(root=root), None
-            stamp = os.stat(config).st_mtime_ns
-            cached = self._settings.get(config)
-            if cached is None or cached[0] != stamp:
-                cached = (stamp, load_settings(config))
-                self._settings[config] = cached
-            return cached[1], None
+            return self._resolver(anchor), None
         except (ConfigError, OSError) as error:
             # Checked with the defaults meanwhile; the user is told what is wrong.
-            return Settings(root=root), str(error)
+            return Settings(root=find_project_root(anchor)), str(error)
 
     def context(self, path: str | None, workspace_root: str) -> EngineContext:
         anchor = path if path is not None else os.path.join(workspace_root, "untitled.py")
@@ -210,6 +202,26 @@ class Engine:
             index=context.index,
             # An unsaved buffer may show 2.x code that the project scan did not see.
             target=with_text_evidence(context.target, text, context.path),
+            decorators=context.decorators,
+        )
+        return found, context.config_error
+
+    def check_cells(
+        self, path: str | None, workspace_root: str, cells: list[str]
+    ) -> tuple[list[Diagnostic], str | None]:
+        """A notebook's code cells, joined as `prefect-lint check` joins an `.ipynb` file's;
+        each diagnostic's `cell` is its 1-based position in `cells`."""
+        from prefect_lint.engine.notebook import check_cells
+
+        context = self.context(path, workspace_root)
+        if context.excluded or sum(map(len, cells)) > MAX_CHARACTERS:
+            return [], context.config_error
+        found = check_cells(
+            cells,
+            context.path,
+            context.codes,
+            index=context.index,
+            target=context.target,
             decorators=context.decorators,
         )
         return found, context.config_error
@@ -405,7 +417,18 @@ class PrefectLintServer(LanguageServer):
         # Full sync: the server keeps each document as one string, with no incremental patching
         # whose line model (Python's str.splitlines) would differ from LSP's.
         super().__init__(
-            SOURCE, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Full
+            SOURCE,
+            __version__,
+            text_document_sync_kind=types.TextDocumentSyncKind.Full,
+            # Jupyter notebooks: the client sends the cells, checked as one module.
+            notebook_document_sync=types.NotebookDocumentSyncOptions(
+                notebook_selector=[
+                    types.NotebookDocumentFilterWithCells(
+                        cells=[types.NotebookCellLanguage(language="python")],
+                        notebook="jupyter-notebook",
+                    )
+                ]
+            ),
         )
         self.documents: dict[str, Document] = {}
         self.published: dict[str, Published] = {}
@@ -420,6 +443,8 @@ class PrefectLintServer(LanguageServer):
         # (uri, serial, code, line, column) -> the rendered fix, for the current text only.
         self._fixes: dict[tuple[str, int, str, int, int], Fix | None] = {}
         self._reported_errors: set[str] = set()
+        # notebook uri -> the cell uris diagnostics were last published for.
+        self._notebook_cells: dict[str, list[str]] = {}
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -511,21 +536,82 @@ class PrefectLintServer(LanguageServer):
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
 
+    # -- notebooks ----------------------------------------------------------------------------
+    # pygls keeps the notebook and its cells' text in the workspace; diagnostics are published
+    # per cell document. Code actions are offered for files only.
+
+    def did_open_notebook(self, params: types.DidOpenNotebookDocumentParams) -> None:
+        self._schedule(params.notebook_document.uri, 0.0, notebook=True)
+
+    def did_change_notebook(self, params: types.DidChangeNotebookDocumentParams) -> None:
+        self._schedule(params.notebook_document.uri, DEBOUNCE_SECONDS, notebook=True)
+
+    def did_close_notebook(self, params: types.DidCloseNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        for cell in self._notebook_cells.pop(uri, []):
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=cell, diagnostics=[])
+            )
+
+    async def _lint_notebook(self, uri: str) -> None:
+        notebook = self.workspace.get_notebook_document(notebook_uri=uri)
+        if notebook is None:
+            return
+        version = notebook.version
+        cells = [c for c in notebook.cells if c.kind == types.NotebookCellKind.Code]
+        texts = [self.workspace.get_text_document(cell.document).source for cell in cells]
+        path = to_fs_path(uri) if uri.startswith("file:") else None
+        try:
+            found, config_error = await self._in_worker(
+                self.engine.call, "check_cells", path, self.workspace_root, texts
+            )
+        except EngineFailure as error:
+            self._warn_once(f"prefect-lint: {uri} was not checked: {error}")
+            return
+        if config_error is not None:
+            self._warn_once(f"prefect-lint: {config_error} (using the defaults)")
+        current = self.workspace.get_notebook_document(notebook_uri=uri)
+        if current is None or current.version != version:
+            return  # changed while it was checked: its own check will publish
+        uris = [cell.document for cell in cells]
+        for position, (cell_uri, text) in enumerate(zip(uris, texts, strict=True)):
+            document = Document(cell_uri, None, None, text, self._next_serial())
+            lines = LineIndex(text, self.encoding)
+            diagnostics = [
+                self._to_lsp(d, lines, document) for d in found if d.cell == position + 1
+            ]
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=cell_uri, diagnostics=diagnostics)
+            )
+        for stale in set(self._notebook_cells.get(uri, [])) - set(uris):
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=stale, diagnostics=[])
+            )
+        self._notebook_cells[uri] = uris
+
     def _store(self, uri: str, version: int | None, text: str) -> None:
         path = to_fs_path(uri) if uri.startswith("file:") else None
         self.documents[uri] = Document(uri, path, version, text, self._next_serial())
 
-    def _schedule(self, uri: str, delay: float) -> None:
+    def _schedule(self, uri: str, delay: float, *, notebook: bool = False) -> None:
         """Check `uri` after `delay`; a newer request replaces a pending one."""
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
-        self._pending[uri] = asyncio.get_running_loop().create_task(self._lint(uri, delay))
+        self._pending[uri] = asyncio.get_running_loop().create_task(
+            self._lint(uri, delay, notebook=notebook)
+        )
 
-    async def _lint(self, uri: str, delay: float) -> None:
+    async def _lint(self, uri: str, delay: float, *, notebook: bool = False) -> None:
         try:
             if delay:
                 await asyncio.sleep(delay)
+            if notebook:
+                await self._lint_notebook(uri)
+                return
             document = self.documents.get(uri)
             if document is None:
                 return
@@ -780,6 +866,24 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: PrefectLintServer, params: types.DidOpenTextDocumentParams) -> None:
         ls.did_open(params)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    def did_open_notebook(
+        ls: PrefectLintServer, params: types.DidOpenNotebookDocumentParams
+    ) -> None:
+        ls.did_open_notebook(params)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def did_change_notebook(
+        ls: PrefectLintServer, params: types.DidChangeNotebookDocumentParams
+    ) -> None:
+        ls.did_change_notebook(params)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def did_close_notebook(
+        ls: PrefectLintServer, params: types.DidCloseNotebookDocumentParams
+    ) -> None:
+        ls.did_close_notebook(params)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: PrefectLintServer, params: types.DidChangeTextDocumentParams) -> None:

@@ -37,6 +37,15 @@ def _file(path: str) -> str:
 
 
 def annotation(path: str, diagnostic: Diagnostic) -> str:
+    message = f"{diagnostic.code} {diagnostic.message}"
+    if diagnostic.cell is not None:
+        # A line of the notebook's JSON would be the wrong place: a file annotation that
+        # names the cell, line and column.
+        start = diagnostic.start
+        where = f"cell {diagnostic.cell}:{start.line}:{start.column + 1}"
+        properties = {"title": f"prefect-lint ({diagnostic.code})", "file": _file(path)}
+        joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
+        return f"::error {joined}::{escape_data(f'{where}: {message}')}"
     properties = {
         "title": f"prefect-lint ({diagnostic.code})",
         "file": _file(path),
@@ -46,7 +55,7 @@ def annotation(path: str, diagnostic: Diagnostic) -> str:
         "endColumn": str(diagnostic.end.column + 1),
     }
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties.items())
-    return f"::error {joined}::{escape_data(f'{diagnostic.code} {diagnostic.message}')}"
+    return f"::error {joined}::{escape_data(message)}"
 
 
 def render_github(reports: Sequence[FileReport]) -> str:

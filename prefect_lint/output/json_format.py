@@ -35,7 +35,7 @@ def _fix(fix: Fix | None, starts: list[int]) -> dict[str, Any] | None:
 
 def diagnostic_record(path: str, diagnostic: Diagnostic, starts: list[int]) -> dict[str, Any]:
     return {
-        "cell": None,
+        "cell": diagnostic.cell,
         "code": diagnostic.code,
         "end_location": _location(diagnostic.end.line, diagnostic.end.column),
         "filename": os.path.abspath(path) if path != "-" else path,
@@ -51,8 +51,14 @@ def iter_records(reports: Sequence[FileReport]) -> Iterator[dict[str, Any]]:
     """One record per diagnostic, in report order (shared by `json` and `json-lines`)."""
     for report in reports:
         starts = line_starts(report.source or "")
+        cells = report.cell_sources or {}
         for diagnostic in report.diagnostics:
-            yield diagnostic_record(report.path, diagnostic, starts)
+            if diagnostic.cell is not None:
+                # A notebook: positions and edits are inside the cell.
+                cell_starts = line_starts(cells.get(diagnostic.cell, ""))
+                yield diagnostic_record(report.path, diagnostic, cell_starts)
+            else:
+                yield diagnostic_record(report.path, diagnostic, starts)
 
 
 def render_json(reports: Sequence[FileReport]) -> str:

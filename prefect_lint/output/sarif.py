@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from prefect_lint import __version__
 from prefect_lint.diagnostics import (
+    IO_ERROR,
     Diagnostic,
     FileError,
     Fix,
@@ -85,27 +86,44 @@ def _fix(fix: Fix, location: dict[str, Any], starts: list[int]) -> dict[str, Any
 def _result(
     diagnostic: Diagnostic, rule_index: int, location: dict[str, Any], starts: list[int]
 ) -> dict[str, Any]:
+    physical: dict[str, Any] = {"artifactLocation": location}
+    message = diagnostic.message
+    if diagnostic.cell is None:
+        physical["region"] = region(diagnostic.start, diagnostic.end)
+    else:
+        # Lines of the notebook's JSON are not the code's lines: the cell goes in the message
+        # and the properties, the location names the file only.
+        start = diagnostic.start
+        message = f"cell {diagnostic.cell}:{start.line}:{start.column + 1}: {message}"
     result: dict[str, Any] = {
         "ruleId": diagnostic.code,
         "ruleIndex": rule_index,
         "level": LEVEL,
-        "message": {"text": diagnostic.message},
-        "locations": [
-            {
-                "physicalLocation": {
-                    "artifactLocation": location,
-                    "region": region(diagnostic.start, diagnostic.end),
-                }
-            }
-        ],
+        "message": {"text": message},
+        "locations": [{"physicalLocation": physical}],
     }
-    if diagnostic.fix is not None and diagnostic.fix.edits:
+    if diagnostic.cell is not None:
+        result["properties"] = {
+            "cell": diagnostic.cell,
+            "region": region(diagnostic.start, diagnostic.end),
+        }
+    # A notebook's edits are inside a cell, not regions of the JSON file: not exported.
+    if diagnostic.fix is not None and diagnostic.fix.edits and diagnostic.cell is None:
         result["fixes"] = [_fix(diagnostic.fix, location, starts)]
     return result
 
 
 def rule_descriptor(code: str) -> dict[str, Any]:
     meta = rule_meta(code)
+    if code == IO_ERROR:
+        text = "a file could not be read or decoded, so it was not checked"
+        return {
+            "id": code,
+            "name": "io-error",
+            "shortDescription": {"text": text},
+            "fullDescription": {"text": text},
+            "defaultConfiguration": {"level": LEVEL},
+        }
     if meta is None:
         return {"id": code}
     docs = meta.render_docs()
@@ -120,7 +138,10 @@ def rule_descriptor(code: str) -> dict[str, Any]:
         "defaultConfiguration": {"level": LEVEL},
     }
     if meta.fix_safety is not None:
-        descriptor["properties"] = {"fix": meta.fix_safety.value}
+        descriptor["properties"] = {
+            "fix": meta.fix_safety.value,
+            "fixAvailability": meta.fix_availability.value,  # type: ignore[union-attr]
+        }
     return descriptor
 
 

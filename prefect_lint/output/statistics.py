@@ -6,6 +6,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prefect_lint.diagnostics import IO_ERROR
 from prefect_lint.engine.report import FileReport
 from prefect_lint.output.text import fix_applies
 from prefect_lint.rules import rule_meta
@@ -37,7 +38,8 @@ def count_codes(reports: Sequence[FileReport], *, unsafe_fixes: bool) -> list[Co
     for code in sorted(counts):
         meta = rule_meta(code)
         count, fixable = counts[code]
-        rows.append(CodeCount(code, meta.name if meta else "", count, fixable))
+        name = meta.name if meta else ("io-error" if code == IO_ERROR else "")
+        rows.append(CodeCount(code, name, count, fixable))
     return sorted(rows, key=lambda row: -row.count)
 
 

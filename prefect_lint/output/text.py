@@ -2,10 +2,50 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TextIO
 
 from prefect_lint.diagnostics import Applicability, Diagnostic
 from prefect_lint.engine.report import FileReport
+
+
+@dataclass(frozen=True)
+class Style:
+    """ANSI styles for a terminal (ruff's choices: bold path, bold red code, cyan marker);
+    the plain style writes no escape codes."""
+
+    enabled: bool = False
+
+    def _wrap(self, text: str, code: str) -> str:
+        return f"\x1b[{code}m{text}\x1b[0m" if self.enabled and text else text
+
+    def bold(self, text: str) -> str:
+        return self._wrap(text, "1")
+
+    def code(self, text: str) -> str:
+        return self._wrap(text, "1;31")
+
+    def marker(self, text: str) -> str:
+        return self._wrap(text, "36")
+
+    def success(self, text: str) -> str:
+        return self._wrap(text, "1;32")
+
+
+PLAIN = Style()
+
+
+def color_wanted(stream: TextIO) -> bool:
+    """Colour on a terminal only; `NO_COLOR` (any value) turns it off and `FORCE_COLOR`
+    turns it on elsewhere, with NO_COLOR winning, as in Python's own tracebacks."""
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
 
 
 def fix_applies(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
@@ -19,13 +59,20 @@ def fix_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     return " [*]" if fix_applies(diagnostic, unsafe_fixes) else ""
 
 
-def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
+def location(diagnostic: Diagnostic) -> str:
+    """`line:column`, or ruff's `cell N:line:column` inside a notebook."""
     start = diagnostic.start
-    marker = fix_marker(diagnostic, unsafe_fixes)
-    return f"{path}:{start.line}:{start.column + 1}: {diagnostic.code}{marker} {diagnostic.message}"
+    cell = f"cell {diagnostic.cell}:" if diagnostic.cell is not None else ""
+    return f"{cell}{start.line}:{start.column + 1}"
 
 
-def excerpt(source: str, diagnostic: Diagnostic) -> list[str]:
+def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool, style: Style = PLAIN) -> str:
+    marker = style.marker(fix_marker(diagnostic, unsafe_fixes))
+    code = style.code(diagnostic.code)
+    return f"{style.bold(path)}:{location(diagnostic)}: {code}{marker} {diagnostic.message}"
+
+
+def excerpt(source: str, diagnostic: Diagnostic, style: Style = PLAIN) -> list[str]:
     lines = source.splitlines()
     start, end = diagnostic.start, diagnostic.end
     if not 1 <= start.line <= len(lines):
@@ -40,32 +87,50 @@ def excerpt(source: str, diagnostic: Diagnostic) -> list[str]:
         if number == start.line:
             stop = end.column if end.line == start.line else len(text)
             carets = "^" * max(1, stop - start.column)
-            out.append(f"{'':>{width}} | {' ' * start.column}{carets} {diagnostic.code}")
+            marks = style.code(f"{carets} {diagnostic.code}")
+            out.append(f"{'':>{width}} | {' ' * start.column}{marks}")
     out.append(f"{'':>{width}} |")
     return out
 
 
-def render_text(reports: Sequence[FileReport], *, full: bool, unsafe_fixes: bool) -> str:
+def render_text(
+    reports: Sequence[FileReport], *, full: bool, unsafe_fixes: bool, style: Style = PLAIN
+) -> str:
     out: list[str] = []
     for report in reports:
         for diagnostic in report.diagnostics:
-            out.append(headline(report.path, diagnostic, unsafe_fixes))
-            if full and report.source is not None:
-                out.extend(excerpt(report.source, diagnostic))
+            out.append(headline(report.path, diagnostic, unsafe_fixes, style))
+            source = report.source
+            if diagnostic.cell is not None:
+                source = (report.cell_sources or {}).get(diagnostic.cell)
+            if full and source is not None:
+                out.extend(excerpt(source, diagnostic, style))
                 if diagnostic.fix_title:
-                    out.append(f"  = help: {diagnostic.fix_title}")
+                    out.append(f"  = {style.marker('help')}: {diagnostic.fix_title}")
                 out.append("")
     return "\n".join(out) + ("\n" if out else "")
 
 
-def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) -> str:
+def summary(
+    reports: Sequence[FileReport],
+    *,
+    unsafe_fixes: bool,
+    fixing: bool,
+    unchecked: int = 0,
+    style: Style = PLAIN,
+) -> str:
+    """Ruff's closing lines; `unchecked` files (internal errors) are never "All checks passed!"."""
     remaining = [d for r in reports for d in r.diagnostics]
     fixed = sum(sum(r.fixed.values()) for r in reports)
+    failed = ""
+    if unchecked:
+        noun = "file" if unchecked == 1 else "files"
+        failed = f"{unchecked} {noun} could not be checked (internal error, see above).\n"
     if not remaining:
         if fixed:
             noun = "error" if fixed == 1 else "errors"
-            return f"Found {fixed} {noun} ({fixed} fixed, 0 remaining).\n"
-        return "All checks passed!\n"
+            return f"Found {fixed} {noun} ({fixed} fixed, 0 remaining).\n{failed}"
+        return failed or style.success("All checks passed!") + "\n"
     total = len(remaining) + fixed
     noun = "error" if total == 1 else "errors"
     lines = [
@@ -83,7 +148,7 @@ def summary(reports: Sequence[FileReport], *, unsafe_fixes: bool, fixing: bool) 
         lines.append(line + (f" ({_hidden(hidden)})." if hidden else "."))
     elif hidden:
         lines.append(f"No fixes available ({_hidden(hidden)}).")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + failed
 
 
 def _hidden(count: int) -> str:

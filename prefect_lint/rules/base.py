@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.rule_codes import DOCS_URL
 from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
@@ -42,6 +42,10 @@ class RuleMeta:
     versions: VersionRange
     fix_title: str | None = None
     fix_safety: Applicability | None = None
+    # Whether every finding gets the fix or only some shapes do; None means NEVER without a
+    # `fix_safety`, else SOMETIMES (the honest default: most rewrites are not proven for
+    # every shape). Meta-tests check ALWAYS against the fixtures.
+    fix_availability: FixAvailability | None = None
     preview: bool = False
     # Fixes this rule offers only in words (the docs explain the rewrite).
     message_only_fix: bool = False
@@ -53,6 +57,16 @@ class RuleMeta:
             raise ValueError(f"rule code {self.code!r} must look like PFL123")
         if not _NAME.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
+        if self.fix_availability is None:
+            default = (
+                FixAvailability.NEVER if self.fix_safety is None else FixAvailability.SOMETIMES
+            )
+            object.__setattr__(self, "fix_availability", default)
+        if (self.fix_safety is None) != (self.fix_availability == FixAvailability.NEVER):
+            raise ValueError(
+                f"{self.code}: a rule has a fix safety exactly when its fix is sometimes or "
+                "always available"
+            )
 
     @property
     def effective_fix_versions(self) -> VersionRange:
@@ -68,6 +82,14 @@ class RuleMeta:
     @property
     def url(self) -> str:
         return DOCS_URL.format(code=self.code)
+
+    @property
+    def fix_label(self) -> str:
+        """`always available (safe)`, `sometimes available (unsafe: ...)` or `not available`."""
+        if self.fix_availability == FixAvailability.NEVER or self.fix_safety is None:
+            return "not available"
+        safety = "safe" if self.fix_safety == Applicability.SAFE else "unsafe: `--unsafe-fixes`"
+        return f"{self.fix_availability.value} available ({safety})"  # type: ignore[union-attr]
 
     def sections(self) -> dict[str, str]:
         """The `## Section` bodies of the docs, by heading."""
@@ -95,11 +117,7 @@ class RuleMeta:
         return examples
 
     def render_docs(self) -> str:
-        fix = {
-            Applicability.SAFE: "Fix is always available.",
-            Applicability.UNSAFE: "Fix is sometimes available (unsafe: needs `--unsafe-fixes`).",
-            None: "Fix is not available.",
-        }[self.fix_safety]
+        fix = f"Fix is {self.fix_label}."
         status = "preview" if self.preview else "stable"
         header = f"# {self.name} ({self.code})\n\n{fix} Status: {status}. Added in {self.since}.\n"
         docs = self.docs.strip().replace(

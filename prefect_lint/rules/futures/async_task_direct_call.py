@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.futures import DirectValue, returns_states, serializes
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -18,6 +18,7 @@ class AsyncTaskDirectCall(Rule):
         summary="an async task called from a sync flow returns a coroutine that never runs",
         fix_title="Submit the task and wait for its value: `task.submit(...).result()`",
         fix_safety=Applicability.SAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
@@ -46,7 +46,8 @@ class BlockingRunDeployment(Rule):
         summary="`run_deployment()` in a loop runs the deployments one at a time",
         fix_title="Start the runs with `timeout=0`, then wait for them together",
         fix_safety=Applicability.UNSAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         versions=ALL_VERSIONS,
         # `PrefectFlowRunFuture` first shipped in 3.2.8.
         fix_versions=since("3.3"),

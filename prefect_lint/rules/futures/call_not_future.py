@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import body_nodes
 from prefect_lint.model.futures import DirectValue, serializes
 from prefect_lint.model.module import keyword_arg
@@ -21,6 +21,7 @@ class CallNotFuture(Rule):
         summary="a direct task call already ran and returned its value, not a future",
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
         docs="""

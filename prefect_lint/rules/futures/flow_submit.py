@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model import api
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.values import Flow
@@ -19,6 +19,7 @@ class FlowSubmit(Rule):
         summary="a flow has no `.submit()`: AttributeError at runtime",
         fix_title="Run the flow through a task: `task(flow).submit(...)`",
         fix_safety=Applicability.UNSAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
         docs="""

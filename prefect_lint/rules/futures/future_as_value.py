@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.model.futures import ValueUse
@@ -23,6 +23,7 @@ class FutureAsValue(Rule):
         summary="a future is not its value: subscripting or reading attributes of it fails",
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
         docs="""

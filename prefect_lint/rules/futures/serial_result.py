@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import SerialResult
@@ -20,6 +20,7 @@ class SerialResultInLoop(Rule):
         summary="`.result()` in the submitting loop makes the tasks run one at a time",
         fix_title="Submit every task first, then collect the results",
         fix_safety=Applicability.UNSAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
         docs="""

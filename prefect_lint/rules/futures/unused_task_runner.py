@@ -39,7 +39,7 @@ class UnusedTaskRunner(Rule):
         summary="the flow sets a task runner but calls its tasks directly, one after another",
         fix_title="Submit the tasks in the loop first, then collect the results",
         fix_safety=Applicability.UNSAFE,
-        since="0.3.0",
+        since="0.1.0",
         preview=True,
         versions=PREFECT_3,
         docs="""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.fixes.statements import InsertStatements
@@ -27,6 +27,7 @@ class UnwaitedFuture(Rule):
         summary="the flow can finish Completed while a submitted task is cancelled or never runs",
         fix_title="Wait for the futures before the flow returns: `wait([...])`",
         fix_safety=Applicability.SAFE,
+        fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""

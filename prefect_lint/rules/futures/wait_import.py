@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model import api
 from prefect_lint.model.scopes import import_module_name
 from prefect_lint.model.values import Dotted
@@ -119,6 +119,7 @@ class WaitImport(Rule):
         summary="`wait` and `as_completed` live in `prefect.futures`",
         fix_title="Import from `prefect.futures`",
         fix_safety=Applicability.SAFE,
+        fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
@@ -16,6 +16,7 @@ class WaitNotList(Rule):
         summary="`wait()` and `as_completed()` take a list of futures, not one future",
         fix_title="Wrap the future in a list: `[future]`",
         fix_safety=Applicability.SAFE,
+        fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
         versions=PREFECT_3,
         docs="""

@@ -34,7 +34,7 @@ class RunContextAtImport(Rule):
         code="PFL401",
         name="run-context-at-import",
         summary="a run-context API or an API load runs when the module is imported",
-        since="0.3.0",
+        since="0.1.0",
         preview=True,
         message_only_fix=True,
         versions=PREFECT_3,

@@ -26,7 +26,7 @@ class ChangedIn3(Rule):
         summary="call changed in Prefect 3",
         fix_title="Rewrite the call for Prefect 3",
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

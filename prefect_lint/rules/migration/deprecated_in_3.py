@@ -17,7 +17,7 @@ class DeprecatedIn3(MovedNameRule, Rule):
         summary="name deprecated in Prefect 3",
         fix_title="Use the Prefect 3 name",
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

@@ -17,7 +17,7 @@ class RemovedIn3(MovedNameRule, Rule):
         summary="name removed in Prefect 3",
         fix_title="Import the name from its Prefect 3 module",
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

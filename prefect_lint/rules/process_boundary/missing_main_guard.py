@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import NESTED_SCOPES, own_nodes, spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
@@ -22,7 +22,8 @@ class MissingMainGuard(Rule):
         summary="a flow on a process-based runner is called at import time",
         fix_title='Wrap the call in `if __name__ == "__main__":`',
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

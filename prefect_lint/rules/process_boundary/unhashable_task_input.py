@@ -19,7 +19,7 @@ class UnhashableTaskInput(Rule):
         summary="a task input cannot be hashed by the default cache policy",
         fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
         fix_safety=Applicability.SAFE,
-        since="0.3.0",
+        since="0.1.0",
         preview=True,
         versions=since("3.2"),
         docs="""

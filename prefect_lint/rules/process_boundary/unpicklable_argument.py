@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.pickling import TABLE_PACKAGES
@@ -38,7 +38,8 @@ class UnpicklableArgument(Rule):
         summary="a task is given a value that cannot be pickled",
         fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
         fix_safety=Applicability.SAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.boundary import NESTED_SCOPES, Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
@@ -31,7 +31,8 @@ class UnpicklableGlobal(Rule):
         summary="a process-runner flow or task reads a module global that cannot be pickled",
         fix_title=SWITCH_TITLE,
         fix_safety=Applicability.UNSAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does

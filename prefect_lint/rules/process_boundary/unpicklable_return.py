@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
+from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -28,7 +28,8 @@ class UnpicklableReturn(Rule):
         summary="a task on a process-based runner returns a value that cannot be pickled",
         fix_title=SWITCH_TITLE,
         fix_safety=Applicability.UNSAFE,
-        since="0.2.0",
+        fix_availability=FixAvailability.SOMETIMES,
+        since="0.1.0",
         versions=PREFECT_3,
         docs="""
 ## What it does
