@@ -298,12 +298,19 @@ def test_fix_shifts_line_highlights_in_the_fence(tmp_path: Path) -> None:
     assert fences == [
         '```python {10} title="pipeline.py"',
         '```py hl_lines="1-2 4-5" {1-2,4-5}',
-        "```python {3,5}",
+        "```python {4,6}",
     ]
     lines = fixed.splitlines()
-    assert lines[2 + 10] == "@flow"
-    assert lines[21 + 4 : 21 + 6] == ["@flow", "def p():"]
-    assert lines[29 + 3] == "x = 1"
+    opening = [i for i, line in enumerate(lines) if line.startswith("```") and line != "```"]
+    # Line n of a block is n lines below its opening fence.
+    assert lines[opening[0] + 10] == "@flow"
+    assert [lines[opening[1] + n] for n in (1, 2, 4, 5)] == [
+        "from prefect import flow",
+        "from prefect.futures import wait",
+        "@flow",
+        "def p():",
+    ]
+    assert [lines[opening[2] + n] for n in (4, 6)] == ["x = 1", "print(flow, wait)"]
 
 
 def test_json_edits_shift_line_highlights_too(tmp_path: Path) -> None:
@@ -330,3 +337,22 @@ def test_json_edits_shift_line_highlights_too(tmp_path: Path) -> None:
         end = starts[edit["end_location"]["row"] - 1] + edit["end_location"]["column"] - 1
         text = text[:start] + edit["content"] + text[end:]
     assert text.splitlines()[2] == '```python {10} title="pipeline.py"'
+
+
+@pytest.mark.parametrize(
+    ("fence", "expected"),
+    [
+        # Line 1 became lines 1-2, line 2 moved to 3, line 3 was removed, line 4 moved to 4.
+        ("```python {1,4} title='a.py'", "```python {1-2,4} title='a.py'"),
+        ("```python {2-4}", "```python {3-4}"),
+        ('```py hl_lines="4 2"', '```py hl_lines="4 3"'),
+        # Attributes in braces are not highlights; a highlight whose lines all went stays.
+        ("```{.python} {title=x}", "```{.python} {title=x}"),
+        ("```python {3}", "```python {3}"),
+        ("````python {1}", "````python {1-2}"),
+    ],
+)
+def test_highlight_renumbering(fence: str, expected: str) -> None:
+    from prefect_lint.engine.markdown import _shifted_fence
+
+    assert _shifted_fence(fence, {1: [1, 2], 2: [3], 3: [], 4: [4]}) == expected
