@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -107,3 +108,139 @@ def test_fixed_counts_per_code_are_diagnostics(tmp_path: Path) -> None:
     assert "Found 8 errors (8 fixed, 0 remaining)." in result.stdout, result.stdout
     # a.py: one PFL105, three PFL102 resolved by one shared `wait`, one PFL103.
     assert "- a.py:\n    3 \N{MULTIPLICATION SIGN} PFL102 (unwaited-future)\n" in result.stdout
+
+
+# -- writing: read-only files, hard links, owners ------------------------------------------------
+
+FIXABLE = "from prefect import flow, wait\n\nprint(flow, wait)\n"
+FIXED = "from prefect import flow\nfrom prefect.futures import wait\n\nprint(flow, wait)\n"
+
+
+def _as_nobody(function, *args):  # type: ignore[no-untyped-def]
+    """Run `function(*args)` in a forked child that dropped root for the `nobody` user.
+
+    The child inherits the modules the parent imported (the interpreter itself may live where
+    `nobody` cannot read), so the caller warms them up first. Returns what the child returned.
+    """
+    import multiprocessing
+    import os
+    import pwd
+
+    try:
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        pytest.skip("no `nobody` user to drop root for")
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+
+    def child() -> None:
+        os.setgroups([])
+        os.setgid(nobody.pw_gid)
+        os.setuid(nobody.pw_uid)
+        try:
+            queue.put(("ok", function(*args)))
+        except BaseException as error:  # report it to the parent, whatever it was
+            queue.put(("raised", repr(error)))
+
+    process = context.Process(target=child)
+    process.start()
+    outcome = queue.get(timeout=120)
+    process.join(timeout=60)
+    assert outcome[0] == "ok", outcome
+    return outcome[1]
+
+
+def _fix_file(path: str) -> tuple[str | None, bool, list[str]]:
+    from prefect_lint.config import Settings
+    from prefect_lint.engine.runner import Mode, check_file
+
+    report = check_file(path, Settings(), Mode(fix=True))
+    error = None if report.error is None else report.error.message
+    return error, report.changed, [d.code for d in report.diagnostics]
+
+
+@pytest.fixture
+def shared_dir():  # type: ignore[no-untyped-def]
+    """A directory every user may write in (pytest's own tmp_path is private to root)."""
+    import os
+    import tempfile
+
+    directory = tempfile.mkdtemp(prefix="prefect-lint-perm-")
+    os.chmod(directory, 0o777)
+    yield Path(directory)
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def test_fix_refuses_a_read_only_file(shared_dir: Path) -> None:
+    import os
+
+    target = shared_dir / "ro.py"
+    target.write_text(FIXABLE)
+    target.chmod(0o444)
+    if os.geteuid() == 0:
+        _fix_file(str(shared_dir / "warm.py"))  # import everything while still root
+        os.chown(target, 65534, 65534)  # still the file's owner: only the mode forbids it
+        error, changed, codes = _as_nobody(_fix_file, str(target))
+    else:
+        error, changed, codes = _fix_file(str(target))
+    assert error is not None and "Permission denied" in error, error
+    assert not changed
+    assert codes == ["PFL105"]  # the diagnostic is still reported, unfixed
+    assert target.read_text() == FIXABLE
+    assert oct(target.stat().st_mode & 0o777) == oct(0o444)
+    assert [p.name for p in shared_dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_fix_cli_reports_a_read_only_file_clearly(shared_dir: Path) -> None:
+    import os
+
+    if os.geteuid() == 0:
+        pytest.skip("root may write a read-only file; covered by the test above")
+    target = shared_dir / "ro.py"
+    target.write_text(FIXABLE)
+    target.chmod(0o444)
+    result = run_cli("check", "--no-cache", "--fix", "ro.py", cwd=shared_dir)
+    assert result.returncode == 2
+    assert "ro.py: cannot write the fixed file: Permission denied" in result.stderr
+    assert target.read_text() == FIXABLE
+
+
+def test_fix_writes_through_hard_links(tmp_path: Path) -> None:
+    import os
+
+    target = tmp_path / "flows.py"
+    target.write_text(FIXABLE)
+    other = tmp_path / "same_file.py"
+    os.link(target, other)
+    inode = target.stat().st_ino
+    result = run_cli("check", "--no-cache", "--fix", "flows.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert target.read_text() == FIXED
+    assert other.read_text() == FIXED  # every name of the file sees the new text
+    assert target.stat().st_ino == inode == other.stat().st_ino
+    assert target.stat().st_nlink == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["flows.py", "same_file.py"]
+
+
+def test_fix_replaces_a_single_link_file_atomically_keeping_owner_and_mode(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    target = tmp_path / "flows.py"
+    target.write_text(FIXABLE)
+    target.chmod(0o640)
+    if os.geteuid() == 0:
+        os.chown(target, 65534, 65534)
+    before = target.stat()
+    result = run_cli("check", "--no-cache", "--fix", "flows.py", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    after = target.stat()
+    assert target.read_text() == FIXED
+    # A new file renamed over the old one: readers see the old text or the new, never half.
+    assert after.st_ino != before.st_ino
+    assert (after.st_uid, after.st_gid, after.st_mode) == (
+        before.st_uid,
+        before.st_gid,
+        before.st_mode,
+    )
