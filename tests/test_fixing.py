@@ -191,17 +191,36 @@ def test_fix_refuses_a_read_only_file(shared_dir: Path) -> None:
     assert [p.name for p in shared_dir.iterdir() if p.name.startswith(".")] == []
 
 
+def _cli(*args: str) -> tuple[int, str, str]:
+    import contextlib
+    import io
+
+    from prefect_lint.frontends.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
 def test_fix_cli_reports_a_read_only_file_clearly(shared_dir: Path) -> None:
     import os
 
-    if os.geteuid() == 0:
-        pytest.skip("root may write a read-only file; covered by the test above")
     target = shared_dir / "ro.py"
     target.write_text(FIXABLE)
     target.chmod(0o444)
-    result = run_cli("check", "--no-cache", "--fix", "ro.py", cwd=shared_dir)
-    assert result.returncode == 2
-    assert "ro.py: cannot write the fixed file: Permission denied" in result.stderr
+    args = ("check", "--no-cache", "--fix", "--output-format", "concise", str(target))
+    if os.geteuid() == 0:
+        warm = shared_dir / "warm.py"
+        warm.write_text(FIXABLE)
+        _cli(*args[:-1], str(warm))  # import everything while still root
+        os.chown(target, 65534, 65534)
+        code, out, err = _as_nobody(_cli, *args)
+    else:
+        code, out, err = _cli(*args)
+    assert code == 2
+    assert f"{target}: cannot write the fixed file: Permission denied" in err, err
+    assert f"{target}:1:27: PFL105" in out  # still reported, as not fixed
     assert target.read_text() == FIXABLE
 
 
