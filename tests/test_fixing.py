@@ -263,3 +263,51 @@ def test_fix_replaces_a_single_link_file_atomically_keeping_owner_and_mode(
         before.st_gid,
         before.st_mode,
     )
+
+
+# -- fixed code looks written by hand: imports where isort puts them ---------------------------
+
+
+def _isort_findings(paths: list[Path], cwd: Path) -> set[Path]:
+    """The files among `paths` where ruff's isort rules (I) find something, run from `cwd`
+    (the project root, so that ruff tells first-party packages from third-party ones)."""
+    import json
+    import subprocess
+    import sys
+
+    ruff = Path(sys.executable).with_name("ruff")
+    if not ruff.exists():
+        pytest.skip("ruff is not installed next to the interpreter")
+    result = subprocess.run(
+        [str(ruff), "check", "--isolated", "--no-cache", "--select", "I"]
+        + ["--output-format", "json", "--exit-zero", *map(str, paths)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return {Path(record["filename"]).resolve() for record in json.loads(result.stdout)}
+
+
+def test_fixes_keep_isort_clean_files_isort_clean() -> None:
+    """Every fixture whose imports were sorted (ruff's I001 quiet) stays sorted after --fix."""
+    from prefect_lint.model.root import find_project_root
+    from tests.fixture_files import fixture_cases, golden_path
+
+    by_root: dict[Path, list[Path]] = {}
+    for case in fixture_cases():
+        if golden_path(case).exists():
+            by_root.setdefault(Path(find_project_root(str(case))), []).append(case.resolve())
+    checked = 0
+    broken: list[str] = []
+    for root, cases in by_root.items():
+        goldens = [golden_path(case).resolve() for case in cases]
+        findings = _isort_findings(cases + goldens, root)
+        for case, golden in zip(cases, goldens, strict=True):
+            if case in findings:
+                continue  # not sorted to begin with
+            checked += 1
+            if golden in findings:
+                broken.append(str(golden.relative_to(root)))
+    assert checked >= 30
+    assert broken == []
