@@ -279,8 +279,10 @@ def _isort_findings(paths: list[Path], cwd: Path) -> set[Path]:
     if not ruff.exists():
         pytest.skip("ruff is not installed next to the interpreter")
     result = subprocess.run(
-        [str(ruff), "check", "--isolated", "--no-cache", "--select", "I"]
-        + ["--output-format", "json", "--exit-zero", *map(str, paths)],
+        [
+            *(str(ruff), "check", "--isolated", "--no-cache", "--select", "I"),
+            *("--output-format", "json", "--exit-zero", *map(str, paths)),
+        ],
         cwd=cwd,
         capture_output=True,
         text=True,
@@ -311,3 +313,53 @@ def test_fixes_keep_isort_clean_files_isort_clean() -> None:
                 broken.append(str(golden.relative_to(root)))
     assert checked >= 30
     assert broken == []
+
+
+IMPORT_CASES = {
+    # No imports at all: after the docstring, two blank lines before a def, one before code.
+    "x = 1\n": "from prefect.futures import wait\n\nx = 1\n",
+    '"""Doc."""\n\n\ndef f():\n    pass\n': (
+        '"""Doc."""\n\nfrom prefect.futures import wait\n\n\ndef f():\n    pass\n'
+    ),
+    # A third-party block of its own after the standard library, before local imports.
+    "import os\n\nx = os\n": "import os\n\nfrom prefect.futures import wait\n\nx = os\n",
+    "from .x import y\n\nx = 1\n": (
+        "from prefect.futures import wait\n\nfrom .x import y\n\nx = 1\n"
+    ),
+    ("from __future__ import annotations\n\nimport os\n\nimport httpx\n\nfrom .x import y\n"): (
+        "from __future__ import annotations\n\nimport os\n\nimport httpx\n"
+        "from prefect.futures import wait\n\nfrom .x import y\n"
+    ),
+    # Merged at its sorted place, in the statement's own layout; wrapped when too long.
+    "from prefect.futures import as_completed\n": (
+        "from prefect.futures import as_completed, wait\n"
+    ),
+    "from prefect.futures import (\n    as_completed,\n    zzz,\n)\n": (
+        "from prefect.futures import (\n    as_completed,\n    wait,\n    zzz,\n)\n"
+    ),
+    f"from prefect.futures import {'a' * 25}, {'b' * 25}, z\n": (
+        f"from prefect.futures import (\n    {'a' * 25},\n    {'b' * 25},\n    wait,\n    z,\n)\n"
+    ),
+    # Already there: nothing to do.
+    "from prefect.futures import wait\n": "from prefect.futures import wait\n",
+    # A comment above a block stays with the block.
+    "import os\n\n# third party\nimport zzz\n\nx = 1\n": (
+        "import os\n\n# third party\nimport zzz\nfrom prefect.futures import wait\n\nx = 1\n"
+    ),
+}
+
+
+@pytest.mark.parametrize(("source", "expected"), IMPORT_CASES.items())
+def test_new_imports_go_where_isort_puts_them(source: str, expected: str, tmp_path: Path) -> None:
+    import libcst as cst
+
+    from prefect_lint.fixes.imports import add_imports
+    from prefect_lint.rules.base import ImportRequest
+
+    module = cst.parse_module(source)
+    body = add_imports(module, module.body, [ImportRequest("prefect.futures", "wait")])
+    fixed = module.with_changes(body=body).code
+    assert fixed == expected
+    (tmp_path / "before.py").write_text(source)
+    (tmp_path / "after.py").write_text(fixed)
+    assert _isort_findings([tmp_path / "before.py", tmp_path / "after.py"], tmp_path) == set()

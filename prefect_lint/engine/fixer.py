@@ -25,7 +25,7 @@ from prefect_lint.diagnostics import (
     line_starts,
     position_to_offset,
 )
-from prefect_lint.engine.checker import check_source
+from prefect_lint.engine.checker import SYNTAX_ERROR, check_source, may_involve_prefect
 from prefect_lint.fixes.edits import apply_edits, select_compatible
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.project import ProjectIndex
@@ -126,12 +126,23 @@ class _Validator:
     def __init__(self, original: str) -> None:
         self._check_python = _python_parses(original)
 
+    def python(self, text: str) -> bool:
+        """Python's half of the verdict (fast: the check that follows parses with LibCST)."""
+        return not self._check_python or _python_parses(text)
+
     def __call__(self, text: str) -> bool:
         try:
             cst.parse_module(text)
         except (cst.ParserSyntaxError, RecursionError, MemoryError):
             return False
-        return not self._check_python or _python_parses(text)
+        return self.python(text)
+
+
+def _broken(text: str, diagnostics: list[Diagnostic], valid: _Validator) -> bool:
+    if any(d.code == SYNTAX_ERROR for d in diagnostics):
+        return True
+    # Text the prefilter turned away was never parsed: ask LibCST directly.
+    return not diagnostics and not may_involve_prefect(text) and not valid(text)
 
 
 def fix_source(
@@ -150,9 +161,13 @@ def fix_source(
     dropped: list[str] = []
     banned: set[tuple[str, str]] = set()
     cleanup: set[tuple[str, str]] = set()
-    diagnostics = check_source(
-        text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
-    )
+
+    def recheck(text: str) -> list[Diagnostic]:
+        return check_source(
+            text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
+        )
+
+    diagnostics = recheck(text)
     tracker = _Tracker(text, diagnostics)
     for _ in range(MAX_ITERATIONS):
         candidates: dict[int, tuple[Diagnostic, Fix]] = {}
@@ -167,7 +182,9 @@ def fix_source(
             break
         chosen = select_compatible(fix for _, fix in candidates.values())
         new_text = apply_edits(text, [edit for fix in chosen for edit in fix.edits])
-        if not valid(new_text):
+        # The check of the fixed text parses it anyway: its PFL000 is LibCST's verdict.
+        new_diagnostics = recheck(new_text) if valid.python(new_text) else None
+        if new_diagnostics is None or _broken(new_text, new_diagnostics, valid):
             # Find the fixes that break the file on their own and drop them for good.
             good: list[Fix] = []
             for fix in chosen:
@@ -185,13 +202,12 @@ def fix_source(
             if not chosen:
                 continue
             new_text = apply_edits(text, chosen[0].edits)
+            new_diagnostics = recheck(new_text)
         for fix in chosen:
             cleanup.update(fix.unused_imports)
         applied = [edit for fix in chosen for edit in fix.edits]
         text = new_text
-        diagnostics = check_source(
-            text, path, codes, render_fixes=True, index=index, target=target, decorators=decorators
-        )
+        diagnostics = new_diagnostics
         tracker.update(applied, text, diagnostics)
     if cleanup:
         # Imports a fix made unused are removed once all fixes are in: while a later fix
@@ -203,15 +219,7 @@ def fix_source(
         if cleaned != text and valid(cleaned):
             edits = diff_edits(text, cleaned)
             text = cleaned
-            diagnostics = check_source(
-                text,
-                path,
-                codes,
-                render_fixes=True,
-                index=index,
-                target=target,
-                decorators=decorators,
-            )
+            diagnostics = recheck(text)
             tracker.update(edits, text, diagnostics)
     return FixOutcome(
         text=text,
