@@ -298,7 +298,7 @@ def test_fix_shifts_line_highlights_in_the_fence(tmp_path: Path) -> None:
     assert fences == [
         '```python {10} title="pipeline.py"',
         '```py hl_lines="1-2 4-5" {1-2,4-5}',
-        "```python {4,6}",
+        "```python {3,5}",
     ]
     lines = fixed.splitlines()
     opening = [i for i, line in enumerate(lines) if line.startswith("```") and line != "```"]
@@ -310,7 +310,7 @@ def test_fix_shifts_line_highlights_in_the_fence(tmp_path: Path) -> None:
         "@flow",
         "def p():",
     ]
-    assert [lines[opening[2] + n] for n in (4, 6)] == ["x = 1", "print(flow, wait)"]
+    assert [lines[opening[2] + n] for n in (3, 5)] == ["x = 1", "print(flow, wait)"]
 
 
 def test_json_edits_shift_line_highlights_too(tmp_path: Path) -> None:
