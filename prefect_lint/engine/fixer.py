@@ -43,6 +43,8 @@ class FixOutcome:
     dropped: list[str] = field(default_factory=list)
     # Diagnostics of the final text that the first check did not report (a fix created them).
     introduced: list[Diagnostic] = field(default_factory=list)
+    # Whether some pass created a finding, even one a later pass fixed.
+    created_findings: bool = False
 
 
 def map_offset(offset: int, edits: list[Edit]) -> int:
@@ -69,6 +71,7 @@ class _Tracker:
         # Index in `found` -> offset in the current text, for those still reported.
         self.alive = {i: position_to_offset(starts, d.start) for i, d in enumerate(diagnostics)}
         self.introduced: list[Diagnostic] = []
+        self.created_findings = False
 
     def update(self, edits: list[Edit], text: str, diagnostics: list[Diagnostic]) -> None:
         """`edits` turned the previous text into `text`, which reports `diagnostics`."""
@@ -105,6 +108,7 @@ class _Tracker:
             else:
                 self.introduced.append(diagnostic)
         self.alive = alive
+        self.created_findings = self.created_findings or bool(self.introduced)
 
     def fixed(self) -> Counter[str]:
         return Counter(d.code for i, d in enumerate(self.found) if i not in self.alive)
@@ -227,4 +231,5 @@ def fix_source(
         fixed=tracker.fixed(),
         dropped=dropped,
         introduced=tracker.introduced,
+        created_findings=tracker.created_findings,
     )
