@@ -128,10 +128,13 @@ class _Validator:
     """A fixed text must parse for LibCST, and for Python too if the original did."""
 
     def __init__(self, original: str) -> None:
-        self._check_python = _python_parses(original)
+        self._original = original
+        self._check_python: bool | None = None  # asked on first need: most files need none
 
     def python(self, text: str) -> bool:
         """Python's half of the verdict (fast: the check that follows parses with LibCST)."""
+        if self._check_python is None:
+            self._check_python = _python_parses(self._original)
         return not self._check_python or _python_parses(text)
 
     def __call__(self, text: str) -> bool:
