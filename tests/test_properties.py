@@ -281,17 +281,36 @@ def test_diagnostics_are_deterministic_and_consistent(text: str) -> None:
     assert check_source(silenced, PATH, ALL) == []
 
 
-def _edit_lines(text: str, diagnostics: list[Diagnostic]) -> set[int]:
-    """The lines (1-based) each diagnostic covers: its own span and the lines its own fix
-    edits (a fix may rightly reach beyond the span: an import, a flow's decorator)."""
+def _covered_lines(text: str, diagnostics: list[Diagnostic]) -> set[int]:
+    """The lines (1-based) the diagnostics cover: each one's span, the module-level statement
+    it is in (a fix may add a `wait` at the flow's exits), the lines its own fix edits (a
+    flow's decorator), and the import block at the top (where imports are added)."""
+    tree = ast.parse(text)
+    spans = [
+        (min([s.lineno, *(d.lineno for d in getattr(s, "decorator_list", []))]), s.end_lineno)
+        for s in tree.body
+    ]
+    last_import = 0
+    for statement in tree.body:
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            last_import = statement.end_lineno or statement.lineno
+        elif not (
+            isinstance(statement, ast.Expr)
+            and isinstance(statement.value, ast.Constant)
+            and isinstance(statement.value.value, str)
+        ):
+            break
+    covered = set(range(1, last_import + 2))
     starts = line_starts(text)
-    covered: set[int] = set()
     for diagnostic in diagnostics:
         covered.update(range(diagnostic.start.line, diagnostic.end.line + 1))
+        for first, last in spans:
+            if first <= diagnostic.start.line <= (last or first):
+                covered.update(range(first, (last or first) + 1))
         for edit in diagnostic.fix.edits if diagnostic.fix is not None else ():
-            first = offset_to_position(starts, edit.start).line
-            last = offset_to_position(starts, max(edit.start, edit.end - 1)).line
-            covered.update(range(first, last + 1))
+            first_line = offset_to_position(starts, edit.start).line
+            last_line = offset_to_position(starts, max(edit.start, edit.end - 1)).line
+            covered.update(range(first_line, last_line + 1))
     return covered
 
 
@@ -317,8 +336,8 @@ def test_fixes_remove_diagnostics_and_touch_only_what_they_cover(text: str) -> N
     """(e) After any `--fix`, the diagnostics are those before, minus the fixed ones, plus
     the ones a fix created (`introduced`, which must be new): the counts add up, so `Found N
     errors (X fixed, Y remaining)` has N = what `check` found when no fix creates a finding.
-    (f) When no fix created a finding, no fix changed a line that no diagnostic covers (its
-    span, or the lines its own fix edits: an import, a flow's decorator)."""
+    (f) When no fix created a finding, no fix changed a line that no diagnostic covers (see
+    `_covered_lines`)."""
     before = check_source(text, PATH, ALL, render_fixes=True)
     found = Counter((d.code, d.message) for d in before)
     for unsafe in (False, True):
@@ -337,8 +356,7 @@ def test_fixes_remove_diagnostics_and_touch_only_what_they_cover(text: str) -> N
             event("a fix created a finding")
             continue  # its fix's edits are nobody's: see test_no_fix_creates_a_finding
         # (f)
-        offered = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-        covered = _edit_lines(text, [d for d in before if d.fix_applicability in offered])
+        covered = _covered_lines(text, before)
         for first, last in _changed_lines(text, outcome.text):
             assert covered & set(range(first, last + 1)), (first, last, outcome.text)
 
