@@ -77,15 +77,17 @@ class _Tracker:
         """`edits` turned the previous text into `text`, which reports `diagnostics`."""
         ordered = sorted(edits, key=lambda e: (e.start, e.end))
         mapped = {i: map_offset(offset, ordered) for i, offset in self.alive.items()}
-        moved: dict[tuple[int, str], list[int]] = {}
+        # The same finding: same code and message, where the edits moved it.
+        moved: dict[tuple[int, str, str], list[int]] = {}
         for i, offset in mapped.items():
-            moved.setdefault((offset, self.found[i].code), []).append(i)
+            found = self.found[i]
+            moved.setdefault((offset, found.code, found.message), []).append(i)
         starts = line_starts(text)
         alive: dict[int, int] = {}
         unmatched: list[tuple[int, Diagnostic]] = []
         for diagnostic in diagnostics:
             offset = position_to_offset(starts, diagnostic.start)
-            same = moved.get((offset, diagnostic.code))
+            same = moved.get((offset, diagnostic.code, diagnostic.message))
             if same:
                 alive[same.pop(0)] = offset
             else:
