@@ -113,7 +113,7 @@ class ImportRequest:
     """`from module import name [as asname]`, to be merged into the module's imports."""
 
     module: str
-    name: str
+    name: str | None  # None: `import module`
     asname: str | None = None
 
 

@@ -102,8 +102,11 @@ def nightly(regions: list[str]) -> None:
 The fix adds `timeout=0` to the call, collects the returned flow runs (in a new `flow_runs`
 list for a bare call, or in the list the loop already appends to, or the comprehension's
 target) and waits for them with `wait([PrefectFlowRunFuture(flow_run_id=...) ...])` after the
-loop, importing both from `prefect.futures`. It is unsafe: the children now run at the same
-time (they may compete for resources or depend on each other's side effects), and the
+loop, importing both from `prefect.futures`. A `timeout=` given to the call is carried into
+that wait (`wait([...], timeout=600)`): each run was waited for at most that long, and the
+runs, started together, still are; like `run_deployment`, `wait` returns without raising
+when the time is up and leaves the runs going. It is unsafe: the children now run at the
+same time (they may compete for resources or depend on each other's side effects), and the
 `FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
 offered in async flows or for other shapes.
 
@@ -220,6 +223,16 @@ Prefect 2 does not have.
         waiting = cst.parse_statement(
             f"{wait}([{future}(flow_run_id=flow_run.id) for flow_run in {collection}])"
         )
+        timeout = keyword_arg(shape.call, "timeout")
+        if timeout is not None and not (
+            isinstance(timeout.value, cst.Name) and timeout.value.value == "None"
+        ):
+            # Each run was waited for at most `timeout` seconds; all of them, started together,
+            # are now waited for at most that long (a literal: `_blocks_until_done`).
+            call = waiting.body[0].value  # type: ignore[attr-defined]
+            waiting = waiting.with_changes(
+                body=[cst.Expr(with_keyword(call, "timeout", timeout.value))]
+            )
         return CstFix(
             title=self.meta.fix_title or "",
             applicability=Applicability.UNSAFE,

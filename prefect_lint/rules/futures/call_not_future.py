@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model.futures import DirectValue
+from prefect_lint.model.futures import DirectValue, serializes
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -71,7 +71,11 @@ def pipeline() -> int:
 
 ## Fix safety
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
-nothing else starts receiving a future). It is safe: the code could not run before.
+nothing else starts receiving a future), for tasks only, and not inside a loop or
+comprehension where waiting on each new future would run the tasks one at a time (that
+rewrite would be a PFL103 finding). It is safe: the code could not run
+before. What changes: the task runs in the task runner, so several such calls now overlap,
+and a failure is raised where the value is waited for rather than at the call.
 
 ## Versions
 Checked against Prefect 3; on 2.x targets the rule is silent.
@@ -97,6 +101,10 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:
+            return None
+        if direct.loops and serializes(direct.loops[-1], direct.call):
+            # Waiting on the new future in the loop that submits it is PFL103: a safe fix
+            # must not create a finding.
             return None
         call = direct.call
         submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))

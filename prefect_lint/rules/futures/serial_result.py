@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import SerialResult
-from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
@@ -75,7 +75,10 @@ loops whose whole body is `out.append(t.submit(...).result())` (they become
 `t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
-was submitted. Other loop shapes get the diagnostic without a fix.
+was submitted. The values collected, and their order, stay the same. The loop variable the
+rewrite introduces (`future`, or `future_2`... when taken) is fresh in the whole function,
+so no variable of the flow is overwritten. Other loop shapes get the diagnostic without a
+fix.
 
 ## Versions
 Checked against Prefect 3; on 2.x targets the rule is silent.
@@ -87,7 +90,10 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        taken: set[str] | None = None
         for serial in facts.serial_results:
+            if taken is None:
+                taken = taken_names(node, self.context.model.walrus_names)
             task = serial.site.task.name or "the task"
             waited = (
                 "wait()"
@@ -101,9 +107,10 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                 f"`{waited}` inside the {where} that submits `{task}` waits for each run "
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
-            self.report(serial.use, message, fix=self._fix(serial), statement=statement)
+            fix = self._fix(serial, taken)
+            self.report(serial.use, message, fix=fix, statement=statement)
 
-    def _fix(self, serial: SerialResult) -> CstFix | None:
+    def _fix(self, serial: SerialResult, taken: set[str]) -> CstFix | None:
         loop = serial.loop
         use = serial.use
         # Only `X.submit(...).result()` (or `.wait()`) itself, without arguments.
@@ -114,9 +121,9 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
             and not use.args
         ):
             return None
-        name = "future"
-        if name in names_in(loop):
-            return None
+        # Fresh in the whole function: a loop variable outlives its loop, and a comprehension's
+        # should not shadow a name the reader sees around it.
+        name = fresh_name("future", set(taken))
         if isinstance(loop, cst.For):
             return self._fix_loop(loop, use, serial.site.call, name)
         if not isinstance(loop, _COMPREHENSIONS) or loop.elt is not use:
