@@ -156,6 +156,15 @@ def _add_import(
     request: ImportRequest,
     own: frozenset[str],
 ) -> list[cst.BaseStatement]:
+    if request.name is None:  # `import module`
+        for statement in body:
+            for node in _imports_of(statement) or ():
+                if isinstance(node, cst.Import) and any(
+                    _alias_name(a) == request.module and _alias_as(a) == request.asname
+                    for a in node.names
+                ):
+                    return body  # already imported
+        return _insert_statement(body, request, own)
     merge_at: int | None = None
     for index, statement in enumerate(body):
         for node in _imports_of(statement) or ():
@@ -252,12 +261,18 @@ def _wrapped(
 
 
 def _new_statement(request: ImportRequest) -> cst.SimpleStatementLine:
+    module = cst.parse_expression(request.module)
+    assert isinstance(module, (cst.Name, cst.Attribute))
+    if request.name is None:
+        alias = cst.ImportAlias(
+            name=module,
+            asname=cst.AsName(name=cst.Name(request.asname)) if request.asname else None,
+        )
+        return cst.SimpleStatementLine(body=[cst.Import(names=[alias])])
     alias = cst.ImportAlias(
         name=cst.Name(request.name),
         asname=cst.AsName(name=cst.Name(request.asname)) if request.asname else None,
     )
-    module = cst.parse_expression(request.module)
-    assert isinstance(module, (cst.Name, cst.Attribute))
     return cst.SimpleStatementLine(body=[cst.ImportFrom(module=module, names=[alias])])
 
 
@@ -265,7 +280,7 @@ def _insert_statement(
     body: list[cst.BaseStatement], request: ImportRequest, own: frozenset[str]
 ) -> list[cst.BaseStatement]:
     new = _new_statement(request)
-    key = (1, request.module.lower(), request.module)
+    key = (int(request.name is not None), request.module.lower(), request.module)
     # The first contiguous stretch of module-level import lines, split into blocks at blank
     # lines (the sections of a sorted file).
     start = next((i for i, s in enumerate(body) if _imports_of(s) is not None), None)
