@@ -182,6 +182,10 @@ class FlowFacts:
     direct_values: list[DirectValue] = field(default_factory=list)
     value_uses: list[ValueUse] = field(default_factory=list)
     single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
+    # Prefect 2 idioms on known futures and states (PFL302): ("await", the Await) of a future
+    # or of its `.result()`/`.wait()`; ("wait", call) and ("get_state", call) on a future;
+    # ("fetch", call) for `.result(fetch=...)` on a `return_state=True` State.
+    v2_uses: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
 
     def unresolved(self) -> list[Site]:
         """Terminal futures left pending at some exit, in source order of creation."""
@@ -258,6 +262,8 @@ class FlowAnalyzer:
         self._containers: dict[int, Container] = {}
         self._directs: dict[int, DirectValue] = {}
         self._serial_seen: set[int] = set()
+        # `.result()` / `.wait()` calls (by id) made on a known future.
+        self._future_calls: set[int] = set()
         self.outer_names: set[str] = set()
         # Futures whose `.state` a `while` condition reads (innermost loop last).
         self._state_reads: list[set[Site]] = []
@@ -758,7 +764,20 @@ class FlowAnalyzer:
             return objs
         if isinstance(expr, cst.Await):
             # `await future` is a TypeError in 3.x, but the intent is to wait: not PFL102's case.
-            self.resolve(self.eval(expr.expression))
+            objs = self.eval(expr.expression)
+            submitted = [
+                obj for obj in objs if isinstance(obj, Site) and obj.call is expr.expression
+            ]
+            if (
+                submitted
+                or id(expr.expression) in self._future_calls
+                or any(isinstance(obj, (Site, Element)) for obj in objs)
+            ):
+                self.facts.v2_uses.append(("await", expr))
+            if submitted:
+                # Prefect 2's `await task.submit()` gave the future itself.
+                return frozenset(submitted)
+            self.resolve(objs)
             return frozenset({OTHER})
         if isinstance(expr, (cst.Lambda,)):
             self.escape_captured(expr)
@@ -966,7 +985,15 @@ class FlowAnalyzer:
         result: set[Obj] = set()
         for obj in held:
             if isinstance(obj, (Site, Element)):
-                if method in ("result", "wait"):
+                if method in ("result", "wait") and id(call) not in self._future_calls:
+                    self._future_calls.add(id(call))
+                    if method == "wait" and not (isinstance(obj, Site) and obj.is_list):
+                        self.facts.v2_uses.append(("wait", call))
+                if method == "get_state":
+                    # Prefect 2's accessor; 3.x futures have `.state` only (AttributeError).
+                    self.facts.v2_uses.append(("get_state", call))
+                    result.add(OTHER)
+                elif method in ("result", "wait"):
                     self._serial_check(call, obj)
                     self.resolve([obj])
                     result.add(OTHER)
@@ -984,6 +1011,8 @@ class FlowAnalyzer:
             elif isinstance(obj, Container):
                 result |= self._container_method(call, obj, method, args)
             elif isinstance(obj, DirectValue):
+                if method == "result" and obj.returns_state and keyword_arg(call, "fetch"):
+                    self.facts.v2_uses.append(("fetch", call))
                 if method in ("result", "wait"):
                     obj.use_as_future(call)
                 else:

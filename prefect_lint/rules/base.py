@@ -26,7 +26,7 @@ DOC_SECTIONS = (
 )
 OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
 _CODE = re.compile(r"^PFL\d{3}$")
-_NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)

@@ -80,7 +80,8 @@ what the code says), nor when `return_state` is not a literal.
 
 ## Versions
 On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
-"Executing '...' immediately"), so the rule is silent on 2.x targets.
+"Executing '...' immediately", the task prints, and the flow returns its value), so the rule
+is silent on 2.x targets.
 """,
     )
 

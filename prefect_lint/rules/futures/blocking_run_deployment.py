@@ -16,7 +16,7 @@ from prefect_lint.model.module import keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.versions import ALL_VERSIONS, since
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -47,7 +47,9 @@ class BlockingRunDeployment(Rule):
         fix_title="Start the runs with `timeout=0`, then wait for them together",
         fix_safety=Applicability.UNSAFE,
         since="0.2.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
+        # `PrefectFlowRunFuture` first shipped in 3.2.8.
+        fix_versions=since("3.3"),
         docs="""
 ## What it does
 Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without
@@ -111,8 +113,10 @@ same time (they may compete for resources or depend on each other's side effects
 offered in async flows or for other shapes.
 
 ## Versions
-Prefect 3 only for now: the fix waits with `prefect.futures.PrefectFlowRunFuture`, which
-Prefect 2 does not have.
+`run_deployment` waits for the run on Prefect 2 too (2.20.17: `timeout=None` by default; with
+`timeout=3` and no worker the call returned after 3 s with the run still Scheduled), so the
+rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
+which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
 """,
     )
 

@@ -12,7 +12,8 @@ from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.model.futures import ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FutureAsValue(Rule):
@@ -23,7 +24,7 @@ class FutureAsValue(Rule):
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
@@ -85,8 +86,10 @@ to finish), and an iteration over a future becomes an iteration over its value. 
 fixes could not run before.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows await
-`.result()`, so the fix would differ).
+The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
+not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
+outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future's `.result()`
+return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
 
@@ -95,6 +98,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         seen: set[int] = set()
         waiter = _Waiter(self.meta.fix_title or "", None, ())
         if node.asynchronous is not None:
@@ -114,7 +118,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
             fix = whole_list.get(id(use.via[1])) if use.via is not None else None
             if fix is None and waiter is not None:
                 fix = waiter.fix(use)
-            self.report(use.node, message, fix=fix, statement=statement)
+            self.report(use.node, message, fix=fix, statement=statement, versions=versions)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,8 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import SerialResult
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -21,7 +22,7 @@ class SerialResultInLoop(Rule):
         fix_title="Submit every task first, then collect the results",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
@@ -81,7 +82,11 @@ so no variable of the flow is overwritten. Other loop shapes get the diagnostic 
 fix.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
+submitting comprehension never overlap; after the fix they do, with the same values). In an
+async flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and
+its future's `.result()` return coroutines to await), so there the rule reports for 3.x
+targets only.
 """,
     )
 
@@ -90,6 +95,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         taken: set[str] | None = None
         for serial in facts.serial_results:
             if taken is None:
@@ -108,7 +114,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
             fix = self._fix(serial, taken)
-            self.report(serial.use, message, fix=fix, statement=statement)
+            self.report(serial.use, message, fix=fix, statement=statement, versions=versions)
 
     def _fix(self, serial: SerialResult, taken: set[str]) -> CstFix | None:
         loop = serial.loop

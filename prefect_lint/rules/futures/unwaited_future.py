@@ -116,7 +116,8 @@ nothing else: a single future, a `.map()` list, or a list, tuple or set (or a di
 ## Versions
 On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or
 code that uses names only 2.x has), the rule is silent: 2.x flows waited for their futures
-before finishing.
+before finishing (2.20.17: both unwaited tasks print before the flow returns Completed). The
+fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
 """,
     )
 

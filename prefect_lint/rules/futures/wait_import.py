@@ -178,8 +178,10 @@ or on their own line; a comment on the moved name itself is dropped with it. The
 which could not be imported, now imports; nothing else changes.
 
 ## Versions
-Prefect 2 has no `wait` or `as_completed` in `prefect.futures` (2.20.17): the fix would
-import a name that does not exist there, so the rule is silent on 2.x targets.
+Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import wait` raises
+`ImportError`, and `prefect.futures` has neither): the fix would import a name that does not
+exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
+3.0.0 on.
 """,
     )
 

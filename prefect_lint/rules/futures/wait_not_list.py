@@ -68,7 +68,8 @@ offered for every report; the call, which raised `TypeError`, now waits for that
 (or yields it, for `as_completed`). Nothing else changes.
 
 ## Versions
-`prefect.futures.wait` and `as_completed` exist on Prefect 3 only.
+`prefect.futures.wait` and `as_completed` exist from 3.0.0 on; on 2.20.17
+`from prefect.futures import wait` raises `ImportError`, so the shape cannot occur on 2.x.
 """,
     )
 
