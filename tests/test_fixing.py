@@ -363,3 +363,20 @@ def test_new_imports_go_where_isort_puts_them(source: str, expected: str, tmp_pa
     (tmp_path / "before.py").write_text(source)
     (tmp_path / "after.py").write_text(fixed)
     assert _isort_findings([tmp_path / "before.py", tmp_path / "after.py"], tmp_path) == set()
+
+
+def test_new_imports_never_go_above_future_imports() -> None:
+    """Found by the property tests: a stdlib import in a file whose first block mixes
+    `from __future__` with other imports went above the `__future__` line (a SyntaxError)."""
+    import libcst as cst
+
+    from prefect_lint.fixes.imports import add_imports
+    from prefect_lint.rules.base import ImportRequest
+
+    source = '"""P."""\nfrom __future__ import annotations\nfrom prefect import flow\n\nx = flow\n'
+    module = cst.parse_module(source)
+    body = add_imports(module, module.body, [ImportRequest("asyncio", None)])
+    assert module.with_changes(body=body).code == (
+        '"""P."""\nfrom __future__ import annotations\n\nimport asyncio\n\n'
+        "from prefect import flow\n\nx = flow\n"
+    )

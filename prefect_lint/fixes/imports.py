@@ -289,6 +289,13 @@ def _insert_statement(
     end = start
     while end < len(body) and _imports_of(body[end]) is not None:
         end += 1
+    # Nothing may go above `from __future__` imports (Python requires them first).
+    floor = start
+    while floor < end and all(
+        isinstance(n, cst.ImportFrom) and _module_of(n) == "__future__"
+        for n in _imports_of(body[floor]) or ()
+    ):
+        floor += 1
     blocks: list[tuple[int, int]] = []
     block_start = start
     for index in range(start + 1, end):
@@ -315,7 +322,7 @@ def _insert_statement(
     if same is not None:
         low, high = same
         position = next(
-            (i for i in range(low, high) if _statement_key(body[i]) > key),
+            (i for i in range(max(low, floor), high) if _statement_key(body[i]) > key),
             high,
         )
         if position == low:
@@ -336,6 +343,7 @@ def _insert_statement(
     for low, high in blocks:
         if all(_section(m, own) in earlier for m in modules((low, high))):
             position = high
+    position = max(position, floor)
     new = new.with_changes(leading_lines=_blank(1) if position > start else ())
     if position < end and not _starts_block(body[position]):
         following = body[position]
