@@ -21,13 +21,16 @@ RULE_CODES: dict[str, bool] = {
     "PFL107": False,
     "PFL108": False,
     "PFL109": False,
+    "PFL110": True,
     "PFL201": False,
     "PFL202": False,
     "PFL203": False,
     "PFL204": False,
+    "PFL205": True,
     "PFL301": False,
     "PFL302": False,
     "PFL311": False,
+    "PFL401": True,
 }
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib
 import io
 import logging
 import multiprocessing
@@ -31,7 +32,9 @@ import libcst as cst
 import pytest
 
 from prefect_lint.model.pickling import (
+    ENTERS_AS_ITSELF,
     FILE_OPENERS,
+    UNHASHABLE_ANNOTATIONS,
     UNKNOWN,
     UNPICKLABLE,
     CallArguments,
@@ -321,6 +324,89 @@ def test_table_entry_fails_to_pickle_with_recorded_error(name: str, tmp_path: Pa
         obj = FACTORIES[name](stack, tmp_path)
         assert pickle_error(obj) == kind.error
     assert kind.description.startswith(("a ", "an "))
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("name", sorted(ENTERS_AS_ITSELF & set(UNPICKLABLE)))
+def test_entered_object_is_the_object_itself(name: str, tmp_path: Path) -> None:
+    """`with call(...) as x`: x is the unpicklable object only if `__enter__` returns it."""
+    with contextlib.ExitStack() as stack:
+        obj = FACTORIES[name](stack, tmp_path)
+        if hasattr(type(obj), "__enter__"):
+            assert type(obj).__enter__(obj) is obj
+        else:
+            loop = closing(stack, asyncio.new_event_loop())
+            assert loop.run_until_complete(type(obj).__aenter__(obj)) is obj
+
+
+@pytest.mark.parametrize("name", sorted(FILE_OPENERS))
+def test_entered_file_is_the_file_itself(name: str, tmp_path: Path) -> None:
+    assert name in ENTERS_AS_ITSELF
+    path = tmp_path / "data.bin"
+    path.write_bytes(b"x")
+    # Each opener is entered with `with` below; SIM115 cannot see that through the table.
+    openers = {
+        "builtins.open": lambda: open(path, "rb"),  # noqa: SIM115
+        "io.open": lambda: io.open(path, "rb"),  # noqa: SIM115, UP020
+        "os.fdopen": lambda: os.fdopen(os.open(path, os.O_RDONLY), "rb"),
+        "pathlib.Path.open": lambda: path.open("rb"),
+        "tempfile.TemporaryFile": lambda: tempfile.TemporaryFile(dir=tmp_path),  # noqa: SIM115
+        "tempfile.NamedTemporaryFile": lambda: tempfile.NamedTemporaryFile(  # noqa: SIM115
+            dir=tmp_path
+        ),
+    }
+    handle = openers[name]()
+    with handle as entered:
+        assert entered is handle
+        assert pickle_error(entered) is not None
+
+
+def resolve_dotted(name: str) -> Any:
+    module_name, _, attribute = name.rpartition(".")
+    while True:
+        try:
+            target: Any = importlib.import_module(module_name)
+            break
+        except ImportError:
+            module_name, _, outer = module_name.rpartition(".")
+            attribute = f"{outer}.{attribute}"
+    for part in attribute.split("."):
+        target = getattr(target, part)
+    return target
+
+
+@pytest.mark.usefixtures("aws_env")
+@pytest.mark.parametrize("annotation", sorted(UNHASHABLE_ANNOTATIONS))
+def test_unhashable_annotation_instances_fail_the_cache_hash(
+    annotation: str, tmp_path: Path
+) -> None:
+    """An instance of the annotated type (built by the table's factory) is one Prefect's
+    default cache policy cannot hash: `hash_objects` raises, as the task engine logs it."""
+    hashing = pytest.importorskip("prefect.utilities.hashing")
+    factory = UNHASHABLE_ANNOTATIONS[annotation]
+    cls = resolve_dotted(annotation)
+    with contextlib.ExitStack() as stack:
+        obj = FACTORIES[factory](stack, tmp_path)
+        if isinstance(cls, type):
+            assert isinstance(obj, cls), (type(obj), cls)
+        else:
+            assert type(obj) is type(cls()), (type(obj), cls)  # threading.Lock: a factory
+        with pytest.raises(Exception, match="Unable to create hash"):
+            hashing.hash_objects({"value": obj}, raise_on_failure=True)
+
+
+def test_session_annotation_hashes() -> None:
+    requests = pytest.importorskip("requests")
+    hashing = pytest.importorskip("prefect.utilities.hashing")
+    assert "requests.Session" not in UNHASHABLE_ANNOTATIONS
+    assert hashing.hash_objects({"s": requests.Session()}, raise_on_failure=True)
+
+
+def test_entered_lock_is_not_the_lock() -> None:
+    # `with threading.Lock() as x` binds True: nothing unpicklable reaches `x`.
+    assert "threading.Lock" not in ENTERS_AS_ITSELF
+    with threading.Lock() as entered:
+        assert entered is True
 
 
 def test_psycopg_connect_returns_the_tested_class() -> None:

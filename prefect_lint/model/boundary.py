@@ -16,8 +16,8 @@ import libcst as cst
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.module import ModuleModel, keyword_arg
-from prefect_lint.model.pickling import UnpicklableKind, unpicklable_cst_call
-from prefect_lint.model.scopes import AssignBinding, Scope
+from prefect_lint.model.pickling import ENTERS_AS_ITSELF, UnpicklableKind, unpicklable_cst_call
+from prefect_lint.model.scopes import AssignBinding, Binding, EnteredBinding, Scope
 from prefect_lint.model.values import Dotted, Flow, Runner, Task
 
 # Runners that cloudpickle every task's parameters, result and the flow (§6).
@@ -97,14 +97,22 @@ def unpicklable_value(
         kind = unpicklable_cst_call(name, expr)
         return Unpicklable(kind, expr) if kind is not None else None
     if isinstance(expr, cst.Name) and depth > 0:
-        binding = _single_assignment(model, expr.value, scope)
-        if binding is not None:
-            value, where = binding
-            found = unpicklable_value(model, value, where, depth=depth - 1)
-            # A `:=` anywhere may rebind the name where scopes cannot see (checked last:
-            # finding walruses walks the whole module).
-            if found is not None and expr.value not in model.walrus_names:
-                return found
+        binding = _single_binding(model, expr.value, scope)
+        found = None
+        if isinstance(binding, tuple) and isinstance(binding[0], AssignBinding):
+            found = unpicklable_value(model, binding[0].value, binding[1], depth=depth - 1)
+        elif isinstance(binding, tuple) and isinstance(binding[0], EnteredBinding):
+            # `with open(path, "rb") as fh`: the name holds what `__enter__` returned, which
+            # is the object itself only for the calls listed (a lock's is `True`).
+            entered = binding[0].value
+            if isinstance(entered, cst.Call):
+                name = _callee_name(model, entered.func, binding[1])
+                if name in ENTERS_AS_ITSELF:
+                    found = unpicklable_value(model, entered, binding[1], depth=depth - 1)
+        # A `:=` anywhere may rebind the name where scopes cannot see (checked last:
+        # finding walruses walks the whole module).
+        if found is not None and expr.value not in model.walrus_names:
+            return found
     return None
 
 
@@ -115,10 +123,18 @@ def _callee_name(model: ModuleModel, func: cst.BaseExpression, scope: Scope) -> 
     return value.name if isinstance(value, Dotted) else None
 
 
-def _single_assignment(
+def single_assignment(
     model: ModuleModel, name: str, scope: Scope
 ) -> tuple[cst.BaseExpression, Scope] | None:
     """The one expression `name` is ever assigned, and its scope; None if not that simple."""
+    found = _single_binding(model, name, scope)
+    if found is not None and isinstance(found[0], AssignBinding):
+        return found[0].value, found[1]
+    return None
+
+
+def _single_binding(model: ModuleModel, name: str, scope: Scope) -> tuple[Binding, Scope] | None:
+    """The one binding of `name` (in the scope Python would look it up in), or None."""
     current: Scope | None = scope
     while current is not None:
         if current is not scope and current.is_class:
@@ -128,9 +144,7 @@ def _single_assignment(
             return None
         bindings = current.bindings.get(name)
         if bindings is not None:
-            if len(bindings) == 1 and isinstance(bindings[0], AssignBinding):
-                return bindings[0].value, current
-            return None
+            return (bindings[0], current) if len(bindings) == 1 else None
         if current.has_star_import:
             return None
         current = current.parent

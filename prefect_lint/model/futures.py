@@ -18,6 +18,7 @@ import libcst as cst
 
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
+from prefect_lint.model.boundary import single_assignment
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
@@ -26,7 +27,38 @@ from prefect_lint.model.values import Dotted, Flow, Task
 FUTURE_API = frozenset(
     {"result", "wait", "state", "task_run_id", "add_done_callback", "wrapped_future", "flow_run_id"}
 )
-_NEUTRAL_BUILTINS = frozenset({"len", "print", "isinstance", "id", "repr", "type", "bool", "hash"})
+# Builtins that read a future (or a container of them) without ever resolving it: counting,
+# printing or formatting a dict of futures leaves every one of them running.
+_NEUTRAL_BUILTINS = frozenset(
+    {
+        "len",
+        "print",
+        "isinstance",
+        "id",
+        "repr",
+        "type",
+        "bool",
+        "hash",
+        "str",
+        "format",
+        "ascii",
+    }
+)
+# Logging calls only format their arguments (`%s` of a future is its repr).
+_LOGGING_METHODS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
+)
+_LOGGER_FACTORIES = frozenset(
+    {
+        "logging.getLogger",
+        "prefect.get_run_logger",
+        "prefect.logging.get_run_logger",
+        "prefect.logging.loggers.get_run_logger",
+        "prefect.logging.get_logger",
+        "prefect.logging.loggers.get_logger",
+    }
+)
+_STRING_LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
 _TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
 _TRANSPARENT_PREFECT = frozenset({"prefect.unmapped", "prefect.allow_failure"})
 _CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
@@ -141,13 +173,18 @@ Obj = Site | Element | Container | DirectValue | _Other
 
 @dataclass
 class Exit:
-    """A point where the flow returns: a `return` statement, or the end of the body (None)."""
+    """A point where the flow returns: a `return` statement, a `raise` that leaves the flow,
+    or the end of the body (None)."""
 
     statement: cst.CSTNode | None
     suite: cst.CSTNode | None
     pending: frozenset[Site]
     # Names that definitely hold only futures/containers here, with what they hold.
     names: dict[str, frozenset[Obj]]
+
+    @property
+    def raises(self) -> bool:
+        return isinstance(self.statement, cst.Raise)
 
 
 @dataclass
@@ -267,6 +304,8 @@ class FlowAnalyzer:
         self.outer_names: set[str] = set()
         # Futures whose `.state` a `while` condition reads (innermost loop last).
         self._state_reads: list[set[Site]] = []
+        # How many `try` bodies (or `with` blocks, which may suppress) enclose this point.
+        self._guards = 0
 
     # -- driver ---------------------------------------------------------------------------
 
@@ -325,7 +364,11 @@ class FlowAnalyzer:
                 self.eval(item.item)
                 if item.asname is not None:
                     self.assign(item.asname.name, frozenset({OTHER}))
-            self.exec_block(statement.body)
+            self._guards += 1
+            try:
+                self.exec_block(statement.body)
+            finally:
+                self._guards -= 1
         elif isinstance(statement, cst.Match):
             self.eval(statement.subject)
             before = self.state
@@ -411,7 +454,14 @@ class FlowAnalyzer:
         elif isinstance(small, cst.Raise):
             if small.exc is not None:
                 self.escape(self.eval(small.exc))
-            self.state = None  # a failing flow is visible; no report on this path
+            if small.cause is not None:
+                self.escape(self.eval(small.cause.item))
+            if not self._guards:
+                # The flow fails here at once, without waiting for what it submitted (an
+                # alert or a cleanup submitted in an `except` block may be cancelled).
+                # Inside a `try` or `with` the exception may be caught: not an exit then.
+                self._record_exit(small, statement)
+            self.state = None
         elif isinstance(small, cst.Break):
             if self.loop_frames and self.state is not None:
                 self.loop_frames[-1].breaks.append(self.state)
@@ -499,22 +549,34 @@ class FlowAnalyzer:
 
     def exec_try(self, statement: cst.Try | cst.TryStar) -> None:
         before = self.state.copy() if self.state is not None else None
-        self.exec_block(statement.body)
+        # A `finally` clause runs on the way out too, and may wait: guarded like the body.
+        guarded = 1 if statement.handlers or statement.finalbody is not None else 0
+        self._guards += guarded
+        try:
+            self.exec_block(statement.body)
+        finally:
+            self._guards -= guarded
         after_body = self.state
         # An exception can leave the body anywhere: handlers start from either end of it.
         handler_entry = join(before, after_body)
         outcomes: list[State | None] = []
-        for handler in statement.handlers:
-            self.state = handler_entry.copy() if handler_entry else None
-            if handler.type is not None:
-                self.eval(handler.type)
-            if handler.name is not None:
-                self.assign(handler.name.name, frozenset({OTHER}))
-            self.exec_block(handler.body)
-            outcomes.append(self.state)
-        self.state = after_body
-        if statement.orelse is not None:
-            self.exec_block(statement.orelse.body)
+        # With a `finally`, a `raise` in a handler or the `else` still runs it first.
+        guarded = 1 if statement.finalbody is not None else 0
+        self._guards += guarded
+        try:
+            for handler in statement.handlers:
+                self.state = handler_entry.copy() if handler_entry else None
+                if handler.type is not None:
+                    self.eval(handler.type)
+                if handler.name is not None:
+                    self.assign(handler.name.name, frozenset({OTHER}))
+                self.exec_block(handler.body)
+                outcomes.append(self.state)
+            self.state = after_body
+            if statement.orelse is not None:
+                self.exec_block(statement.orelse.body)
+        finally:
+            self._guards -= guarded
         outcomes.append(self.state)
         self.state = join_all(outcomes)
         if statement.finalbody is not None:
@@ -808,9 +870,9 @@ class FlowAnalyzer:
                 objs = self.eval(child)
                 for obj in objs:
                     self._value_use(obj)
-                if isinstance(expr, cst.BinaryOperation):
+                if isinstance(expr, cst.BinaryOperation) and not _is_string_format(expr):
                     # What an arithmetic operator makes of a future is out of our sight;
-                    # comparing one (`f is None`) hands it nowhere.
+                    # comparing one (`f is None`) or `%`-formatting it hands it nowhere.
                     self.escape(o for o in objs if not isinstance(o, DirectValue))
             return frozenset({OTHER})
         if isinstance(expr, (cst.FormattedString, cst.ConcatenatedString)):
@@ -927,6 +989,8 @@ class FlowAnalyzer:
 
     def eval_call(self, call: cst.Call) -> frozenset[Obj]:
         func = call.func
+        if self._formats_only(func):
+            return self._read_only_call(call)
         # Methods on our own objects: futures, lists of futures, containers, direct values.
         if isinstance(func, cst.Attribute):
             method = func.attr.value
@@ -950,10 +1014,7 @@ class FlowAnalyzer:
                 return objs
         if isinstance(func, cst.Name) and self.model.lookup(func.value, self.scope) is None:
             if func.value in _NEUTRAL_BUILTINS and not self.model.is_bound(func.value, self.scope):
-                for objs in self.eval_args(call):
-                    for obj in objs:
-                        self._value_use(obj)
-                return frozenset({OTHER})
+                return self._read_only_call(call)
             if func.value in _TRANSPARENT_BUILTINS and not self.model.is_bound(
                 func.value, self.scope
             ):
@@ -979,6 +1040,36 @@ class FlowAnalyzer:
                 # `asyncio.to_thread(futures.wait)`: the bound method is handed on to be run.
                 self.escape(self.eval(value.value))
         return frozenset({OTHER})
+
+    def _read_only_call(self, call: cst.Call) -> frozenset[Obj]:
+        """A call that reads its arguments without resolving a future among them."""
+        for objs in self.eval_args(call):
+            for obj in objs:
+                self._value_use(obj)
+        return frozenset({OTHER})
+
+    def _formats_only(self, func: cst.BaseExpression) -> bool:
+        """String methods on a literal (`", ".join(...)`, `"{}".format(...)`) and logging calls
+        (`logger.info(...)`, `logging.warning(...)`): they format futures, never resolve them."""
+        if not isinstance(func, cst.Attribute):
+            return False
+        receiver = func.value
+        if isinstance(receiver, _STRING_LITERALS):
+            return True
+        if func.attr.value not in _LOGGING_METHODS:
+            return False
+        if isinstance(receiver, cst.Name) and self.holds_objects(receiver.value):
+            return False
+        value = self.model.evaluate(receiver, self.scope)
+        if isinstance(value, Dotted):
+            return value.name == "logging"
+        if not isinstance(receiver, cst.Name):
+            return False
+        assigned = single_assignment(self.model, receiver.value, self.scope)
+        if assigned is None or not isinstance(assigned[0], cst.Call):
+            return False
+        factory = self.model.evaluate(assigned[0].func, assigned[1])
+        return isinstance(factory, Dotted) and factory.name in _LOGGER_FACTORIES
 
     def call_method(self, call: cst.Call, held: frozenset[Obj], method: str) -> frozenset[Obj]:
         args = self.eval_args(call)
@@ -1213,6 +1304,10 @@ def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
         stack.extend((child, inner) for child in child_nodes(node))
     # The loop's own target changes every iteration by design; it is not a dependency.
     return assigned - _target_names(loop.target), stops
+
+
+def _is_string_format(expr: cst.BinaryOperation) -> bool:
+    return isinstance(expr.operator, cst.Modulo) and isinstance(expr.left, _STRING_LITERALS)
 
 
 def _iterated(container: Container) -> set[Obj]:

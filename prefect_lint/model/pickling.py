@@ -263,6 +263,71 @@ FILE_OPENERS: Final[Mapping[str, FileOpener]] = {
     "tempfile.NamedTemporaryFile": FileOpener(mode_index=0, default_mode="w+b", buffering_index=1),
 }
 
+# Calls whose object's `__enter__` (or `__aenter__`) returns the object itself, so that
+# `with call(...) as name` binds the unpicklable object to `name`. Not locks, conditions or
+# semaphores: their `__enter__` returns True. Checked against real objects by the tests.
+ENTERS_AS_ITSELF: Final = frozenset(
+    {
+        *FILE_OPENERS,
+        "io.FileIO",
+        "sqlite3.connect",
+        "psycopg.connect",
+        "psycopg.Connection.connect",
+        "psycopg2.connect",
+        "pymysql.connect",
+        "pyodbc.connect",
+        "redis.Redis",
+        "redis.StrictRedis",
+        "redis.from_url",
+        "httpx.Client",
+        "httpx.AsyncClient",
+        "urllib3.PoolManager",
+        "socket.socket",
+        "socket.create_connection",
+        "socket.create_server",
+        "subprocess.Popen",
+        "concurrent.futures.ThreadPoolExecutor",
+        "concurrent.futures.ProcessPoolExecutor",
+        "multiprocessing.Pool",
+    }
+)
+
+# Parameter annotations naming a type whose instances cannot be hashed by Prefect's default
+# cache policy (JSON, then cloudpickle, both refuse them), mapped to the table entry that
+# builds such an instance. `threading.Lock`/`RLock` are factories, annotated all the same.
+# Left out: `requests.Session` (it pickles, so it hashes) and `typing.IO`/`BinaryIO`
+# (`io.BytesIO` pickles). Checked against real instances and Prefect's `hash_objects`.
+UNHASHABLE_ANNOTATIONS: Final[Mapping[str, str]] = {
+    "threading.Lock": "threading.Lock",
+    "threading.RLock": "threading.RLock",
+    "threading.Condition": "threading.Condition",
+    "threading.Semaphore": "threading.Semaphore",
+    "threading.BoundedSemaphore": "threading.BoundedSemaphore",
+    "threading.Event": "threading.Event",
+    "queue.Queue": "queue.Queue",
+    "socket.socket": "socket.socket",
+    "ssl.SSLContext": "ssl.create_default_context",
+    "subprocess.Popen": "subprocess.Popen",
+    "asyncio.AbstractEventLoop": "asyncio.new_event_loop",
+    "concurrent.futures.ThreadPoolExecutor": "concurrent.futures.ThreadPoolExecutor",
+    "concurrent.futures.ProcessPoolExecutor": "concurrent.futures.ProcessPoolExecutor",
+    "multiprocessing.pool.Pool": "multiprocessing.Pool",
+    "sqlite3.Connection": "sqlite3.connect",
+    "psycopg.Connection": "psycopg.connect",
+    "psycopg2.extensions.connection": "psycopg2.connect",
+    "pymysql.Connection": "pymysql.connect",
+    "pymysql.connections.Connection": "pymysql.connect",
+    "sqlalchemy.Engine": "sqlalchemy.create_engine",
+    "sqlalchemy.engine.Engine": "sqlalchemy.create_engine",
+    "redis.Redis": "redis.Redis",
+    "redis.StrictRedis": "redis.StrictRedis",
+    "redis.client.Redis": "redis.Redis",
+    "httpx.Client": "httpx.Client",
+    "httpx.AsyncClient": "httpx.AsyncClient",
+    "urllib3.PoolManager": "urllib3.PoolManager",
+    "botocore.client.BaseClient": "boto3.client",
+}
+
 _MODE_CHARS = frozenset("rwaxbt+")
 
 

@@ -20,7 +20,7 @@ import libcst as cst
 
 from prefect_lint.digest import digest_bytes, digest_file
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
-from prefect_lint.model.root import find_project_root
+from prefect_lint.model.root import find_project_root, import_root
 from prefect_lint.model.values import Decorator, Dotted, Flow, Runner, Task, Value
 
 _MAX_BYTES = 2_000_000
@@ -112,6 +112,10 @@ class ProjectIndex:
             self.root,
             os.path.join(self.root, "src"),
         ]
+        # `pkg/sub/mod.py` importing `pkg.other`, wherever `pkg` sits in the project.
+        package_root = import_root(importer)
+        if self.contains(package_root):
+            dirs.append(package_root)
         unique: list[str] = []
         for directory in dirs:
             if directory not in unique:

@@ -33,13 +33,20 @@ class AssignBinding:
 
 
 @dataclass(frozen=True)
+class EnteredBinding:
+    """`with value as name`: `name` is what `value.__enter__()` returned."""
+
+    value: cst.BaseExpression
+
+
+@dataclass(frozen=True)
 class OpaqueBinding:
     """Bound by something we do not evaluate (a parameter, loop target, class, `del`...)."""
 
     node: cst.CSTNode
 
 
-Binding = ImportBinding | DefBinding | AssignBinding | OpaqueBinding
+Binding = ImportBinding | DefBinding | AssignBinding | EnteredBinding | OpaqueBinding
 
 ScopeNode = (
     cst.Module
@@ -226,7 +233,7 @@ def bind_statements(scope: Scope, body: cst.BaseSuite | Sequence[cst.BaseStateme
         elif isinstance(stmt, cst.With):
             for item in stmt.items:
                 if item.asname is not None:
-                    _bind_target(scope, item.asname.name, None)
+                    _bind_target(scope, item.asname.name, EnteredBinding(item.item))
             bind_statements(scope, stmt.body)
         elif isinstance(stmt, cst.Match):
             for case in stmt.cases:

@@ -169,6 +169,37 @@ def test_pfl103_result_in_comprehension_serializes_runs(prefect_runtime, relpath
     assert prefect_runtime.max_concurrency(runs) == peak, timeline
 
 
+# -- PFL110 unused-task-runner ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("relpath", "peak"),
+    [("PFL110/runtime_serial.py", 1), ("PFL110/runtime_serial.fixed.py", 3)],
+    ids=["flagged", "fixed"],
+)
+def test_pfl110_direct_calls_ignore_the_runner(prefect_runtime, relpath, peak):
+    """With a four-thread runner, direct calls still run one at a time (about 4.5 s for
+    three 1.5 s tasks); submitted then collected, they overlap."""
+    module = prefect_runtime.load(relpath)
+
+    started = time.monotonic()
+    state = module.parent(return_state=True)
+    elapsed = time.monotonic() - started
+
+    assert state.is_completed(), state
+    assert state.result() == [0, 1, 4]
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=3)
+    runs.sort(key=lambda run: run.start_time)
+    timeline = prefect_runtime.timeline(runs, origin=flow_run.start_time)
+    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), timeline
+    assert prefect_runtime.max_concurrency(runs) == peak, timeline
+    if peak == 1:
+        assert elapsed >= 4.5, elapsed
+    else:
+        assert elapsed < 4.5, elapsed
+
+
 # -- PFL104 call-not-future ---------------------------------------------------
 
 
@@ -309,3 +340,65 @@ def test_pfl109_fixed_waits_and_completes(prefect_runtime):
     runs = prefect_runtime.task_runs(flow_run.id, expected=1)
     assert [task_name(run) for run in runs] == ["ping"], describe(runs)
     assert runs[0].state.is_completed(), describe(runs)
+
+
+def test_pfl102_formatted_futures_are_left_running(prefect_runtime):
+    """Counting, joining and logging a dict of futures resolves none of them: with one
+    worker only the first load starts before the runner shuts down; the flow is Completed."""
+    module = prefect_runtime.load("PFL102/runtime_gaps.py")
+
+    state = module.counted(["a", "b", "c"], return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=3, timeout=3.0)
+    completed = [run for run in runs if run.state.is_completed()]
+    assert len(completed) < 3, describe(runs)
+
+
+def test_pfl102_task_submitted_before_raise_is_not_waited_for(prefect_runtime):
+    """The flow fails at its `raise` without waiting: of the four alerts it just submitted to
+    one worker, the queued ones are cancelled with the runner and never run."""
+    module = prefect_runtime.load("PFL102/runtime_gaps.py")
+
+    state = module.alerting(return_state=True)
+
+    assert state.is_failed(), state
+    assert "source down" in state.message
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=5, timeout=3.0)
+    alerts = [run for run in runs if task_name(run) == "alert"]
+    assert len([run for run in alerts if run.state.is_completed()]) < 4, describe(runs)
+
+
+def test_pfl102_gaps_fixed_waits_before_raise(prefect_runtime):
+    # (No fix is offered for the dict of futures in `counted`: see PFL102's Fix safety.)
+    module = prefect_runtime.load("PFL102/runtime_gaps.fixed.py")
+
+    state = module.alerting(return_state=True)
+    # The same failure as before: `wait` never raises, so only the alert's fate changes.
+    assert state.is_failed(), state
+    assert "source down" in state.message
+    runs = prefect_runtime.task_runs(state.state_details.flow_run_id, expected=5)
+    alerts = [run for run in runs if task_name(run) == "alert"]
+    assert len(alerts) == 4, describe(runs)
+    assert all(run.state.is_completed() for run in alerts), describe(runs)
+
+
+def test_pfl104_direct_flow_calls_run_in_turn_then_fail(prefect_runtime):
+    """`as_completed([child(p) ...])`: the children run one after another while the list is
+    built, then the parent fails on the plain values."""
+    module = prefect_runtime.load("PFL104/runtime_direct_flows.py")
+
+    state = module.fan_out([1, 2, 3], return_state=True)
+
+    assert state.is_failed(), state
+    assert state.message == (
+        "Flow run encountered an exception: AttributeError: "
+        "'int' object has no attribute '_final_state'"
+    )
+    children = prefect_runtime.child_flow_runs(state.state_details.flow_run_id)
+    assert len(children) == 3
+    assert all(run.state.is_completed() for run in children)
+    assert prefect_runtime.max_concurrency(children) == 1, prefect_runtime.timeline(children)

@@ -128,6 +128,33 @@ def test_pfl202_process_pool_submit_fails_without_a_task_run(prefect_runtime):
     assert prefect_runtime.task_runs(flow_run.id, expected=1, timeout=2.0) == []
 
 
+def test_pfl202_with_as_file_fails_without_a_task_run(prefect_runtime, tmp_path):
+    relpath = "PFL202/runtime_with_as.py"
+    module = prefect_runtime.load(relpath)
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"12345")
+
+    state = module.pfl202_with_parent(str(data), return_state=True)
+
+    flow_run, excinfo = assert_flow_failed_with(
+        prefect_runtime, state, TypeError, "cannot pickle '_io.BufferedReader' object"
+    )
+    raised_at = prefect_runtime.raising_lines(excinfo.value, prefect_runtime.fixture_path(relpath))
+    assert raised_at == prefect_runtime.marked_lines(relpath, "PFL202")
+    assert prefect_runtime.task_runs(flow_run.id, expected=1, timeout=2.0) == []
+
+
+def test_pfl202_with_as_fixed_runs_on_threads(prefect_runtime, tmp_path):
+    module = prefect_runtime.load("PFL202/runtime_with_as.fixed.py")
+    data = tmp_path / "data.bin"
+    data.write_bytes(b"12345")
+
+    state = module.pfl202_with_parent(str(data), return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 5
+
+
 def test_pfl202_process_fixed_runs_on_threads_without_cache_error(prefect_runtime):
     module = prefect_runtime.load("PFL202/runtime_process.fixed.py")
 
@@ -168,6 +195,35 @@ def test_pfl202_no_cache_silences_the_error(prefect_runtime):
     assert state.is_completed(), state
     assert state.result() == 2
     assert cache_key_errors(records) == []
+    assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
+
+
+# -- PFL205 unhashable-task-input ---------------------------------------------------------
+
+
+def test_pfl205_annotated_connection_logs_cache_key_error(prefect_runtime):
+    module = prefect_runtime.load("PFL205/runtime_cache.py")
+
+    with task_run_logs() as records:
+        state = module.pfl205_parent(return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    errors = cache_key_errors(records)
+    assert len(errors) == 1, [r.getMessage() for r in records]
+    assert errors[0].exc_info is not None
+    hash_error = str(errors[0].exc_info[1])
+    assert "Pickle error: cannot pickle 'sqlite3.Connection' object" in hash_error
+
+
+def test_pfl205_no_cache_silences_the_error(prefect_runtime):
+    module = prefect_runtime.load("PFL205/runtime_cache.fixed.py")
+
+    with task_run_logs() as records:
+        state = module.pfl205_parent(return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
     assert not [r for r in records if r.levelno >= logging.ERROR], [r.getMessage() for r in records]
 
 

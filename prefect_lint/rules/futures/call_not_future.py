@@ -5,8 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.boundary import body_nodes
 from prefect_lint.model.futures import DirectValue, serializes
-from prefect_lint.model.values import Task
+from prefect_lint.model.module import keyword_arg
+from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
 from prefect_lint.versions import ALL_VERSIONS
@@ -32,9 +34,15 @@ Calling a task runs it right away, in the flow's thread, and returns its return 
 `AttributeError: 'int' object has no attribute 'result'` (or whatever the task returned).
 `.submit()` is what returns a future.
 
+A child flow called directly (`child(p)`) is the same: it runs to the end and returns its
+value. `as_completed([child(p) for p in parts])` runs the children one after another, then
+fails the parent with `AttributeError: 'int' object has no attribute '_final_state'`
+(`TypeError: unhashable type: 'dict'` for a dict). To run child flows concurrently, run each
+through a task, as PFL101's docs show: `task(child).submit(p)`.
+
 Calls with `return_state=True` return a `State`, which has `.result()`, and are not flagged.
-Nor are direct *flow* calls: a flow that returns futures or states hands its caller `State`
-objects, which do have `.result()`.
+Nor is `.result()` on a direct flow call when the flow may return futures or states: Prefect
+hands the caller `State` objects then, which do have `.result()`. Async flows are left out.
 
 ## Example
 ```python
@@ -76,7 +84,8 @@ nothing else starts receiving a future), for tasks only, and not inside a loop o
 comprehension where waiting on each new future would run the tasks one at a time (that
 rewrite would be a PFL103 finding). It is safe: the code could not run
 before. What changes: the task runs in the task runner, so several such calls now overlap,
-and a failure is raised where the value is waited for rather than at the call.
+and a failure is raised where the value is waited for rather than at the call. For a
+direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
 
 ## Versions
 The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
@@ -94,7 +103,10 @@ only.
         statement = self.context.statement_for(node)
         versions = sync_flow_versions(self.context, node)
         for direct in facts.direct_values:
-            if not direct.future_uses or not isinstance(direct.callee, Task):
+            if not direct.future_uses:
+                continue
+            if isinstance(direct.callee, Flow):
+                self._report_flow(direct, statement)
                 continue
             fix = self._fix(direct)
             for use in direct.future_uses:
@@ -104,6 +116,28 @@ only.
                     f"use `{direct.callee_text}.submit(...)` for a future"
                 )
                 self.report(use, message, fix=fix, statement=statement, versions=versions)
+
+    def _report_flow(self, direct: DirectValue, statement: cst.CSTNode) -> None:
+        flow = direct.callee
+        assert isinstance(flow, Flow)
+        if flow.is_async is not False:
+            return  # an async flow called directly gives a coroutine, another story
+        returns_states = _may_return_states(flow)
+        # Passed to `wait(...)` / `as_completed(...)`: that call fails first, whatever the
+        # flow returned; uses further on never run, and are not reported as well.
+        waited = direct.call in direct.future_uses
+        for use in direct.future_uses:
+            if waited and use is not direct.call:
+                continue
+            if returns_states and not waited:
+                continue  # the caller may get a State, which has `.result()` and `.state`
+            what = "future to wait on" if waited else _what(use)
+            message = (
+                f"`{direct.callee_text}(...)` is a direct flow call: the child flow already ran "
+                f"to the end and returned its value, which has no {what}; run it through a "
+                f"task to get a future: `task({direct.callee_text}).submit(...)` (see PFL101)"
+            )
+            self.report(use, message, statement=statement)
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:
@@ -117,6 +151,25 @@ only.
         return CstFix(
             self.meta.fix_title or "", Applicability.SAFE, {call: call.with_changes(func=submit)}
         )
+
+
+def _may_return_states(flow: Flow) -> bool:
+    """Whether the flow may return futures or states (Prefect hands the caller States then).
+
+    Unknown bodies may; a body that never submits, maps or asks for `return_state` cannot.
+    """
+    if flow.node is None:
+        return True
+    for node in body_nodes(flow.node):
+        if isinstance(node, cst.Call):
+            func = node.func
+            if isinstance(func, cst.Attribute) and func.attr.value in ("submit", "map"):
+                return True
+            if keyword_arg(node, "return_state") is not None:
+                return True
+        elif isinstance(node, cst.Name) and node.value in ("State", "return_state"):
+            return True
+    return False
 
 
 def _what(use: cst.CSTNode) -> str:

@@ -5,13 +5,12 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import SerialResult
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
 from prefect_lint.versions import ALL_VERSIONS
-
-_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
 
 class SerialResultInLoop(Rule):
@@ -130,57 +129,12 @@ targets only.
         # Fresh in the whole function: a loop variable outlives its loop, and a comprehension's
         # should not shadow a name the reader sees around it.
         name = fresh_name("future", set(taken))
+        method = use.func.attr.value
+        replacement: cst.CSTNode | None = None
         if isinstance(loop, cst.For):
-            return self._fix_loop(loop, use, serial.site.call, name)
-        if not isinstance(loop, _COMPREHENSIONS) or loop.elt is not use:
-            return None
-        element = use
-        submits = cst.ListComp(elt=serial.site.call, for_in=loop.for_in)
-        collect = element.with_changes(func=element.func.with_changes(value=cst.Name(name)))
-        new_for = cst.CompFor(target=cst.Name(name), iter=submits)
-        replacement = loop.with_changes(elt=collect, for_in=new_for)
-        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
-
-    def _fix_loop(self, loop: cst.For, use: cst.Call, submit: cst.Call, name: str) -> CstFix | None:
-        """`for x in xs: out.append(t.submit(x).result())` and `for x in xs: t.submit(x).wait()`."""
-        body = loop.body
-        if loop.orelse is not None or loop.asynchronous is not None:
-            return None
-        if not (isinstance(body, cst.IndentedBlock) and len(body.body) == 1):
-            return None
-        line = body.body[0]
-        if not (isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1):
-            return None
-        statement = line.body[0]
-        if not isinstance(statement, cst.Expr):
-            return None
-        submits = cst.ListComp(elt=submit, for_in=cst.CompFor(target=loop.target, iter=loop.iter))
-        collect = use.with_changes(func=use.func.with_changes(value=cst.Name(name)))  # type: ignore[attr-defined]
-        value = statement.value
-        if value is use:
-            # Keep the loop, over futures that were all submitted first.
-            replacement: cst.CSTNode = loop.with_changes(
-                target=cst.Name(name),
-                iter=submits,
-                body=body.deep_replace(use, collect),
-            )
-        elif (
-            isinstance(value, cst.Call)
-            and isinstance(value.func, cst.Attribute)
-            and value.func.attr.value == "append"
-            and len(value.args) == 1
-            and value.args[0].value is use
-        ):
-            collected = cst.ListComp(
-                elt=collect, for_in=cst.CompFor(target=cst.Name(name), iter=submits)
-            )
-            extend = value.with_changes(
-                func=value.func.with_changes(attr=cst.Name("extend")),
-                args=[cst.Arg(collected)],
-            )
-            replacement = line.with_changes(
-                body=[statement.with_changes(value=extend)], leading_lines=loop.leading_lines
-            )
-        else:
+            replacement = collect_loop(loop, use, serial.site.call, method, name)
+        elif isinstance(loop, COMPREHENSIONS) and loop.elt is use:
+            replacement = collect_comprehension(loop, serial.site.call, method, name)
+        if replacement is None:
             return None
         return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})

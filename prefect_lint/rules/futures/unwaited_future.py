@@ -44,6 +44,14 @@ exception: CancelledError: Task run cancelled by the task runner"), a task still
 runs at all (no task run is created and nothing is logged), and a task that fails does not
 fail the flow. Since Prefect 3.4 nothing warns about it.
 
+A `raise` that leaves the flow is an exit too: a task submitted in an `except` or `finally`
+block just before it (an alert, a cleanup) is not waited for. The flow fails at once, the
+runner is shut down, and a task still queued (or waiting for its inputs) never runs. A
+`raise` inside a `try` or `with` block may be caught there, so it is not counted as an exit.
+
+Passing futures to builtins (`len`, `print`, `str`), string formatting (`", ".join(...)`,
+f-strings, `%`) or logging (`logger.info(...)`) does not resolve them.
+
 Futures passed into another task are fine when that task is waited for (waiting on it waits
 on its inputs). When the analysis cannot follow a future (it is handed to an unknown
 function, stored on an object, captured by a nested function), it stays silent.
@@ -95,7 +103,8 @@ def etl() -> None:
 ```
 
 ## Fix safety
-The fix is safe. Before each exit where a future is still pending it waits for them: with
+The fix is safe. Before each exit (`return`, `raise`, end of the flow) where a future is still
+pending it waits for them: with
 `wait([a, *b])` (imported from `prefect.futures`), `wait(futures)` for one list, tuple or set
 of futures, or `futures.wait()` for one `.map()` list. In an `async def` flow the same call
 runs in a worker thread, `await asyncio.to_thread(wait, [...])` (adding `import asyncio`),
@@ -133,13 +142,24 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
             return
         fix = self._fix(facts)
         flow_name = node.name.value
+        # Futures pending only where the flow raises: it ends Failed, not Completed.
+        at_return: set[Site] = set()
+        for exit_ in facts.exits:
+            if not exit_.raises:
+                at_return |= exit_.pending
         for site in unresolved:
             task = site.task.name or "the task"
             what = "futures" if site.is_list else "future"
-            message = (
-                f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` can finish "
-                f"Completed while `{task}` is cancelled or never runs"
-            )
+            if site in at_return:
+                message = (
+                    f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` can "
+                    f"finish Completed while `{task}` is cancelled or never runs"
+                )
+            else:
+                message = (
+                    f"{what} of `{submit_text(site)}` never resolved: flow `{flow_name}` fails "
+                    f"at its `raise` without waiting, and `{task}` may be cancelled or never run"
+                )
             self.report(site.call, message, fix=fix, statement=statement)
 
     # -- fix ----------------------------------------------------------------------------------

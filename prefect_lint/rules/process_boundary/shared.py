@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.model import api
 from prefect_lint.model.boundary import body_nodes, process_runner
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import Scope
-from prefect_lint.model.values import Flow, Task
+from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import CstFix, ImportRequest
 
 if TYPE_CHECKING:
@@ -132,3 +133,49 @@ def is_main_guard(statement: cst.If) -> bool:
         s for s in sides if isinstance(s, cst.SimpleString) and s.evaluated_value == "__main__"
     ]
     return len(names) == 1 and len(strings) == 1
+
+
+NO_CACHE = "prefect.cache_policies.NO_CACHE"
+
+
+def no_cache_fix(context: RuleContext, task: Task, title: str) -> CstFix | None:
+    """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""
+    if task.node is None:
+        return None
+    model = context.model
+    scope = model.module_scope
+    decorator = _task_decorator(model, task.node, scope)
+    if decorator is None:
+        return None
+    reference = reference_to(model, NO_CACHE, scope)
+    if reference is None:
+        return None
+    text, needs_import = reference
+    expression = decorator.decorator
+    call = expression if isinstance(expression, cst.Call) else cst.Call(func=expression)
+    new = with_keyword(call, "cache_policy", cst.parse_expression(text))
+    module, _, name = NO_CACHE.rpartition(".")
+    return CstFix(
+        title=title,
+        applicability=Applicability.SAFE,
+        replacements={expression: new},
+        imports=[ImportRequest(module, name)] if needs_import else (),
+    )
+
+
+def _task_decorator(
+    model: ModuleModel, function: cst.FunctionDef, scope: Scope
+) -> cst.Decorator | None:
+    """The `@task` / `@task(...)` decorator of `function` that sets its options."""
+    for decorator in function.decorators:
+        expression = decorator.decorator
+        target = expression.func if isinstance(expression, cst.Call) else expression
+        value = model.evaluate(target, scope)
+        if isinstance(value, Dotted) and value.name == api.TASK:
+            if isinstance(expression, cst.Call) and (
+                keyword_arg(expression, "cache_policy") is not None
+                or any(arg.star for arg in expression.args)
+            ):
+                return None
+            return decorator
+    return None

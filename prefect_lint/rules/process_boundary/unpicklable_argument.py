@@ -7,17 +7,16 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.fixes.calls import with_keyword
-from prefect_lint.model import api
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
-from prefect_lint.model.module import ModuleModel, keyword_arg, reference_to
+from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.pickling import TABLE_PACKAGES
 from prefect_lint.model.scopes import ImportBinding, Scope
-from prefect_lint.model.values import Dotted, Flow, Task
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.model.values import Dotted, Flow
+from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
     TaskCall,
     flow_task_calls,
+    no_cache_fix,
     process_flow,
     runner_switch,
 )
@@ -26,7 +25,6 @@ from prefect_lint.versions import PREFECT_3, VersionRange, since
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
-NO_CACHE = "prefect.cache_policies.NO_CACHE"
 _NO_CACHE_VERSIONS = since("3.2")
 _UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
 # Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
@@ -186,37 +184,12 @@ first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
                 "hash it, so every run logs an ERROR 'Error encountered when computing cache "
                 "key'; set `cache_policy=NO_CACHE` on the task"
             )
-            fix = self._no_cache_fix(task)
+            fix = no_cache_fix(self.context, task, self.meta.fix_title or "")
             # The message names `NO_CACHE`, which first shipped in 3.1.12.
             versions = _NO_CACHE_VERSIONS
         else:
             return
         self.report(argument, message, fix=fix, statement=statement, versions=versions)
-
-    def _no_cache_fix(self, task: Task) -> CstFix | None:
-        """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""
-        if task.node is None:
-            return None
-        model = self.context.model
-        scope = model.module_scope
-        decorator = _task_decorator(model, task.node, scope)
-        if decorator is None:
-            return None
-        reference = reference_to(model, NO_CACHE, scope)
-        if reference is None:
-            return None
-        text, needs_import = reference
-        expression = decorator.decorator
-        # `@task` becomes `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword.
-        call = expression if isinstance(expression, cst.Call) else cst.Call(func=expression)
-        new = with_keyword(call, "cache_policy", cst.parse_expression(text))
-        module, _, name = NO_CACHE.rpartition(".")
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.SAFE,
-            replacements={expression: new},
-            imports=[ImportRequest(module, name)] if needs_import else (),
-        )
 
 
 def _unpicklable_arguments(
@@ -243,21 +216,3 @@ def _unpicklable_arguments(
 def _is_unmapped(model: ModuleModel, call: cst.Call, scope: Scope) -> bool:
     callee = model.evaluate(call.func, scope)
     return isinstance(callee, Dotted) and callee.name in _UNMAPPED
-
-
-def _task_decorator(
-    model: ModuleModel, function: cst.FunctionDef, scope: Scope
-) -> cst.Decorator | None:
-    """The `@task` / `@task(...)` decorator of `function` that sets its options."""
-    for decorator in function.decorators:
-        expression = decorator.decorator
-        target = expression.func if isinstance(expression, cst.Call) else expression
-        value = model.evaluate(target, scope)
-        if isinstance(value, Dotted) and value.name == api.TASK:
-            if isinstance(expression, cst.Call) and (
-                keyword_arg(expression, "cache_policy") is not None
-                or any(arg.star for arg in expression.args)
-            ):
-                return None
-            return decorator
-    return None

@@ -1,0 +1,1 @@
+"""PFL4xx: Prefect calls in code that runs when a module is imported."""
