@@ -252,3 +252,107 @@ def test_stdin_with_a_markdown_filename(tmp_path: Path) -> None:
         stdin="Text\n\n```python\n" + WAIT_IMPORT + "```\n",
     )
     assert result.stdout.splitlines()[0].startswith("doc.md:4:27: PFL105")
+
+
+HIGHLIGHTED = """\
+# Guide
+
+```python {9} title="pipeline.py"
+from prefect import flow, task
+
+
+@task
+def load(n: int) -> int:
+    return n
+
+
+@flow
+def pipeline() -> None:
+    load.submit(1)
+```
+
+```py hl_lines="1 3-4" {1,3-4}
+from prefect import flow, wait
+
+@flow
+def p():
+    wait([])
+```
+
+```python {2,4}
+from prefect import flow, wait
+x = 1
+
+print(flow, wait)
+```
+"""
+
+
+def test_fix_shifts_line_highlights_in_the_fence(tmp_path: Path) -> None:
+    # `{9}` marks `@flow`; the fix adds an import above it, so the highlight must follow.
+    # A highlighted line that the fix splits in two highlights both of its new lines.
+    (tmp_path / "x.md").write_text(HIGHLIGHTED)
+    run_cli("check", "--no-cache", "--extend-include", "*.md", "--fix", "x.md", cwd=tmp_path)
+    fixed = (tmp_path / "x.md").read_text()
+    fences = [line for line in fixed.splitlines() if line.startswith("```") and line != "```"]
+    assert fences == [
+        '```python {10} title="pipeline.py"',
+        '```py hl_lines="1-2 4-5" {1-2,4-5}',
+        "```python {3,5}",
+    ]
+    lines = fixed.splitlines()
+    opening = [i for i, line in enumerate(lines) if line.startswith("```") and line != "```"]
+    # Line n of a block is n lines below its opening fence.
+    assert lines[opening[0] + 10] == "@flow"
+    assert [lines[opening[1] + n] for n in (1, 2, 4, 5)] == [
+        "from prefect import flow",
+        "from prefect.futures import wait",
+        "@flow",
+        "def p():",
+    ]
+    assert [lines[opening[2] + n] for n in (3, 5)] == ["x = 1", "print(flow, wait)"]
+
+
+def test_json_edits_shift_line_highlights_too(tmp_path: Path) -> None:
+    (tmp_path / "x.md").write_text(HIGHLIGHTED)
+    result = run_cli(
+        "check",
+        "--no-cache",
+        "--extend-include",
+        "*.md",
+        "--output-format",
+        "json",
+        "x.md",
+        cwd=tmp_path,
+    )
+    records = json.loads(result.stdout)
+    # Each diagnostic's own edits, applied alone, move the highlight of its block.
+    text = HIGHLIGHTED
+    starts = [0]
+    for line in text.splitlines(keepends=True):
+        starts.append(starts[-1] + len(line))
+    first = next(r for r in records if r["code"] == "PFL102")
+    for edit in sorted(first["fix"]["edits"], key=lambda e: e["location"]["row"], reverse=True):
+        start = starts[edit["location"]["row"] - 1] + edit["location"]["column"] - 1
+        end = starts[edit["end_location"]["row"] - 1] + edit["end_location"]["column"] - 1
+        text = text[:start] + edit["content"] + text[end:]
+    assert text.splitlines()[2] == '```python {10} title="pipeline.py"'
+
+
+@pytest.mark.parametrize(
+    ("fence", "expected"),
+    [
+        # Line 1 became lines 1-2, line 2 moved to 3, line 3 was removed, line 4 moved to 4.
+        ("```python {1,4} title='a.py'", "```python {1-2,4} title='a.py'"),
+        ("```python {2-4}", "```python {3-4}"),
+        ('```py hl_lines="4 2"', '```py hl_lines="4 3"'),
+        # Attributes in braces are not highlights; a highlight whose lines all went stays.
+        ("```{.python} {title=x}", "```{.python} {title=x}"),
+        ("```python {3}", "```python {3}"),
+        ("````python {1}", "````python {1-2}"),
+    ],
+)
+def test_highlight_renumbering(fence: str, expected: str) -> None:
+    from prefect_lint.engine.markdown import _shifted_fence
+
+    assert _shifted_fence(fence, {1: [1, 2], 2: [3], 3: [], 4: [4]}) == expected

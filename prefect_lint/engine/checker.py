@@ -6,6 +6,7 @@ import ast
 import re
 import warnings
 from collections.abc import Collection
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -21,6 +22,9 @@ from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.target import LATEST, Target
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
+
+if TYPE_CHECKING:
+    from prefect_lint.fixes.render import RenderSession
 
 SYNTAX_ERROR = SyntaxErrorRule.meta.code
 
@@ -185,6 +189,7 @@ def check_source(
     statements = {id(r.statement): r.statement for r in context.reports}.values()
     ranges = statement_ranges(module, source, statements)
     diagnostics: list[Diagnostic] = []
+    session: RenderSession | None = None
     for report in context.reports:
         start, end = node_position(ranges, report.node)
         if (
@@ -208,9 +213,11 @@ def check_source(
             and (render_only is None or (diagnostic.code, start) in render_only)
         ):
             # Imported here: LibCST's codemod helpers cost ~0.4 s to import.
-            from prefect_lint.fixes.render import render_fix
+            from prefect_lint.fixes.render import RenderSession, render_fix
 
-            diagnostic.fix = render_fix(module, source, report.fix)
+            if session is None:
+                session = RenderSession(module, source, path)
+            diagnostic.fix = render_fix(module, source, report.fix, session, report.statement)
             if diagnostic.fix is None:
                 diagnostic.fix_applicability = None
         diagnostics.append(diagnostic)

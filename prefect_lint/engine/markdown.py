@@ -7,6 +7,10 @@ removed from the block's lines before checking (CommonMark's rule), and diagnost
 mapped back to the document's lines and columns. Fixes rewrite only lines inside a fence,
 re-indented with the fence's indentation; unchanged lines keep their exact bytes.
 
+Line highlights in the opening fence (`{9}`, `{3-5,9}` as in Docusaurus, MDX and Mintlify,
+`hl_lines="3 5"` as in MkDocs) count lines of the block: when a fix adds or removes lines,
+they are renumbered to follow the lines they marked.
+
 Like ruff with code blocks in documentation, a block that does not parse is skipped in
 silence: docs hold fragments, doctests and pseudo-code that were never meant to compile.
 """
@@ -32,6 +36,13 @@ SYNTAX_ERROR = "PFL000"
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 _OPENING = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _DROPPED = re.compile(r"^(?P<path>.*):(?P<line>\d+):(?P<column>\d+): ")
+_LINE_SPEC = r"\d+(?:\s*-\s*\d+)?"
+# `{1,3-5}` (only numbers and ranges: `{.python}` or `{title=x}` are attributes) and
+# `hl_lines="1 3-5"`.
+_HIGHLIGHTS = re.compile(
+    rf"(?P<open>\{{\s*)(?P<braces>{_LINE_SPEC}(?:\s*,\s*{_LINE_SPEC})*)\s*\}}"
+    rf"|(?P<hl>hl_lines=)(?P<quote>[\"'])(?P<spaced>{_LINE_SPEC}(?:\s+{_LINE_SPEC})*)(?P=quote)"
+)
 
 
 def is_markdown(path: str) -> bool:
@@ -64,6 +75,7 @@ class CodeBlock:
     newline: str  # the line ending used for lines a fix adds
     lines: list[str] = field(default_factory=list)  # without line endings
     removed: list[int] = field(default_factory=list)  # indentation characters removed per line
+    fence: str = ""  # the opening fence line, without its line ending
 
     @property
     def text(self) -> str:
@@ -109,7 +121,9 @@ def code_blocks(text: str) -> list[CodeBlock]:
             break  # never closed: not checked (and nothing after it is a block either)
         if _language(info) in PYTHON_LANGUAGES:
             newline = lines[start - 1][len(_body(lines[start - 1])) :] or "\n"
-            block = CodeBlock(first_line=start, indent=indent, newline=newline)
+            block = CodeBlock(
+                first_line=start, indent=indent, newline=newline, fence=_body(lines[start - 1])
+            )
             for line in lines[start:index]:
                 content, removed = _dedent(_body(line), indent)
                 block.lines.append(content)
@@ -119,6 +133,60 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+def _line_map(opcodes: list[tuple[str, int, int, int, int]]) -> dict[int, list[int]]:
+    """For each 1-based old line, the new lines it became ([] when a fix removed it).
+
+    Unchanged lines move with what was inserted or removed above them; a changed region
+    maps line by line when it kept its length, else each of its lines to the whole region.
+    """
+    mapping: dict[int, list[int]] = {}
+    for tag, i1, i2, j1, j2 in opcodes:
+        for old in range(i1, i2):
+            if tag == "equal" or i2 - i1 == j2 - j1:
+                mapping[old + 1] = [j1 + old - i1 + 1]
+            else:
+                mapping[old + 1] = list(range(j1 + 1, j2 + 1))
+    return mapping
+
+
+def _renumber(spec: str, separator: str, mapping: dict[int, list[int]]) -> str:
+    """`spec` (`1,3-5` or `1 3-5`) with each item's lines mapped, written as ranges again."""
+    items: list[str] = []
+    for item in re.split(r"\s*,\s*|\s+", spec.strip()):
+        first, _, last = item.partition("-")
+        low = int(first)
+        high = int(last) if last else low
+        lines = sorted({new for old in range(low, high + 1) for new in mapping.get(old, [old])})
+        runs: list[list[int]] = []
+        for line in lines:
+            if runs and line == runs[-1][1] + 1:
+                runs[-1][1] = line
+            else:
+                runs.append([line, line])
+        items.extend(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return separator.join(items)
+
+
+def _shifted_fence(fence: str, mapping: dict[int, list[int]]) -> str:
+    """The opening fence with its line highlights renumbered by `mapping`."""
+
+    def renumber(match: re.Match[str]) -> str:
+        if match["braces"] is not None:
+            numbers = _renumber(match["braces"], ",", mapping)
+            if numbers in ("", match["braces"]):
+                return match[0]
+            return match["open"] + numbers + match[0][match.end("braces") - match.start() :]
+        numbers = _renumber(match["spaced"], " ", mapping)
+        if not numbers:  # every marked line is gone: leave the option as it was
+            return match[0]
+        return f"{match['hl']}{match['quote']}{numbers}{match['quote']}"
+
+    # Only the info string, never the fence characters themselves.
+    head = len(fence) - len(fence.lstrip(" \t"))
+    head += len(fence[head:]) - len(fence[head:].lstrip(fence[head : head + 1]))
+    return fence[:head] + _HIGHLIGHTS.sub(renumber, fence[head:])
+
+
 def _document_edits(
     document: str, block: CodeBlock, starts: list[int], new_text: str
 ) -> list[Edit]:
@@ -126,13 +194,21 @@ def _document_edits(
 
     Only lines that changed are rewritten: a line the fix did not touch keeps its bytes,
     even if it was indented less than the fence. Each edit is then trimmed to what differs.
+    Line highlights in the opening fence are renumbered when lines were added or removed.
     """
     import difflib
 
     new_lines = [_body(line) for line in split_lines(new_text)]
     matcher = difflib.SequenceMatcher(None, block.lines, new_lines, autojunk=False)
+    opcodes = matcher.get_opcodes()
     edits: list[Edit] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    if len(new_lines) != len(block.lines) and _HIGHLIGHTS.search(block.fence):
+        fence = _shifted_fence(block.fence, _line_map(opcodes))
+        if fence != block.fence:
+            start = starts[block.first_line - 1]
+            end = start + len(block.fence)
+            edits.append(trimmed_edit(start, end, block.fence, fence))
+    for tag, i1, i2, j1, j2 in opcodes:
         if tag == "equal":
             continue
         content = "".join(

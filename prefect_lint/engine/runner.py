@@ -160,8 +160,10 @@ def check_file(path: str, settings: Settings, mode: Mode) -> FileReport:
         try:
             write_atomic(path, source.encode(report.source))
         except (OSError, UnicodeEncodeError) as error:
-            report.error = FileError(path, f"cannot write the fixed file: {error}")
-            report.changed = False
+            # Nothing was written: report the file as `check` would, with the reason.
+            reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+            report = check_text(source.text, path, settings, replace(mode, fix=False))
+            report.error = FileError(path, f"cannot write the fixed file: {reason}")
     return report
 
 

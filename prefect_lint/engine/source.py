@@ -60,23 +60,92 @@ def _new_file_mode() -> int:
     return 0o666 & ~umask
 
 
-def write_atomic(path: str, data: bytes) -> None:
-    """Replace (or create) `path` with `data` via a temp file and rename; keeps the file's mode.
+def _can_write(path: str) -> None:
+    """Raise PermissionError (or another OSError) when the process may not write `path`.
 
-    Readers never see a half-written file, and a failed write leaves the old one in place.
+    Renaming a new file over `path` needs only the directory's permission, so it would
+    overwrite a read-only file: opening it for writing (without truncating) asks the kernel
+    the real question, for the effective user, ACLs and read-only mounts included.
     """
-    target = os.path.realpath(path)
-    directory = os.path.dirname(target)
-    try:
-        mode = os.stat(target).st_mode & 0o7777
-    except FileNotFoundError:
-        mode = _new_file_mode()
+    fd = os.open(path, os.O_WRONLY | getattr(os, "O_NOFOLLOW", 0))
+    os.close(fd)
+
+
+def _write_in_place(target: str, data: bytes, directory: str) -> None:
+    """Rewrite `target`'s own contents, so every hard link (and the owner, group, mode,
+    ACLs) stays as it was.
+
+    The new text is first written and synced to a temporary copy beside it: if rewriting the
+    file fails half-way, the old text is put back, and if even that fails the error names the
+    copy that holds the new text.
+    """
+    with open(target, "rb") as handle:
+        original = handle.read()
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    try:
+        with open(target, "r+b") as handle:
+            try:
+                handle.write(data)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+            except BaseException:
+                handle.seek(0)
+                handle.write(original)
+                handle.truncate()
+                raise
+    except OSError as error:
+        raise OSError(error.errno, f"{error.strerror}; the fixed text is in {temp}") from None
+    os.unlink(temp)
+
+
+def write_atomic(path: str, data: bytes) -> None:
+    """Replace (or create) `path` with `data`, keeping the file's mode, owner and links.
+
+    A file we may not write is refused with PermissionError, even where replacing it would
+    be allowed. Normally a temp file is written and renamed over the old one, so readers never
+    see a half-written file and a failed write leaves the old one in place. A file with more
+    than one hard link, or whose owner or group a new file could not take over, is rewritten
+    in place instead (through a synced temporary copy, see `_write_in_place`): replacing it
+    would cut it off from its other names, or change who owns it.
+    """
+    target = os.path.realpath(path)
+    directory = os.path.dirname(target)
+    try:
+        status: os.stat_result | None = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    if status is not None:
+        _can_write(target)
+        if status.st_nlink > 1:
+            _write_in_place(target, data, directory)
+            return
+    mode = status.st_mode & 0o7777 if status is not None else _new_file_mode()
+    fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if status is not None:
+            created = os.stat(temp)
+            owner = (status.st_uid, status.st_gid)
+            if (created.st_uid, created.st_gid) != owner:
+                try:
+                    os.chown(temp, *owner)
+                except PermissionError:
+                    os.unlink(temp)
+                    _write_in_place(target, data, directory)
+                    return
         os.chmod(temp, mode)
         os.replace(temp, target)
     except BaseException:

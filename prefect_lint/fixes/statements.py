@@ -30,6 +30,11 @@ class InsertStatements(cst.CSTTransformer):
         self.after_body = after_body or {}
         self.replace = replace or {}
 
+    def target_ids(self) -> set[int]:
+        """The ids of the original nodes this transformer changes (so a fix is rendered by
+        transforming only the module-level statements that hold them)."""
+        return {*self.before, *self.after, *self.after_body, *self.replace}
+
     def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
         if id(original_node) in self.replace:
             return self.replace[id(original_node)]

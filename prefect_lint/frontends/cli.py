@@ -435,7 +435,8 @@ def command_check(args: argparse.Namespace) -> int:
             _error(str(report.error))
             unchecked += 1
     failed = bool(errors)
-    reports = [r for r in reports if r.error is None]
+    # A file that could not be written back still has its (unfixed) diagnostics.
+    reports = [r for r in reports if r.error is None or r.diagnostics]
     out = sys.stderr if stdin_fix else sys.stdout
 
     if args.add_noqa:
