@@ -25,8 +25,13 @@ def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     return f"{path}:{start.line}:{start.column + 1}: {diagnostic.code}{marker} {diagnostic.message}"
 
 
-def excerpt(source: str, diagnostic: Diagnostic) -> list[str]:
-    lines = source.splitlines()
+def excerpt(
+    source: str, diagnostic: Diagnostic, lines: Sequence[str] | None = None
+) -> list[str]:
+    """The lines around a diagnostic; `lines` is `source.splitlines()` when the caller has it
+    (split once per file, not once per diagnostic)."""
+    if lines is None:
+        lines = source.splitlines()
     start, end = diagnostic.start, diagnostic.end
     if not 1 <= start.line <= len(lines):
         return []
@@ -48,10 +53,11 @@ def excerpt(source: str, diagnostic: Diagnostic) -> list[str]:
 def render_text(reports: Sequence[FileReport], *, full: bool, unsafe_fixes: bool) -> str:
     out: list[str] = []
     for report in reports:
+        lines = report.source.splitlines() if full and report.source is not None else None
         for diagnostic in report.diagnostics:
             out.append(headline(report.path, diagnostic, unsafe_fixes))
-            if full and report.source is not None:
-                out.extend(excerpt(report.source, diagnostic))
+            if lines is not None and report.source is not None:
+                out.extend(excerpt(report.source, diagnostic, lines))
                 if diagnostic.fix_title:
                     out.append(f"  = help: {diagnostic.fix_title}")
                 out.append("")

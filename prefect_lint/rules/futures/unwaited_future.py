@@ -184,10 +184,12 @@ the rule is silent: 2.x flows waited for their futures before finishing.
         """Elements of the list to wait on, covering every pending future, or None."""
         items: list[cst.BaseElement] = []
         used: set[str] = set()
+        holders = _Holders(exit_)
+        bare_calls = {id(expr.value): key for key, expr in bare.items()}
         for site in pending:
-            name = _holder(site, exit_)
+            name = holders.of(site)
             if name is None:
-                key = next((k for k, expr in bare.items() if expr.value is site.call), None)
+                key = bare_calls.get(id(site.call))
                 if key is None:
                     return None
                 if key not in bindings:
@@ -203,27 +205,53 @@ the rule is silent: 2.x flows waited for their futures before finishing.
         return items
 
 
-def _holder(site: Site, exit_: Exit) -> str | None:
-    for name, objs in sorted(exit_.names.items()):
-        if site in objs:
+class _Holders:
+    """The name holding each site at an exit: the first name (sorted) that holds it, else the
+    first holding a container it is in. Built once per exit, not once per pending site."""
+
+    def __init__(self, exit_: Exit) -> None:
+        self._exit = exit_
+        self._direct: dict[Site, str] | None = None
+        self._contained: dict[Site, str] | None = None
+
+    def of(self, site: Site) -> str | None:
+        if self._direct is None:
+            self._direct = {}
+            for name, objs in sorted(self._exit.names.items(), reverse=True):
+                for obj in objs:
+                    if isinstance(obj, Site):
+                        self._direct[obj] = name  # the smallest name is written last
+        name = self._direct.get(site)
+        if name is not None:
             return name
-    for name, objs in sorted(exit_.names.items()):
-        if any(isinstance(o, Container) and _contains(o, site) for o in objs):
-            return name
-    return None
+        if self._contained is None:
+            self._contained = {}
+            reachable: dict[int, list[Site]] = {}
+            for name, objs in sorted(self._exit.names.items()):
+                for obj in objs:
+                    if isinstance(obj, Container):
+                        for inner in _sites_in(obj, reachable):
+                            self._contained.setdefault(inner, name)
+        return self._contained.get(site)
 
 
-def _contains(container: Container, site: Site) -> bool:
+def _sites_in(container: Container, memo: dict[int, list[Site]]) -> list[Site]:
+    """The sites reachable through a container's members (nested containers included)."""
+    found = memo.get(id(container))
+    if found is not None:
+        return found
+    found = []
     seen: set[int] = set()
     stack: list[object] = [container]
     while stack:
         obj = stack.pop()
-        if obj is site:
-            return True
-        if isinstance(obj, Container) and id(obj) not in seen:
+        if isinstance(obj, Site):
+            found.append(obj)
+        elif isinstance(obj, Container) and id(obj) not in seen:
             seen.add(id(obj))
             stack.extend(obj.members)
-    return False
+    memo[id(container)] = found
+    return found
 
 
 def _is_collection(objs: frozenset) -> bool:  # type: ignore[type-arg]
