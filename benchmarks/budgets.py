@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import resource
 import shutil
 import subprocess
@@ -99,7 +98,7 @@ def child_parse(root: str) -> float:
     for path in paths:
         try:
             libcst.parse_module(path.read_text(encoding="utf-8"))
-        except Exception:  # noqa: S112 - files LibCST cannot parse cost what they cost
+        except Exception:
             continue
     return _cpu() - start
 
@@ -110,7 +109,8 @@ def child_check(root: str, output_format: str) -> float:
     from contextlib import redirect_stdout
 
     import libcst  # noqa: F401 - imported before timing, like a warm interpreter
-    import prefect_lint.engine.checker  # noqa: F401
+
+    import prefect_lint.engine.checker
     import prefect_lint.fixes.render  # noqa: F401
     from prefect_lint.frontends.cli import main
 
@@ -230,7 +230,9 @@ def flake8(root: Path, repeat: int) -> list[Row]:
     without = selected = unselected = float("inf")
     for _ in range(repeat):
         without = min(without, _flake8_cpu([*base, "."], root, plugin=False))
-        selected = min(selected, _flake8_cpu([*base, "--extend-select", "PFL", "."], root, plugin=True))
+        selected = min(
+            selected, _flake8_cpu([*base, "--extend-select", "PFL", "."], root, plugin=True)
+        )
         unselected = min(
             unselected, _flake8_cpu([*base, "--extend-ignore", "PFL", "."], root, plugin=True)
         )

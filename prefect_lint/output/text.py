@@ -25,9 +25,7 @@ def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
     return f"{path}:{start.line}:{start.column + 1}: {diagnostic.code}{marker} {diagnostic.message}"
 
 
-def excerpt(
-    source: str, diagnostic: Diagnostic, lines: Sequence[str] | None = None
-) -> list[str]:
+def excerpt(source: str, diagnostic: Diagnostic, lines: Sequence[str] | None = None) -> list[str]:
     """The lines around a diagnostic; `lines` is `source.splitlines()` when the caller has it
     (split once per file, not once per diagnostic)."""
     if lines is None:
