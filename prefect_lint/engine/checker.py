@@ -114,10 +114,16 @@ def _run_rules(
 ) -> RuleContext:
     context = RuleContext(model.path or "-", model.module, model)
     context.target = target or LATEST
+    version = context.target.prefect_version
     walker = Walker(
         [
             FutureUseMarker(context),
-            *(rule(context) for rule in VISITOR_RULES if rule.meta.code in codes),
+            *(
+                rule(context)
+                for rule in VISITOR_RULES
+                # A rule that cannot be true for the target does not even run.
+                if rule.meta.code in codes and version in rule.meta.versions
+            ),
         ]
     )
     context.ancestors = walker.ancestors

@@ -19,7 +19,7 @@ from prefect_lint.engine.markdown import is_markdown
 from prefect_lint.engine.report import FileReport
 from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
 from prefect_lint.model.root import find_project_root
-from prefect_lint.model.target import Target, detect_target
+from prefect_lint.model.target import Target, detect_target, with_text_evidence
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 16
@@ -35,8 +35,13 @@ class Mode:
     track_dependencies: bool = False
 
 
-def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileReport:
-    """Check (and maybe fix) one file's text; never raises for bad input."""
+def check_text(
+    text: str, path: str, settings: Settings, mode: Mode, *, on_disk: bool = True
+) -> FileReport:
+    """Check (and maybe fix) one file's text; never raises for bad input.
+
+    `on_disk`: the text is the file's content on disk, which the target detection has seen
+    with its project (stdin is not)."""
     from prefect_lint.engine.checker import check_source
     from prefect_lint.engine.fixer import fix_source
     from prefect_lint.model.project import index_for
@@ -46,6 +51,8 @@ def check_text(text: str, path: str, settings: Settings, mode: Mode) -> FileRepo
     decorators = settings.user_decorators
     index = index_for(path, decorators) if path != "-" else None
     target = target_for(path, settings)
+    if not on_disk:
+        target = with_text_evidence(target, text, path)
     recording = index is not None and mode.track_dependencies
     if recording:
         index.start_recording()  # type: ignore[union-attr]

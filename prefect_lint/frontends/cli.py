@@ -24,6 +24,7 @@ from prefect_lint.engine.report import FileReport
 from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source, write_atomic
 from prefect_lint.model.root import find_project_root
+from prefect_lint.model.target import conflict
 from prefect_lint.output import FORMATS_WITH_EDITS, OUTPUT_FORMATS
 from prefect_lint.output.github import render_github
 from prefect_lint.output.json_format import render_json
@@ -214,7 +215,7 @@ def _check_stdin(args: argparse.Namespace, settings: Settings, mode: Mode) -> Fi
     except SourceError as error:
         _error(f"{path}: {error}")
         return None
-    report = check_text(source.text, path, settings, mode)
+    report = check_text(source.text, path, settings, mode, on_disk=False)
     if mode.fix and mode.write:
         # Like ruff: the fixed source goes to stdout, diagnostics to stderr.
         sys.stdout.write(report.source or "")
@@ -403,7 +404,7 @@ def _show_settings(settings: Settings, path: str) -> int:
     lines = [
         f"config file:      {settings.config_path or '(none: defaults)'}",
         f"project root:     {find_project_root(probe)}",
-        f"target prefect:   {target.version or 'latest 3.x'} ({target.source})",
+        f"target prefect:   {target.describe()} ({target.source})",
         f"select:           {', '.join(settings.select or ['PFL'])}",
         f"extend-select:    {', '.join(settings.extend_select) or '-'}",
         f"ignore:           {', '.join(settings.ignore) or '-'}",
@@ -418,6 +419,14 @@ def _show_settings(settings: Settings, path: str) -> int:
         f"output-format:    {settings.output_format or DEFAULT_OUTPUT_FORMAT}",
         f"enabled rules:    {', '.join(sorted(settings.enabled_codes))}",
     ]
+    for item in target.evidence[1:]:
+        lines.insert(3, f"  also Prefect 2:  {item.path}:{item.line} uses `{item.name}`")
+    for item in conflict(target, find_project_root(probe)):
+        lines.insert(
+            3,
+            f"  conflict:       {item.path}:{item.line} uses `{item.name}`, which only "
+            "Prefect 2 has (PFL301 reports it)",
+        )
     print("\n".join(lines))
     return EXIT_CLEAN
 

@@ -48,7 +48,7 @@ from prefect_lint.engine.noqa import is_suppressed, suppressed_codes, suppressio
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.project import ProjectIndex, find_project_root, index_for
-from prefect_lint.model.target import Target, detect_target
+from prefect_lint.model.target import Target, detect_target, with_text_evidence
 from prefect_lint.rules import rule_meta
 
 SOURCE = "prefect-lint"
@@ -208,7 +208,8 @@ class Engine:
             context.path,
             context.codes,
             index=context.index,
-            target=context.target,
+            # An unsaved buffer may show 2.x code that the project scan did not see.
+            target=with_text_evidence(context.target, text, context.path),
             decorators=context.decorators,
         )
         return found, context.config_error
@@ -226,7 +227,8 @@ class Engine:
             context.codes,
             render_fixes=True,
             index=context.index,
-            target=context.target,
+            # An unsaved buffer may show 2.x code that the project scan did not see.
+            target=with_text_evidence(context.target, text, context.path),
             decorators=context.decorators,
             render_only={(code, start)},
         )
@@ -242,7 +244,8 @@ class Engine:
             context.path,
             context.codes,
             index=context.index,
-            target=context.target,
+            # An unsaved buffer may show 2.x code that the project scan did not see.
+            target=with_text_evidence(context.target, text, context.path),
             decorators=context.decorators,
         )
         return outcome.text

@@ -1,7 +1,10 @@
-"""Which Prefect version a project runs: `target-version`, else its dependency pins.
+"""Which Prefect version a project runs: `target-version`, else its dependency pins, else the
+code's own evidence.
 
 The target is the lowest version a pin allows (`prefect>=3.4,<4` -> 3.4; `prefect==2.19.1` ->
-2.19). Anything that cannot be read means "the latest 3.x", which keeps every rule on.
+2.19). Without a pin, code that uses names only Prefect 2 has (the migration table's evidence
+rows: `prefect.deployments.Deployment`, `prefect.infrastructure`, ...) makes the project a 2.x
+project. Nothing at all means "the latest 3.x".
 """
 
 from __future__ import annotations
@@ -10,6 +13,9 @@ import os
 import re
 import sys
 from dataclasses import dataclass
+
+from prefect_lint.model.evidence import Evidence, evidence_in_text, project_evidence
+from prefect_lint.versions import LATEST_3X, PrefectVersion, parse_version
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -26,17 +32,55 @@ _CLAUSE = re.compile(r"(===|==|~=|>=|>|<=|<|!=)\s*v?(\d+(?:\.\d+){0,2})")
 
 @dataclass(frozen=True)
 class Target:
-    version: str | None  # "3.4", or None for "latest 3.x"
+    version: str | None  # "3.4", "2" (some 2.x), or None for "latest 3.x"
     source: str  # where it came from, for --show-settings
+    # Uses of 2.x-only names that decided (or, with a 3.x pin, contradict) the target.
+    evidence: tuple[Evidence, ...] = ()
+    # True when nothing decided it: the code's own text may still show it is 2.x code.
+    default: bool = False
+
+    @property
+    def prefect_version(self) -> PrefectVersion:
+        return LATEST_3X if self.version is None else parse_version(self.version)
 
     @property
     def major(self) -> int:
+        return self.prefect_version[0]
+
+    def describe(self) -> str:
         if self.version is None:
-            return 3
-        return int(self.version.split(".", 1)[0])
+            return "latest 3.x"
+        return "2.x" if self.version == "2" else self.version
 
 
-LATEST = Target(None, "default: latest 3.x")
+LATEST = Target(None, "default: latest 3.x", default=True)
+_NO_EVIDENCE = "no prefect pin and no Prefect 2 code found: latest 3.x"
+
+
+def _from_evidence(evidence: list[Evidence], where: str) -> Target:
+    first = evidence[0]
+    return Target(
+        "2",
+        f"Prefect 2 code {where}: {first.path}:{first.line} uses `{first.name}`",
+        tuple(evidence),
+    )
+
+
+def with_text_evidence(target: Target, text: str, path: str) -> Target:
+    """`target`, or Prefect 2 if nothing decided it and `text` (an editor buffer, stdin) uses
+    2.x-only names. Files on disk were already scanned with their project."""
+    if not target.default:
+        return target
+    evidence = evidence_in_text(text, path)
+    return _from_evidence(evidence, "in this file") if evidence else target
+
+
+def conflict(target: Target, root: str) -> list[Evidence]:
+    """Uses of 2.x-only names in a project whose pin or setting says 3.x (PFL301 reports
+    them; `--show-settings` lists them)."""
+    if target.major < 3 or target.default:
+        return []
+    return project_evidence(root)
 
 
 def _lowest_allowed(spec: str) -> str | None:
@@ -105,6 +149,7 @@ def _from_lines(path: str) -> str | bool | None:
 
 
 def detect_target(root: str, configured: str | None) -> Target:
+    """The target of the project at `root` (a setting wins, then pins, then the code)."""
     if configured:
         return Target(configured, "target-version setting")
     candidates: list[tuple[str, object]] = [("pyproject.toml", _from_pyproject)]
@@ -120,4 +165,7 @@ def detect_target(root: str, configured: str | None) -> Target:
             found = reader(path)  # type: ignore[operator]
             if found is not False:
                 return Target(found, f"{path} (prefect pin)")  # type: ignore[arg-type]
-    return Target(None, "no prefect pin found: latest 3.x")
+    evidence = project_evidence(root)
+    if evidence:
+        return _from_evidence(evidence, "in the project")
+    return Target(None, _NO_EVIDENCE, default=True)

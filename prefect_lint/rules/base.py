@@ -11,13 +11,20 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.rule_codes import DOCS_URL
+from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
-DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
-# After the required sections, for rules whose behaviour depends on the target Prefect version.
-OPTIONAL_DOC_SECTIONS = ("Versions",)
+DOC_SECTIONS = (
+    "What it does",
+    "Why is this bad?",
+    "Example",
+    "Use instead",
+    "Fix safety",
+    "Versions",
+)
+OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
 
@@ -31,17 +38,32 @@ class RuleMeta:
     summary: str
     docs: str
     since: str
+    # The Prefect releases the rule's claim is true for; the engine never reports outside them.
+    versions: VersionRange
     fix_title: str | None = None
     fix_safety: Applicability | None = None
     preview: bool = False
     # Fixes this rule offers only in words (the docs explain the rewrite).
     message_only_fix: bool = False
+    # The releases the fix is correct for (None: the rule's `versions`); never written outside.
+    fix_versions: VersionRange | None = None
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
             raise ValueError(f"rule code {self.code!r} must look like PFL123")
         if not _NAME.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
+
+    @property
+    def effective_fix_versions(self) -> VersionRange:
+        return self.fix_versions if self.fix_versions is not None else self.versions
+
+    def versions_line(self) -> str:
+        """The generated first line of the docs' Versions section."""
+        line = f"Reported on {self.versions.describe()}."
+        if self.fix_safety is not None:
+            line += f" The fix is offered on {self.effective_fix_versions.describe()}."
+        return line
 
     @property
     def url(self) -> str:
@@ -80,7 +102,10 @@ class RuleMeta:
         }[self.fix_safety]
         status = "preview" if self.preview else "stable"
         header = f"# {self.name} ({self.code})\n\n{fix} Status: {status}. Added in {self.since}.\n"
-        return f"{header}\n{self.docs.strip()}\n"
+        docs = self.docs.strip().replace(
+            "## Versions\n", f"## Versions\n{self.versions_line()}\n\n", 1
+        )
+        return f"{header}\n{docs}\n"
 
 
 @dataclass(frozen=True)
@@ -121,9 +146,22 @@ class Rule:
         *,
         fix: CstFix | None = None,
         statement: cst.CSTNode | None = None,
+        versions: VersionRange | None = None,
+        fix_versions: VersionRange | None = None,
     ) -> None:
-        """Report `node`; pass `statement` (from `context.statement_of`) when reporting late."""
-        self.context.report(self.meta, node, message or self.meta.summary, fix, statement)
+        """Report `node`; pass `statement` (from `context.statement_of`) when reporting late.
+
+        `versions` / `fix_versions` narrow the rule's own ranges for this one report (a row
+        of a table-driven rule); the engine drops reports and fixes outside them."""
+        self.context.report(
+            self.meta,
+            node,
+            message or self.meta.summary,
+            fix,
+            statement,
+            versions=versions,
+            fix_versions=fix_versions,
+        )
 
 
 class SyntaxErrorRule(Rule):
@@ -134,6 +172,7 @@ class SyntaxErrorRule(Rule):
         name="syntax-error",
         summary="file does not parse",
         since="0.1.0",
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Reports a file that mentions Prefect but is not valid Python, with the parser's message and
@@ -164,5 +203,8 @@ def etl():
 ## Fix safety
 There is no fix. PFL000 cannot be suppressed with `# noqa` or deselected: a file that does
 not parse is never silently skipped.
+
+## Versions
+Python's own syntax, whatever the Prefect release.
 """,
     )

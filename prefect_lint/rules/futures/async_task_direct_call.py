@@ -7,6 +7,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class AsyncTaskDirectCall(Rule):
@@ -17,6 +18,7 @@ class AsyncTaskDirectCall(Rule):
         fix_title="Submit the task and wait for its value: `task.submit(...).result()`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks sync flows (`def`, not `async def`) for direct calls to tasks defined with
@@ -68,6 +70,10 @@ The fix is safe: it replaces the call with `.submit(...).result()`, so the task 
 runs, the flow waits for it where the call was, and the expression's value is the task's
 return value (as the call looked like it would be), with a failure raised as the call would
 have raised it.
+
+## Versions
+On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
+"Executing '...' immediately"), so the rule is silent on 2.x targets.
 """,
     )
 

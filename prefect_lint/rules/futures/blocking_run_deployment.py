@@ -16,6 +16,7 @@ from prefect_lint.model.module import keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -46,6 +47,7 @@ class BlockingRunDeployment(Rule):
         fix_title="Start the runs with `timeout=0`, then wait for them together",
         fix_safety=Applicability.UNSAFE,
         since="0.2.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without
@@ -104,6 +106,10 @@ loop, importing both from `prefect.futures`. It is unsafe: the children now run 
 time (they may compete for resources or depend on each other's side effects), and the
 `FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
 offered in async flows or for other shapes.
+
+## Versions
+Prefect 3 only for now: the fix waits with `prefect.futures.PrefectFlowRunFuture`, which
+Prefect 2 does not have.
 """,
     )
 

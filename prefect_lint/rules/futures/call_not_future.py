@@ -8,6 +8,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import DirectValue
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class CallNotFuture(Rule):
@@ -18,6 +19,7 @@ class CallNotFuture(Rule):
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
@@ -70,6 +72,9 @@ def pipeline() -> int:
 ## Fix safety
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
 nothing else starts receiving a future). It is safe: the code could not run before.
+
+## Versions
+Checked against Prefect 3; on 2.x targets the rule is silent.
 """,
     )
 

@@ -9,6 +9,7 @@ from prefect_lint.model import api
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FlowSubmit(Rule):
@@ -19,6 +20,7 @@ class FlowSubmit(Rule):
         fix_title="Run the flow through a task: `task(flow).submit(...)`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for `.submit()` and `.map()` called on a flow object (a function decorated with

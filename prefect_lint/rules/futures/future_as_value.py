@@ -7,6 +7,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import ValueUse
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class FutureAsValue(Rule):
@@ -17,6 +18,7 @@ class FutureAsValue(Rule):
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
@@ -69,6 +71,10 @@ def count() -> int:
 The fix inserts `.result()`, which waits for the task and raises if it failed. It is unsafe:
 the wait happens at that point, which can serialize work that was meant to overlap, and an
 iteration over a future becomes an iteration over its value.
+
+## Versions
+Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows await
+`.result()`, so the fix would differ).
 """,
     )
 

@@ -8,6 +8,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.futures import SerialResult
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -20,6 +21,7 @@ class SerialResultInLoop(Rule):
         fix_title="Submit every task first, then collect the results",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
@@ -74,6 +76,9 @@ loops whose whole body is `out.append(t.submit(...).result())` (they become
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
 was submitted. Other loop shapes get the diagnostic without a fix.
+
+## Versions
+Checked against Prefect 3; on 2.x targets the rule is silent.
 """,
     )
 

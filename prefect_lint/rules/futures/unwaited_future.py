@@ -10,6 +10,7 @@ from prefect_lint.model import api
 from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
 from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 def submit_text(site: Site) -> str:
@@ -25,6 +26,7 @@ class UnwaitedFuture(Rule):
         fix_title="Wait for the futures before the flow returns: `wait([...])`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks flows for *terminal* futures, from `.submit()` or `.map()`, that are still unresolved
@@ -99,8 +101,9 @@ name. No fix is offered when a pending future has no name that is certain at the
 example one created in a loop and overwritten).
 
 ## Versions
-On a project that runs Prefect 2 (`target-version`, or a `prefect<3` / `prefect==2.*` pin),
-the rule is silent: 2.x flows waited for their futures before finishing.
+On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or
+code that uses names only 2.x has), the rule is silent: 2.x flows waited for their futures
+before finishing.
 """,
     )
 
@@ -111,8 +114,6 @@ the rule is silent: 2.x flows waited for their futures before finishing.
         statement = self.context.statement_for(node)
         if facts.flow is None:
             return  # a task or helper may hand its futures on; only a flow's exit cancels them
-        if self.context.target.major < 3:
-            return  # Prefect 2 flows waited for their submitted tasks before finishing
         unresolved = facts.unresolved()
         if not unresolved:
             return

@@ -9,6 +9,7 @@ from prefect_lint.model import api
 from prefect_lint.model.scopes import import_module_name
 from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 _GUARDING_EXCEPTIONS = frozenset(
     {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -43,6 +44,7 @@ class WaitImport(Rule):
         fix_title="Import from `prefect.futures`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for `wait` and `as_completed` imported from the top-level `prefect` package
@@ -95,6 +97,10 @@ def parent() -> None:
 ## Fix safety
 The fix is safe: it imports the same function from the module that defines it, keeping any
 alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
+
+## Versions
+Prefect 2 has no `wait` or `as_completed` in `prefect.futures` (2.20.17): the fix would
+import a name that does not exist there, so the rule is silent on 2.x targets.
 """,
     )
 

@@ -6,6 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 
 class WaitNotList(Rule):
@@ -16,6 +17,7 @@ class WaitNotList(Rule):
         fix_title="Wrap the future in a list: `[future]`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for `prefect.futures.wait(...)` and `as_completed(...)` given a single future instead
@@ -62,6 +64,9 @@ def check() -> None:
 
 ## Fix safety
 The fix is safe: it wraps the argument in a list, which is what the function expects.
+
+## Versions
+`prefect.futures.wait` and `as_completed` exist on Prefect 3 only.
 """,
     )
 

@@ -12,6 +12,7 @@ from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
+from prefect_lint.versions import PREFECT_3
 
 
 class MissingMainGuard(Rule):
@@ -22,6 +23,7 @@ class MissingMainGuard(Rule):
         fix_title='Wrap the call in `if __name__ == "__main__":`',
         fix_safety=Applicability.SAFE,
         since="0.2.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks for module-level calls of a flow that runs on `ProcessPoolTaskRunner` or
@@ -82,6 +84,10 @@ a name those statements assign. Running the file as a script does the
 same as before; importing it (which is what every worker does) no longer runs the flow. It is
 offered for calls in top-level statements; calls inside a module-level `if`, `for`, `try` or
 `with` are reported without a fix.
+
+## Versions
+Process-based task runners as described here are Prefect 3's (`ProcessPoolTaskRunner`
+since 3.4.14); the rule is silent on 2.x targets.
 """,
     )
 

@@ -21,6 +21,7 @@ from prefect_lint.rules.process_boundary.shared import (
     process_flow,
     runner_switch,
 )
+from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -39,6 +40,7 @@ class UnpicklableArgument(Rule):
         fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
         fix_safety=Applicability.SAFE,
         since="0.2.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a
@@ -110,6 +112,10 @@ was never cached. Under a process-based runner the fix switches the flow to
 `ThreadPoolTaskRunner` with the same `max_workers`; that one is unsafe (CPU-bound tasks stop
 running in parallel) and is offered only when the flow's own decorator creates a
 `ProcessPoolTaskRunner` with at most `max_workers`.
+
+## Versions
+The cache-key error and `cache_policy=NO_CACHE` are Prefect 3's; the rule is silent on 2.x
+targets.
 """,
     )
 

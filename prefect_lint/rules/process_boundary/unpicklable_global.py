@@ -12,6 +12,7 @@ from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.boundary import NESTED_SCOPES, Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -31,6 +32,7 @@ class UnpicklableGlobal(Rule):
         fix_title=SWITCH_TITLE,
         fix_safety=Applicability.UNSAFE,
         since="0.2.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks flows on a process-based task runner (`ProcessPoolTaskRunner`,
@@ -105,6 +107,9 @@ Or keep the process pool and create the object where it is used, inside the flow
 The fix switches the flow to `ThreadPoolTaskRunner` with the same `max_workers`. It is
 unsafe: CPU-bound tasks no longer run in parallel. It is offered only when the flow's own
 decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
+
+## Versions
+Checked against Prefect 3's process-based runners; silent on 2.x targets.
 """,
     )
 

@@ -9,6 +9,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.rules.base import Rule, RuleMeta
+from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -28,6 +29,7 @@ class UnpicklableReturn(Rule):
         fix_title=SWITCH_TITLE,
         fix_safety=Applicability.UNSAFE,
         since="0.2.0",
+        versions=PREFECT_3,
         docs="""
 ## What it does
 Checks flows that run on a process-based task runner (`ProcessPoolTaskRunner`,
@@ -93,6 +95,9 @@ The fix switches the flow to `ThreadPoolTaskRunner` with the same `max_workers`.
 unsafe: the tasks then share one process, so CPU-bound work no longer runs in parallel. It
 is offered only when the flow's own decorator creates the `ProcessPoolTaskRunner` with at
 most `max_workers`; Dask and Ray clusters are never switched.
+
+## Versions
+Checked against Prefect 3's process-based runners; silent on 2.x targets.
 """,
     )
 
