@@ -8,8 +8,9 @@ Each shape grows one dimension that a linter could handle super-linearly:
 - ``straight_line``: one flow of plain sequential statements (a long data-flow chain);
 - ``deep_branching``: one flow made of nested `if`/`else` blocks, futures in the branches.
 
-Every shape has findings (unwaited futures, `.submit().result()`), so the cost of reporting
-(positions, excerpts, fixes) is part of what is measured. The output is deterministic.
+All shapes but ``straight_line`` have findings (unwaited futures, `.submit().result()`), so
+the cost of reporting (positions, excerpts, fixes) is part of what is measured.
+The output is deterministic.
 """
 
 from __future__ import annotations
