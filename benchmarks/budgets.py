@@ -66,7 +66,13 @@ def _child_cpu(args: list[str], *, cwd: Path | None = None) -> float:
     done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise SystemExit(f"measurement failed: {' '.join(args)}\n{done.stderr[-3000:]}")
-    return float(done.stdout.strip().splitlines()[-1])
+    seconds, peak = done.stdout.strip().splitlines()[-1].split()
+    _peaks[args[0]] = max(_peaks.get(args[0], 0), int(peak))
+    return float(seconds)
+
+
+# The largest peak RSS (KiB) a child of each kind reached.
+_peaks: dict[str, int] = {}
 
 
 def _best(measure: Callable[[], float], repeat: int) -> float:
@@ -178,8 +184,10 @@ def throughput(name: str, root: Path, repeat: int) -> list[Row]:
     ratio = parse / check
     print(
         f"{name}: {len(paths)} files, {lines:,} lines; parse {parse:.2f} s "
-        f"({lines / parse:,.0f} lines/s), check {check:.2f} s ({lines / check:,.0f} lines/s)"
+        f"({lines / parse:,.0f} lines/s), check {check:.2f} s ({lines / check:,.0f} lines/s); "
+        f"peak RSS parse {_peaks['parse'] // 1024} MiB, check {_peaks['check'] // 1024} MiB"
     )
+    _peaks.clear()
     return [
         Row(
             f"{name}: check throughput / bare LibCST parse",
@@ -268,7 +276,7 @@ def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         kind, *rest = sys.argv[2:]
         seconds = child_parse(*rest) if kind == "parse" else child_check(*rest)
-        print(seconds)
+        print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return 0
     if len(sys.argv) > 1 and sys.argv[1] == "--flake8-without-plugin":
         sys.argv = ["flake8", *sys.argv[2:]]
