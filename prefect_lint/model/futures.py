@@ -178,6 +178,17 @@ class State:
         self.base = base if base is not None else object()
         self.written = written if written is not None else set()
 
+    def __eq__(self, other: object) -> bool:
+        # What a loop's fixpoint compares: the same contents, however they are represented.
+        return (
+            isinstance(other, State)
+            and self.env == other.env
+            and self.pending == other.pending
+            and self.undefined == other.undefined
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
     def is_defined(self, name: str) -> bool:
         return name in self.env and name not in self.undefined
 

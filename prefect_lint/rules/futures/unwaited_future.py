@@ -141,6 +141,7 @@ before finishing.
             return None
         wait_name, needs_import = reference
         taken = set(body_scope.bindings)
+        suffixes: dict[str, int] = {}
         bindings: dict[int, str] = {}  # bare `task.submit()` statements we name
         bare = _bare_submits(body)
         before: dict[int, list[cst.BaseSmallStatement]] = {}
@@ -149,7 +150,7 @@ before finishing.
             pending = [s for s in facts.sites if s in exit_.pending and not s.consumed]
             if not pending:
                 continue
-            items = self._wait_items(pending, exit_, bare, bindings, taken)
+            items = self._wait_items(pending, exit_, bare, bindings, taken, suffixes)
             if items is None:
                 return None
             statement = _wait_statement(wait_name, items)
@@ -181,6 +182,7 @@ before finishing.
         bare: dict[int, cst.Expr],
         bindings: dict[int, str],
         taken: set[str],
+        suffixes: dict[str, int],
     ) -> list[cst.BaseElement] | None:
         """Elements of the list to wait on, covering every pending future, or None."""
         items: list[cst.BaseElement] = []
@@ -194,7 +196,7 @@ before finishing.
                 if key is None:
                     return None
                 if key not in bindings:
-                    bindings[key] = _fresh_name(site, taken)
+                    bindings[key] = _fresh_name(site, taken, suffixes)
                 name, starred = bindings[key], site.is_list
             else:
                 starred = _is_collection(exit_.names[name])
@@ -259,14 +261,19 @@ def _is_collection(objs: frozenset) -> bool:  # type: ignore[type-arg]
     return any(isinstance(o, Container) or (isinstance(o, Site) and o.is_list) for o in objs)
 
 
-def _fresh_name(site: Site, taken: set[str]) -> str:
+def _fresh_name(site: Site, taken: set[str], suffixes: dict[str, int] | None = None) -> str:
+    """A name not in `taken` (then taken); `suffixes` remembers, per stem, the first counter
+    not yet tried, so a thousand futures of one task do not retry a thousand names each."""
     receiver = site.call.func.value if isinstance(site.call.func, cst.Attribute) else None
     stem = receiver.value if isinstance(receiver, cst.Name) else (site.task.name or "task")
     base = f"{stem}_{'futures' if site.is_list else 'future'}"
-    name, counter = base, 2
+    counter = suffixes.get(base, 2) if suffixes is not None else 2
+    name = base if counter == 2 else f"{base}_{counter}"
     while name in taken:
         name, counter = f"{base}_{counter}", counter + 1
     taken.add(name)
+    if suffixes is not None:
+        suffixes[base] = counter
     return name
 
 
