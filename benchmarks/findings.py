@@ -16,6 +16,7 @@ import argparse
 import difflib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -72,6 +73,12 @@ def collect() -> dict[str, str]:
     return results
 
 
+def _normalized(text: str) -> str:
+    """Without the absolute paths of this run's temporary directory and checkout."""
+    text = re.sub(r"/tmp/pfl-findings-[^/\s\"]+", "<tmp>", text)
+    return re.sub(r"(?:/[\w.+-]+)+/fixtures/", "<repo>/fixtures/", text)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     group = parser.add_mutually_exclusive_group(required=True)
@@ -87,7 +94,8 @@ def main() -> int:
     recorded = json.loads(options.compare.read_text())
     differences = 0
     for key in sorted(set(recorded) | set(results)):
-        before, after = recorded.get(key, ""), results.get(key, "")
+        before = _normalized(recorded.get(key, ""))
+        after = _normalized(results.get(key, ""))
         if before != after:
             differences += 1
             diff = difflib.unified_diff(
