@@ -25,6 +25,9 @@ RULE_CODES: dict[str, bool] = {
     "PFL202": False,
     "PFL203": False,
     "PFL204": False,
+    "PFL301": False,
+    "PFL302": False,
+    "PFL311": False,
 }
 
 

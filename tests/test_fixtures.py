@@ -73,3 +73,15 @@ def test_every_rule_has_trigger_and_silent_fixtures() -> None:
             for c in (Path(case_id(x)) for x in CASES)
             if c.parts[0] == code
         ), code
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
+def test_safe_fixes_create_no_finding(case: Path) -> None:
+    """After the safe fixes, no rule reports more than it did before (issue 11: a safe
+    PFL107 or PFL104 fix in a loop turned into a PFL103)."""
+    text = case.read_text(encoding="utf-8")
+    index = index_of(case)
+    before = Counter(d.code for d in check_source(text, str(case), ALL, index=index))
+    outcome = fix_source(text, str(case), ALL, unsafe=False, index=index)
+    after = Counter(d.code for d in check_source(outcome.text, str(case), ALL, index=index))
+    assert after <= before, after - before

@@ -186,3 +186,14 @@ def test_versions_section_states_the_metadata(rule: type) -> None:
     assert meta.versions.describe() in section
     if meta.fix_safety is not None:
         assert meta.effective_fix_versions.describe() in section
+
+
+@pytest.mark.parametrize("requirement", ["prefect\n", "prefect<4\n", "prefect[aws]\n"])
+def test_a_requirement_without_lower_bound_lets_the_code_decide(
+    tmp_path: Path, requirement: str
+) -> None:
+    (tmp_path / "requirements.txt").write_text(requirement)
+    undecided = detect_target(str(tmp_path), None)
+    assert undecided.default and "without a lower bound" in undecided.source
+    (tmp_path / "deploy.py").write_text(TWO_X)
+    assert detect_target(str(tmp_path), None).version == "2"

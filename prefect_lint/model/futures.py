@@ -30,7 +30,8 @@ _NEUTRAL_BUILTINS = frozenset({"len", "print", "isinstance", "id", "repr", "type
 _TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
 _TRANSPARENT_PREFECT = frozenset({"prefect.unmapped", "prefect.allow_failure"})
 _CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
-_CONTAINER_VIEW = frozenset({"copy", "values", "keys", "items", "pop", "popleft", "__iter__"})
+_CONTAINER_VIEW = frozenset({"copy", "pop", "popleft", "__iter__"})
+_DICT_VIEWS = frozenset({"values", "keys", "items"})
 _MAX_LOOP_PASSES = 4
 
 
@@ -53,25 +54,66 @@ class Site:
 class Element:
     """An element taken out of a `.map()` list: a single future of that site."""
 
-    def __init__(self, site: Site) -> None:
+    def __init__(self, site: Site, via: tuple[cst.CSTNode, cst.CompFor] | None = None) -> None:
         self.site = site
+        # The comprehension whose `for` target took it straight from the list, if any.
+        self.via = via
 
 
 class Container:
-    """A list/tuple/set/dict built in the flow; its members are what it may hold."""
+    """A list/tuple/set/dict built in the flow; its members are what it may hold.
 
-    def __init__(self, node: cst.CSTNode) -> None:
+    A dict keeps its values in `members` and its keys apart (iterating a dict yields keys,
+    subscripting it yields values). A tuple literal keeps what each position holds (`parts`),
+    so `name, futures = pair` binds each name to its own part. A view (`d.values()`,
+    `d.keys()`, `d.items()`) reads its dict live. `pure` says every member is a single
+    future: only such a container can be spread into `wait([*container])`.
+    """
+
+    def __init__(self, node: cst.CSTNode, *, is_dict: bool = False) -> None:
         self.node = node
         self.members: set[Obj] = set()
+        self.keys: set[Obj] = set()
+        self.is_dict = is_dict
+        self.parts: tuple[frozenset[Obj], ...] | None = None
+        self.view: tuple[Container, str] | None = None
+        self.pure = True
+
+    def add(self, objs: Iterable[Obj]) -> None:
+        """Store `objs` as members; anything but a single future makes the container impure."""
+        for obj in objs:
+            if obj is OTHER:
+                self.pure = False
+                continue
+            if not _is_single_future(obj):
+                self.pure = False
+            self.members.add(obj)
+
+    def inside(self) -> set[Obj]:
+        """Every object the container can reach directly: members, keys, the viewed dict."""
+        found = self.members | self.keys
+        if self.view is not None:
+            found.add(self.view[0])
+        if self.parts is not None:
+            for part in self.parts:
+                found |= part
+        return found
 
 
 class DirectValue:
     """What a task or flow *called directly* returned: a plain value, not a future."""
 
     def __init__(
-        self, call: cst.Call, callee: Task | Flow, callee_text: str, returns_state: bool
+        self,
+        call: cst.Call,
+        callee: Task | Flow,
+        callee_text: str,
+        returns_state: bool,
+        loops: tuple[cst.CSTNode, ...] = (),
     ) -> None:
         self.call = call
+        # The loops the call sits in, outermost first.
+        self.loops = loops
         self.callee = callee
         self.callee_text = callee_text
         # `return_state=True`: the value is a State, which has `.result()`.
@@ -122,6 +164,10 @@ class ValueUse:
     node: cst.CSTNode  # the subscript / attribute / iteration
     future_expr: cst.BaseExpression
     is_list: bool
+    # `[r["x"] for r in futures]`: the comprehension and its `for` that bound the future.
+    via: tuple[cst.CSTNode, cst.CompFor] | None = None
+    # Inside a generator expression (`await` there would make it an async generator).
+    in_generator: bool = False
 
 
 @dataclass
@@ -136,6 +182,10 @@ class FlowFacts:
     direct_values: list[DirectValue] = field(default_factory=list)
     value_uses: list[ValueUse] = field(default_factory=list)
     single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
+    # Prefect 2 idioms on known futures and states (PFL302): ("await", the Await) of a future
+    # or of its `.result()`/`.wait()`; ("wait", call) and ("get_state", call) on a future;
+    # ("fetch", call) for `.result(fetch=...)` on a `return_state=True` State.
+    v2_uses: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
 
     def unresolved(self) -> list[Site]:
         """Terminal futures left pending at some exit, in source order of creation."""
@@ -281,6 +331,8 @@ class FlowAnalyzer:
         self._containers: dict[int, Container] = {}
         self._directs: dict[int, DirectValue] = {}
         self._serial_seen: set[int] = set()
+        # `.result()` / `.wait()` calls (by id) made on a known future.
+        self._future_calls: set[int] = set()
         self.outer_names: set[str] = set()
         # Futures whose `.state` a `while` condition reads (innermost loop last).
         self._state_reads: list[set[Site]] = []
@@ -413,7 +465,7 @@ class FlowAnalyzer:
                 containers = [o for o in held if isinstance(o, Container)]
                 if containers and isinstance(small.operator, cst.AddAssign):
                     for container in containers:
-                        container.members |= self.members(objs)
+                        container.add(self.members(objs))
                     return
                 self.escape(objs)
                 self.assign(target, frozenset({OTHER}))
@@ -558,13 +610,23 @@ class FlowAnalyzer:
                 for element, source in zip(elements, value.elements, strict=True):
                     objs_for = self._objs_of_element(source)
                     self.assign(element.value, objs_for)
-            else:
-                members = self.unpacked(objs) | ({OTHER} if not objs else set())
-                for element in elements:
-                    inner = element.value
-                    if isinstance(inner, cst.StarredElement):
-                        inner = inner.value
-                    self.assign(inner, frozenset(members) or frozenset({OTHER}))
+                return
+            starred = any(isinstance(e.value, cst.StarredElement) for e in elements)
+            held: list[set[Obj]] = [set() for _ in elements]
+            for obj in objs or {OTHER}:
+                parts = _parts(obj)
+                if parts is not None and not starred and len(parts) == len(elements):
+                    # `name, futures = pair`: each name gets what its position holds.
+                    for position, part in enumerate(parts):
+                        held[position] |= part
+                    continue
+                for position in range(len(elements)):
+                    held[position] |= self.unpacked([obj])
+            for element, objs_for in zip(elements, held, strict=True):
+                inner = element.value
+                if isinstance(inner, cst.StarredElement):
+                    inner = inner.value
+                self.assign(inner, frozenset(objs_for) or frozenset({OTHER}))
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, objs)
         elif isinstance(target, cst.Subscript):
@@ -574,13 +636,16 @@ class FlowAnalyzer:
                     keys |= self.eval(element.slice.value)
             held = self.eval(target.value)
             containers = [o for o in held if isinstance(o, Container)]
-            # `m[future] = n` keeps the future as a key: it is among what `m` holds.
-            stored = (objs | keys) - {OTHER}
             if containers:
                 for container in containers:
-                    container.members |= stored
+                    container.add(objs)
+                    if container.is_dict:
+                        # `m[future] = n` keeps the future as a key of `m`.
+                        container.keys |= keys - {OTHER}
+                    else:
+                        container.pure = False
             else:
-                self.escape(stored)
+                self.escape((objs | keys) - {OTHER})
         else:
             # `self.x = future`, `obj[k] = future` on an unknown object: out of our sight.
             self.escape(objs)
@@ -614,12 +679,12 @@ class FlowAnalyzer:
             elif isinstance(obj, Element):
                 found.add(obj.site)
             elif isinstance(obj, Container):
-                stack.extend(obj.members)
+                stack.extend(obj.inside())
         return found
 
     def unpacked(self, objs: Iterable[Obj]) -> set[Obj]:
-        """What `a, b = value` may bind: a container's elements; a tuple taken from
-        `dict.items()` or similar is abstracted as the future it holds, which stays as it is."""
+        """What `a, b = value` may bind when the positions are not known: a container's
+        elements; anything else stays as it is."""
         out: set[Obj] = set()
         for obj in objs:
             if isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list):
@@ -629,11 +694,11 @@ class FlowAnalyzer:
         return out
 
     def members(self, objs: Iterable[Obj]) -> set[Obj]:
-        """What iterating `objs` yields."""
+        """What iterating `objs` yields (a dict's keys, a view's keys, values or pairs)."""
         out: set[Obj] = set()
         for obj in objs:
             if isinstance(obj, Container):
-                out |= obj.members
+                out |= _iterated(obj)
             elif isinstance(obj, Site) and obj.is_list:
                 out.add(Element(obj))
             else:
@@ -684,7 +749,17 @@ class FlowAnalyzer:
         """A future used as its value (PFL108). It fails right there, so PFL102 need not
         report it too: the future counts as handled."""
         is_list = isinstance(obj, Site) and obj.is_list
-        self.facts.value_uses.append(ValueUse(node, future_expr, is_list=is_list))
+        via = obj.via if isinstance(obj, Element) else None
+        if via is not None and not (
+            isinstance(future_expr, cst.Name)
+            and isinstance(via[1].target, cst.Name)
+            and future_expr.value == via[1].target.value
+        ):
+            via = None
+        in_generator = any(isinstance(loop, cst.GeneratorExp) for loop in self.loops)
+        self.facts.value_uses.append(
+            ValueUse(node, future_expr, is_list=is_list, via=via, in_generator=in_generator)
+        )
         self.escape([obj])
 
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
@@ -715,7 +790,10 @@ class FlowAnalyzer:
                     self.eval(element.slice.value)
             out: set[Obj] = set()
             for obj in held:
-                if isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list):
+                if isinstance(obj, Container):
+                    # A dict's values, a list's or tuple's elements.
+                    out |= _subscripted(obj)
+                elif isinstance(obj, Site) and obj.is_list:
                     out |= self.members([obj])
                 elif isinstance(obj, (Site, Element)):
                     self.value_use(expr, expr.value, obj)
@@ -726,20 +804,25 @@ class FlowAnalyzer:
             return frozenset(out) or frozenset({OTHER})
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
             container = self._container(expr)
+            parts: list[frozenset[Obj]] = []
             for element in expr.elements:
                 if isinstance(element, cst.StarredElement):
-                    container.members |= self.members(self.eval(element.value))
-                else:
-                    container.members |= self.eval(element.value) - {OTHER}
+                    container.add(self.members(self.eval(element.value)))
+                    continue
+                objs = self.eval(element.value)
+                container.add(objs)
+                parts.append(objs)
+            if isinstance(expr, cst.Tuple) and len(parts) == len(expr.elements):
+                container.parts = tuple(parts)
             return frozenset({container})
         if isinstance(expr, cst.Dict):
-            container = self._container(expr)
+            container = self._container(expr, is_dict=True)
             for element in expr.elements:
                 if isinstance(element, cst.DictElement):
-                    self.eval(element.key)
-                    container.members |= self.eval(element.value) - {OTHER}
+                    container.keys |= self.eval(element.key) - {OTHER}
+                    container.add(self.eval(element.value))
                 elif isinstance(element, cst.StarredDictElement):
-                    container.members |= self.members(self.eval(element.value))
+                    self._merge_dict(container, self.eval(element.value))
             return frozenset({container})
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self.eval_comprehension(expr)
@@ -749,7 +832,20 @@ class FlowAnalyzer:
             return objs
         if isinstance(expr, cst.Await):
             # `await future` is a TypeError in 3.x, but the intent is to wait: not PFL102's case.
-            self.resolve(self.eval(expr.expression))
+            objs = self.eval(expr.expression)
+            submitted = [
+                obj for obj in objs if isinstance(obj, Site) and obj.call is expr.expression
+            ]
+            if (
+                submitted
+                or id(expr.expression) in self._future_calls
+                or any(isinstance(obj, (Site, Element)) for obj in objs)
+            ):
+                self.facts.v2_uses.append(("await", expr))
+            if submitted:
+                # Prefect 2's `await task.submit()` gave the future itself.
+                return frozenset(submitted)
+            self.resolve(objs)
             return frozenset({OTHER})
         if isinstance(expr, (cst.Lambda,)):
             self.escape_captured(expr)
@@ -770,7 +866,7 @@ class FlowAnalyzer:
             if any(_is_collection_obj(o) for o in left | right):
                 # `futures + [future]`: a new list holding both sides' elements.
                 container = self._container(expr)
-                container.members |= self.members(left | right) - {OTHER}
+                container.add(self.members(left | right))
                 return frozenset({container})
             for obj in left | right:
                 self._value_use(obj)
@@ -797,12 +893,22 @@ class FlowAnalyzer:
         if isinstance(obj, DirectValue):
             obj.other_uses += 1
 
-    def _container(self, node: cst.CSTNode) -> Container:
+    def _container(self, node: cst.CSTNode, *, is_dict: bool = False) -> Container:
         container = self._containers.get(id(node))
         if container is None:
-            container = Container(node)
+            container = Container(node, is_dict=is_dict)
             self._containers[id(node)] = container
         return container
+
+    def _merge_dict(self, container: Container, objs: Iterable[Obj]) -> None:
+        """`{**other}` / `d.update(other)`: the other dict's keys and values."""
+        for obj in objs:
+            if isinstance(obj, Container) and obj.is_dict:
+                container.members |= obj.members
+                container.keys |= obj.keys
+                container.pure = container.pure and obj.pure
+            else:
+                container.add(self.members([obj]))
 
     def eval_comprehension(
         self, expr: cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp
@@ -815,7 +921,7 @@ class FlowAnalyzer:
         while comp_for is not None:
             targets |= _target_names(comp_for.target)
             comp_for = comp_for.inner_for_in
-        container = self._container(expr)
+        container = self._container(expr, is_dict=isinstance(expr, cst.DictComp))
         # The outermost iterable is evaluated once, before the comprehension loops.
         first_iter = self.eval(expr.for_in.iter)
         self.loops.append(expr)
@@ -824,16 +930,21 @@ class FlowAnalyzer:
             while comp is not None and self.state is not None:
                 iterated = first_iter if comp is expr.for_in else self.eval(comp.iter)
                 elements = self.iterate(iterated, comp.iter)
+                if iterated and all(isinstance(o, Site) and o.is_list for o in iterated):
+                    # Remember where each element came from (PFL108 can take all the values).
+                    elements = frozenset(
+                        Element(o.site, (expr, comp)) for o in elements if isinstance(o, Element)
+                    )
                 self.assign(comp.target, elements)
                 for condition in comp.ifs:
                     self.eval(condition.test)
                 comp = comp.inner_for_in
             if self.state is not None:
                 if isinstance(expr, cst.DictComp):
-                    self.eval(expr.key)
-                    container.members |= self.eval(expr.value) - {OTHER}
+                    container.keys |= self.eval(expr.key) - {OTHER}
+                    container.add(self.eval(expr.value))
                 else:
-                    container.members |= self.eval(expr.elt) - {OTHER}
+                    container.add(self.eval(expr.elt))
         finally:
             self.loops.pop()
         if self.state is not None:
@@ -918,7 +1029,7 @@ class FlowAnalyzer:
                 if not args:
                     return frozenset({OTHER})
                 container = self._container(call)
-                container.members |= self.members(args[0])
+                container.add(self.members(args[0]))
                 for objs in args[1:]:
                     self.escape(objs)
                 return frozenset({container})
@@ -929,8 +1040,12 @@ class FlowAnalyzer:
         # Unknown callee: whatever it receives is out of our sight.
         if not isinstance(func, cst.Name):
             self.eval(func)
-        for objs in self.eval_args(call):
+        for arg, objs in zip(call.args, self.eval_args(call), strict=True):
             self.escape(objs)
+            value = arg.value
+            if isinstance(value, cst.Attribute) and value.attr.value in ("wait", "result"):
+                # `asyncio.to_thread(futures.wait)`: the bound method is handed on to be run.
+                self.escape(self.eval(value.value))
         return frozenset({OTHER})
 
     def call_method(self, call: cst.Call, held: frozenset[Obj], method: str) -> frozenset[Obj]:
@@ -938,7 +1053,15 @@ class FlowAnalyzer:
         result: set[Obj] = set()
         for obj in held:
             if isinstance(obj, (Site, Element)):
-                if method in ("result", "wait"):
+                if method in ("result", "wait") and id(call) not in self._future_calls:
+                    self._future_calls.add(id(call))
+                    if method == "wait" and not (isinstance(obj, Site) and obj.is_list):
+                        self.facts.v2_uses.append(("wait", call))
+                if method == "get_state":
+                    # Prefect 2's accessor; 3.x futures have `.state` only (AttributeError).
+                    self.facts.v2_uses.append(("get_state", call))
+                    result.add(OTHER)
+                elif method in ("result", "wait"):
                     self._serial_check(call, obj)
                     self.resolve([obj])
                     result.add(OTHER)
@@ -956,6 +1079,8 @@ class FlowAnalyzer:
             elif isinstance(obj, Container):
                 result |= self._container_method(call, obj, method, args)
             elif isinstance(obj, DirectValue):
+                if method == "result" and obj.returns_state and keyword_arg(call, "fetch"):
+                    self.facts.v2_uses.append(("fetch", call))
                 if method in ("result", "wait"):
                     obj.use_as_future(call)
                 else:
@@ -967,18 +1092,41 @@ class FlowAnalyzer:
                 result.add(OTHER)
         return frozenset(result) or frozenset({OTHER})
 
+    def _container_add(self, obj: Container, method: str, args: list[frozenset[Obj]]) -> None:
+        if not args:
+            return
+        if method == "update" and obj.is_dict:
+            self._merge_dict(obj, args[0])
+        elif method in ("extend", "update"):
+            obj.add(self.members(args[0]))
+        elif method == "setdefault":
+            obj.keys |= args[0] - {OTHER}
+            obj.add(args[1] if len(args) > 1 else {OTHER})
+        else:  # append, add, insert(index, value)
+            obj.add(args[-1])
+        if obj.is_dict and method not in ("update", "setdefault"):
+            obj.pure = False
+
     def _container_method(
         self, call: cst.Call, obj: Site | Container, method: str, args: list[frozenset[Obj]]
     ) -> set[Obj]:
         if isinstance(obj, Container) and method in _CONTAINER_ADD:
-            for objs in args:
-                if method in ("extend", "update"):
-                    obj.members |= self.members(objs)
-                else:
-                    obj.members |= objs - {OTHER}
-            return {OTHER}
+            self._container_add(obj, method, args)
+            return set(obj.members) | {OTHER} if method == "setdefault" else {OTHER}
+        if isinstance(obj, Container) and method in _DICT_VIEWS:
+            # A live view of the dict: it yields what the dict holds when it is iterated.
+            view = self._container(call)
+            view.view = (obj, method)
+            view.pure = method == "values" and obj.pure
+            if method == "items":
+                pair = self._container(call.func)
+                pair.view = (obj, "pair")
+                view.members = {pair}
+            return {view}
         if method in _CONTAINER_VIEW:
-            return {obj} if method != "pop" else set(self.members([obj]))
+            if method != "pop":
+                return {obj}
+            return set(_subscripted(obj)) if isinstance(obj, Container) else self.members([obj])
         if method in (
             "index",
             "count",
@@ -997,6 +1145,13 @@ class FlowAnalyzer:
         return {OTHER}
 
     def submit(self, call: cst.Call, task: Task, *, is_list: bool) -> frozenset[Obj]:
+        returns_state = returns_states(call)
+        if returns_state is not False:
+            # `return_state=True` waits for the run(s) and gives State(s), never futures; a
+            # flag we cannot read may do either, so what the call receives is out of sight.
+            for objs in self.eval_args(call):
+                (self.resolve if returns_state else self.escape)(objs)
+            return frozenset({OTHER})
         site = self._sites.get(id(call))
         if site is None:
             site = Site(call, task, is_list, tuple(self.loops))
@@ -1034,7 +1189,7 @@ class FlowAnalyzer:
             self.resolve(first)
         if name == api.FUTURES_AS_COMPLETED:
             container = self._container(call)
-            container.members |= self.members(first)
+            container.add(self.members(first))
             return frozenset({container})
         return frozenset({OTHER})
 
@@ -1048,12 +1203,10 @@ class FlowAnalyzer:
                 self.escape(objs)
         direct = self._directs.get(id(call))
         if direct is None:
-            flag = keyword_arg(call, "return_state")
-            returns_state = flag is not None and not (
-                isinstance(flag.value, cst.Name) and flag.value.value == "False"
-            )
             text = self.module.code_for_node(call.func)
-            direct = DirectValue(call, callee, text, returns_state)
+            direct = DirectValue(
+                call, callee, text, returns_states(call) is not False, tuple(self.loops)
+            )
             self._directs[id(call)] = direct
             self.facts.direct_values.append(direct)
         return frozenset({direct})
@@ -1070,12 +1223,8 @@ class FlowAnalyzer:
         loop = self.loops[-1]
         if loop not in obj.loops or id(loop) in self._serial_seen:
             return
-        if isinstance(loop, cst.While):
+        if not serializes(loop, obj.call):
             return
-        if isinstance(loop, cst.For):
-            assigned, stops = _loop_body_facts(loop)
-            if stops or names_in(obj.call) & assigned:
-                return
         self._serial_seen.add(id(loop))
         self.facts.serial_results.append(SerialResult(use, obj, loop))
 
@@ -1099,6 +1248,19 @@ class FlowAnalyzer:
 # -- helpers ---------------------------------------------------------------------------------
 
 
+def serializes(loop: cst.CSTNode, submit: cst.Call) -> bool:
+    """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
+    Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
+    a value the body computed (each step needs the last)."""
+    if isinstance(loop, cst.While):
+        return False
+    if isinstance(loop, cst.For):
+        assigned, stops = _loop_body_facts(loop)
+        if stops or names_in(submit) & assigned:
+            return False
+    return True
+
+
 def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
     """Names the loop body assigns, and whether it can leave the loop early."""
     assigned = _target_names(loop.target)
@@ -1119,6 +1281,57 @@ def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
         stack.extend((child, inner) for child in child_nodes(node))
     # The loop's own target changes every iteration by design; it is not a dependency.
     return assigned - _target_names(loop.target), stops
+
+
+def _iterated(container: Container) -> set[Obj]:
+    """What iterating a container yields."""
+    if container.view is not None:
+        base, which = container.view
+        if which == "values":
+            return set(base.members)
+        if which == "keys":
+            return set(base.keys)
+        if which == "items":
+            return set(container.members)  # the pair
+        return base.keys | base.members  # iterating a pair
+    return set(container.keys) if container.is_dict else set(container.members)
+
+
+def _subscripted(container: Container) -> set[Obj]:
+    """What `container[...]` may give: a dict's values, a sequence's elements."""
+    if container.view is not None and container.view[1] == "pair":
+        base = container.view[0]
+        return base.keys | base.members
+    return set(container.members)
+
+
+def _parts(obj: Obj) -> tuple[frozenset[Obj], ...] | None:
+    """What each position of a tuple holds, when known: a literal, or a `d.items()` pair."""
+    if not isinstance(obj, Container):
+        return None
+    if obj.view is not None and obj.view[1] == "pair":
+        base = obj.view[0]
+        return frozenset(base.keys) or frozenset({OTHER}), frozenset(base.members) or frozenset(
+            {OTHER}
+        )
+    return obj.parts
+
+
+def returns_states(call: cst.Call) -> bool | None:
+    """Does a task call pass `return_state=True`? None when the flag cannot be read."""
+    flag = keyword_arg(call, "return_state")
+    if flag is None:
+        return False if not any(arg.star == "**" for arg in call.args) else None
+    value = flag.value
+    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
+        return value.value == "True"
+    if isinstance(value, cst.Integer):
+        return value.evaluated_value != 0
+    return None
+
+
+def _is_single_future(obj: object) -> bool:
+    return isinstance(obj, Element) or (isinstance(obj, Site) and not obj.is_list)
 
 
 def _is_collection_obj(obj: Obj) -> bool:

@@ -54,7 +54,6 @@ class Target:
 
 
 LATEST = Target(None, "default: latest 3.x", default=True)
-_NO_EVIDENCE = "no prefect pin and no Prefect 2 code found: latest 3.x"
 
 
 def _from_evidence(evidence: list[Evidence], where: str) -> Target:
@@ -163,9 +162,15 @@ def detect_target(root: str, configured: str | None) -> Target:
         path = os.path.join(root, name)
         if os.path.isfile(path):
             found = reader(path)  # type: ignore[operator]
-            if found is not False:
-                return Target(found, f"{path} (prefect pin)")  # type: ignore[arg-type]
+            if isinstance(found, str):
+                return Target(found, f"{path} (prefect pin)")
+            if found is None:
+                # `prefect` or `prefect<4`: no lower bound, so either generation may be meant.
+                unbounded = f"{path} names prefect without a lower bound"
+                break
+    else:
+        unbounded = "no prefect pin"
     evidence = project_evidence(root)
     if evidence:
         return _from_evidence(evidence, "in the project")
-    return Target(None, _NO_EVIDENCE, default=True)
+    return Target(None, f"{unbounded} and no Prefect 2 code found: latest 3.x", default=True)

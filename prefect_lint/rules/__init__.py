@@ -13,6 +13,9 @@ from prefect_lint.rules.futures.serial_result import SerialResultInLoop
 from prefect_lint.rules.futures.unwaited_future import UnwaitedFuture
 from prefect_lint.rules.futures.wait_import import WaitImport
 from prefect_lint.rules.futures.wait_not_list import WaitNotList
+from prefect_lint.rules.migration.changed_in_3 import ChangedIn3
+from prefect_lint.rules.migration.deprecated_in_3 import DeprecatedIn3
+from prefect_lint.rules.migration.removed_in_3 import RemovedIn3
 from prefect_lint.rules.process_boundary.missing_main_guard import MissingMainGuard
 from prefect_lint.rules.process_boundary.unpicklable_argument import UnpicklableArgument
 from prefect_lint.rules.process_boundary.unpicklable_global import UnpicklableGlobal
@@ -33,6 +36,9 @@ ALL_RULES: tuple[type[Rule], ...] = (
     UnpicklableArgument,
     UnpicklableGlobal,
     MissingMainGuard,
+    RemovedIn3,
+    ChangedIn3,
+    DeprecatedIn3,
 )
 # Rules that inspect the tree (PFL000 is reported by the engine itself).
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)

@@ -26,7 +26,7 @@ DOC_SECTIONS = (
 )
 OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
 _CODE = re.compile(r"^PFL\d{3}$")
-_NAME = re.compile(r"^[a-z]+(-[a-z]+)*$")
+_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ class ImportRequest:
     """`from module import name [as asname]`, to be merged into the module's imports."""
 
     module: str
-    name: str
+    name: str | None  # None: `import module`
     asname: str | None = None
 
 

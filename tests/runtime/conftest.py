@@ -230,6 +230,24 @@ class PrefectRuntime:
         return "; ".join(parts)
 
 
+@pytest.fixture(scope="session")
+def prefect2() -> Any:
+    """Runs snippets on real Prefect 2.20 (ephemeral, in-process API; see `prefect2.py`)."""
+    from tests.runtime.prefect2 import prefect2_runner
+
+    with prefect2_runner() as runner:
+        yield runner
+
+
+@pytest.fixture(scope="session")
+def prefect3(prefect_test_server: str) -> Any:
+    """Runs snippets on the test venv's Prefect 3, against the session's test server."""
+    from tests.runtime.prefect2 import prefect3_runner
+
+    with prefect3_runner(prefect_test_server, _PREFECT_HOME) as runner:
+        yield runner
+
+
 @pytest.fixture
 def prefect_runtime() -> Any:
     runtime = PrefectRuntime()

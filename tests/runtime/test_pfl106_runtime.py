@@ -273,3 +273,43 @@ def test_gathered_run_deployment_in_async_flow_overlaps(prefect_runtime, served_
     assert any(created_before_previous_ended(children)), timeline
     assert prefect_runtime.max_concurrency(children) >= 2, timeline
     print(f"{relpath}: {timeline}")
+
+
+def wait_until_final(prefect_runtime: Any, parent_run: Any, count: int) -> list[Any]:
+    """The parent's children once all ``count`` are final (they outlive a bounded wait)."""
+    deadline = time.monotonic() + 60
+    while True:
+        children = children_by_creation(prefect_runtime, parent_run)
+        if len(children) == count and all(run.state.is_final() for run in children):
+            return children
+        assert time.monotonic() < deadline, [run.state for run in children]
+        time.sleep(0.5)
+
+
+@pytest.mark.parametrize(
+    "relpath", ["PFL106/runtime_timeout.py", "PFL106/runtime_timeout.fixed.py"]
+)
+def test_user_timeout_still_bounds_the_wait(prefect_runtime, served_child, relpath):
+    """``run_deployment(..., timeout=2)`` stops waiting for a 6 s child after 2 s and returns;
+    the fix starts all runs with ``timeout=0`` and carries the 2 s into
+    ``wait([...], timeout=2)``: the parent again moves on before its children end (without
+    the carried timeout it would wait the full 6 s for them)."""
+    started = time.monotonic()
+    state = run_parent(prefect_runtime, relpath)
+    elapsed = time.monotonic() - started
+
+    assert state.is_completed(), state
+    parent_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    running = children_by_creation(prefect_runtime, parent_run)
+    assert len(running) == 3, running
+    # the parent ended while every child was still running: the wait was bounded
+    assert not any(run.state.is_final() for run in running), [r.state for r in running]
+    children = wait_until_final(prefect_runtime, parent_run, 3)
+    timeline = describe(prefect_runtime, parent_run, children, elapsed)
+    assert all(run.state.is_completed() for run in children), timeline
+    assert parent_run.end_time < min(run.end_time for run in children), timeline
+    if relpath.endswith(".fixed.py"):
+        # one bounded wait for all three after they were started, not one per child
+        last_created = max(run.created for run in children)
+        assert (parent_run.end_time - last_created).total_seconds() < 6, timeline
+    print(f"{relpath}: {timeline}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model.futures import DirectValue, returns_states, serializes
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -69,11 +70,18 @@ def report() -> None:
 The fix is safe: it replaces the call with `.submit(...).result()`, so the task actually
 runs, the flow waits for it where the call was, and the expression's value is the task's
 return value (as the call looked like it would be), with a failure raised as the call would
-have raised it.
+have raised it. A call with `return_state=True` becomes `.submit(..., return_state=True)`,
+which waits for the run and gives its State, a failed one included, as the call would
+have. What changes: the task now runs (before, nothing ran).
+
+No fix inside a loop or comprehension where waiting on each run would make them run one
+at a time (the rewrite would be a PFL103 finding; running them concurrently instead is not
+what the code says), nor when `return_state` is not a literal.
 
 ## Versions
 On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
-"Executing '...' immediately"), so the rule is silent on 2.x targets.
+"Executing '...' immediately", the task prints, and the flow returns its value), so the rule
+is silent on 2.x targets.
 """,
     )
 
@@ -96,9 +104,21 @@ On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
                 f"async task `{name}` called from sync flow `{node.name.value}` returns a "
                 f"coroutine that never runs: no task run, no error; use `{callee}.submit(...).result()`"
             )
-            submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))
-            wrapped = cst.Call(
-                func=cst.Attribute(value=call.with_changes(func=submit), attr=cst.Name("result"))
-            )
-            fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})
-            self.report(call, message, fix=fix, statement=statement)
+            self.report(call, message, fix=self._fix(direct), statement=statement)
+
+    def _fix(self, direct: DirectValue) -> CstFix | None:
+        """What the call was meant to return: the value (`.submit(...).result()`), or with
+        `return_state=True` the State (`.submit(..., return_state=True)` waits and gives it)."""
+        call = direct.call
+        submitted = call.with_changes(func=cst.Attribute(value=call.func, attr=cst.Name("submit")))
+        flag = returns_states(call)
+        if flag is None:
+            return None  # a flag we cannot read: the rewrite could give the wrong kind
+        if flag:
+            return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: submitted})
+        if direct.loops and serializes(direct.loops[-1], call):
+            # `.result()` in the loop would run the tasks one at a time (PFL103): a safe fix
+            # must not create a finding, and overlapping them is not what the code says.
+            return None
+        wrapped = cst.Call(func=cst.Attribute(value=submitted, attr=cst.Name("result")))
+        return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})

@@ -16,7 +16,7 @@ from prefect_lint.model.module import keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.versions import ALL_VERSIONS, since
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
@@ -47,7 +47,9 @@ class BlockingRunDeployment(Rule):
         fix_title="Start the runs with `timeout=0`, then wait for them together",
         fix_safety=Applicability.UNSAFE,
         since="0.2.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
+        # `PrefectFlowRunFuture` first shipped in 3.2.8.
+        fix_versions=since("3.3"),
         docs="""
 ## What it does
 Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without
@@ -102,14 +104,19 @@ def nightly(regions: list[str]) -> None:
 The fix adds `timeout=0` to the call, collects the returned flow runs (in a new `flow_runs`
 list for a bare call, or in the list the loop already appends to, or the comprehension's
 target) and waits for them with `wait([PrefectFlowRunFuture(flow_run_id=...) ...])` after the
-loop, importing both from `prefect.futures`. It is unsafe: the children now run at the same
-time (they may compete for resources or depend on each other's side effects), and the
+loop, importing both from `prefect.futures`. A `timeout=` given to the call is carried into
+that wait (`wait([...], timeout=600)`): each run was waited for at most that long, and the
+runs, started together, still are; like `run_deployment`, `wait` returns without raising
+when the time is up and leaves the runs going. It is unsafe: the children now run at the
+same time (they may compete for resources or depend on each other's side effects), and the
 `FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
 offered in async flows or for other shapes.
 
 ## Versions
-Prefect 3 only for now: the fix waits with `prefect.futures.PrefectFlowRunFuture`, which
-Prefect 2 does not have.
+`run_deployment` waits for the run on Prefect 2 too (2.20.17: `timeout=None` by default; with
+`timeout=3` and no worker the call returned after 3 s with the run still Scheduled), so the
+rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
+which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
 """,
     )
 
@@ -220,6 +227,16 @@ Prefect 2 does not have.
         waiting = cst.parse_statement(
             f"{wait}([{future}(flow_run_id=flow_run.id) for flow_run in {collection}])"
         )
+        timeout = keyword_arg(shape.call, "timeout")
+        if timeout is not None and not (
+            isinstance(timeout.value, cst.Name) and timeout.value.value == "None"
+        ):
+            # Each run was waited for at most `timeout` seconds; all of them, started together,
+            # are now waited for at most that long (a literal: `_blocks_until_done`).
+            call = waiting.body[0].value  # type: ignore[attr-defined]
+            waiting = waiting.with_changes(
+                body=[cst.Expr(with_keyword(call, "timeout", timeout.value))]
+            )
         return CstFix(
             title=self.meta.fix_title or "",
             applicability=Applicability.UNSAFE,

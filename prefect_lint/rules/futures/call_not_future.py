@@ -5,10 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model.futures import DirectValue
+from prefect_lint.model.futures import DirectValue, serializes
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class CallNotFuture(Rule):
@@ -19,7 +20,7 @@ class CallNotFuture(Rule):
         fix_title="Submit the task: `task.submit(...)`",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
@@ -71,10 +72,18 @@ def pipeline() -> int:
 
 ## Fix safety
 The fix turns the call into `.submit(...)` when every use of the value is a future use (so
-nothing else starts receiving a future). It is safe: the code could not run before.
+nothing else starts receiving a future), for tasks only, and not inside a loop or
+comprehension where waiting on each new future would run the tasks one at a time (that
+rewrite would be a PFL103 finding). It is safe: the code could not run
+before. What changes: the task runs in the task runner, so several such calls now overlap,
+and a failure is raised where the value is waited for rather than at the call.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
+'int' object has no attribute 'result'`; after the fix it returns the values). In an async
+flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its
+future's `.result()` return coroutines to await), so there the rule reports for 3.x targets
+only.
 """,
     )
 
@@ -83,6 +92,7 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         for direct in facts.direct_values:
             if not direct.future_uses or not isinstance(direct.callee, Task):
                 continue
@@ -93,10 +103,14 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                     f"returned its value, which has no {_what(use)}; "
                     f"use `{direct.callee_text}.submit(...)` for a future"
                 )
-                self.report(use, message, fix=fix, statement=statement)
+                self.report(use, message, fix=fix, statement=statement, versions=versions)
 
     def _fix(self, direct: DirectValue) -> CstFix | None:
         if direct.other_uses:
+            return None
+        if direct.loops and serializes(direct.loops[-1], direct.call):
+            # Waiting on the new future in the loop that submits it is PFL103: a safe fix
+            # must not create a finding.
             return None
         call = direct.call
         submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))

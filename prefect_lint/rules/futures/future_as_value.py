@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.walker import child_nodes
+from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.model.futures import ValueUse
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.model.scopes import names_in
+from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FutureAsValue(Rule):
@@ -18,7 +24,7 @@ class FutureAsValue(Rule):
         fix_title="Get the value first: `.result()`",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
@@ -68,13 +74,22 @@ def count() -> int:
 ```
 
 ## Fix safety
-The fix inserts `.result()`, which waits for the task and raises if it failed. It is unsafe:
-the wait happens at that point, which can serialize work that was meant to overlap, and an
-iteration over a future becomes an iteration over its value.
+The fix inserts `.result()`, which waits for the task and raises if it failed. In a
+comprehension over a `.map()` list whose variable is used only as a value
+(`[r["rows"] for r in results]`), the values are taken once for the whole list:
+`[r["rows"] for r in results.result()]`. In an `async def` flow the wait runs in a worker
+thread, `(await asyncio.to_thread(stats.result))["rows"]` (adding `import asyncio`), so the
+event loop keeps running; no fix there inside a generator expression (`await` would make it
+an async generator). It is unsafe: the wait happens at that point, which can serialize work
+that was meant to overlap, a failed task raises there (for a whole list, the first failure
+to finish), and an iteration over a future becomes an iteration over its value. The code it
+fixes could not run before.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows await
-`.result()`, so the fix would differ).
+The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
+not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
+outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future's `.result()`
+return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
 
@@ -83,7 +98,15 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
         seen: set[int] = set()
+        waiter = _Waiter(self.meta.fix_title or "", None, ())
+        if node.asynchronous is not None:
+            # `.result()` would block the event loop: wait in a worker thread instead.
+            model = self.context.model
+            threaded = to_thread_reference(model, model.scope_of(node, self.context.scope(node)))
+            waiter = _Waiter(waiter.title, *threaded) if threaded else None  # type: ignore[assignment]
+        whole_list = _whole_list_fixes(facts.value_uses, waiter) if waiter else {}
         for use in facts.value_uses:
             if id(use.node) in seen:
                 continue
@@ -92,12 +115,77 @@ Checked against Prefect 3; on 2.x targets the rule is silent (2.x async flows aw
             if len(future) > 40 or "\n" in future:
                 future = "the future"
             message = f"`{future}` is a future, not its value: {_failure(use)}; use `.result()`"
-            self.report(use.node, message, fix=self._fix(use), statement=statement)
+            fix = whole_list.get(id(use.via[1])) if use.via is not None else None
+            if fix is None and waiter is not None:
+                fix = waiter.fix(use)
+            self.report(use.node, message, fix=fix, statement=statement, versions=versions)
 
-    def _fix(self, use: ValueUse) -> CstFix:
+
+@dataclass(frozen=True)
+class _Waiter:
+    """How this function gets a future's value: `.result()`, or in an async function
+    `await asyncio.to_thread(future.result)`."""
+
+    title: str
+    to_thread: str | None
+    imports: tuple[ImportRequest, ...] | list[ImportRequest]
+
+    def value(self, expr: cst.BaseExpression, *, bare: bool) -> cst.BaseExpression:
+        method = cst.Attribute(value=expr, attr=cst.Name("result"))
+        if self.to_thread is None:
+            return cst.Call(func=method)
+        awaited = awaited_in_thread(self.to_thread, method)
+        # `(await ...)["rows"]` needs the parentheses; `for r in await ...` does not.
+        return (
+            awaited
+            if bare
+            else awaited.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+        )
+
+    def fix(self, use: ValueUse) -> CstFix | None:
+        if self.to_thread is not None and use.in_generator:
+            return None  # `await` would turn the generator expression into an async one
         expr = use.future_expr
-        result = cst.Call(func=cst.Attribute(value=expr, attr=cst.Name("result")))
-        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {expr: result})
+        value = self.value(expr, bare=use.node is expr)
+        return CstFix(self.title, Applicability.UNSAFE, {expr: value}, list(self.imports))
+
+
+def _whole_list_fixes(uses: list[ValueUse], waiter: _Waiter) -> dict[int, CstFix]:
+    """`[r["x"] for r in futures]`: iterate over `futures.result()` (the values, taken once)
+    when every mention of `r` in the comprehension uses it as a value."""
+    by_for: dict[int, list[ValueUse]] = {}
+    for use in uses:
+        if use.via is not None:
+            by_for.setdefault(id(use.via[1]), []).append(use)
+    fixes: dict[int, CstFix] = {}
+    for group in by_for.values():
+        comprehension, comp_for = group[0].via  # type: ignore[misc]
+        target = comp_for.target
+        assert isinstance(target, cst.Name)
+        # Only a name holding the `.map()` list itself: a slice or copy is a plain list.
+        if not isinstance(comp_for.iter, cst.Name) or target.value in names_in(comp_for.iter):
+            continue
+        mentions = _count_name(comprehension, target.value) - 1  # minus the `for` target
+        if mentions != len({id(use.node) for use in group}):
+            continue  # `r` is also used as a future (`r.state`): keep it a future
+        if waiter.to_thread is not None and any(use.in_generator for use in group):
+            continue
+        values = waiter.value(comp_for.iter, bare=True)
+        fixes[id(comp_for)] = CstFix(
+            waiter.title, Applicability.UNSAFE, {comp_for.iter: values}, list(waiter.imports)
+        )
+    return fixes
+
+
+def _count_name(node: cst.CSTNode, name: str) -> int:
+    count = 0
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, cst.Name) and current.value == name:
+            count += 1
+        stack.extend(child_nodes(current))
+    return count
 
 
 def _failure(use: ValueUse) -> str:

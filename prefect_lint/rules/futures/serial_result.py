@@ -5,10 +5,11 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.futures import SerialResult
-from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.versions import ALL_VERSIONS
 
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp)
 
@@ -21,7 +22,7 @@ class SerialResultInLoop(Rule):
         fix_title="Submit every task first, then collect the results",
         fix_safety=Applicability.UNSAFE,
         since="0.1.0",
-        versions=PREFECT_3,
+        versions=ALL_VERSIONS,
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
@@ -75,10 +76,17 @@ loops whose whole body is `out.append(t.submit(...).result())` (they become
 `t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
 concurrently, so tasks that relied on running one at a time (shared files, rate limits,
 ordering of side effects) behave differently, and a failure is raised only after every task
-was submitted. Other loop shapes get the diagnostic without a fix.
+was submitted. The values collected, and their order, stay the same. The loop variable the
+rewrite introduces (`future`, or `future_2`... when taken) is fresh in the whole function,
+so no variable of the flow is overwritten. Other loop shapes get the diagnostic without a
+fix.
 
 ## Versions
-Checked against Prefect 3; on 2.x targets the rule is silent.
+The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
+submitting comprehension never overlap; after the fix they do, with the same values). In an
+async flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and
+its future's `.result()` return coroutines to await), so there the rule reports for 3.x
+targets only.
 """,
     )
 
@@ -87,7 +95,11 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
         if facts is None:
             return
         statement = self.context.statement_for(node)
+        versions = sync_flow_versions(self.context, node)
+        taken: set[str] | None = None
         for serial in facts.serial_results:
+            if taken is None:
+                taken = taken_names(node, self.context.model.walrus_names)
             task = serial.site.task.name or "the task"
             waited = (
                 "wait()"
@@ -101,9 +113,10 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
                 f"`{waited}` inside the {where} that submits `{task}` waits for each run "
                 f"before the next is submitted: the `{task}` runs execute one at a time"
             )
-            self.report(serial.use, message, fix=self._fix(serial), statement=statement)
+            fix = self._fix(serial, taken)
+            self.report(serial.use, message, fix=fix, statement=statement, versions=versions)
 
-    def _fix(self, serial: SerialResult) -> CstFix | None:
+    def _fix(self, serial: SerialResult, taken: set[str]) -> CstFix | None:
         loop = serial.loop
         use = serial.use
         # Only `X.submit(...).result()` (or `.wait()`) itself, without arguments.
@@ -114,9 +127,9 @@ Checked against Prefect 3; on 2.x targets the rule is silent.
             and not use.args
         ):
             return None
-        name = "future"
-        if name in names_in(loop):
-            return None
+        # Fresh in the whole function: a loop variable outlives its loop, and a comprehension's
+        # should not shadow a name the reader sees around it.
+        name = fresh_name("future", set(taken))
         if isinstance(loop, cst.For):
             return self._fix_loop(loop, use, serial.site.call, name)
         if not isinstance(loop, _COMPREHENSIONS) or loop.elt is not use:

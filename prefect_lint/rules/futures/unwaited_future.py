@@ -5,6 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
+from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
@@ -93,17 +95,29 @@ def etl() -> None:
 ```
 
 ## Fix safety
-The fix is safe: it adds `wait([...])` (imported from `prefect.futures`) before each exit
-where a future is still pending, and never changes a returned value. `wait` does not raise
-when a task fails, so the flow's outcome is unchanged except that every task now runs to
-completion. A future created by a bare `task.submit(...)` statement is first bound to a
-name. No fix is offered when a pending future has no name that is certain at the exit (for
-example one created in a loop and overwritten).
+The fix is safe. Before each exit where a future is still pending it waits for them: with
+`wait([a, *b])` (imported from `prefect.futures`), `wait(futures)` for one list, tuple or set
+of futures, or `futures.wait()` for one `.map()` list. In an `async def` flow the same call
+runs in a worker thread, `await asyncio.to_thread(wait, [...])` (adding `import asyncio`),
+so the event loop, and the flows gathered with this one, keep running (a plain `wait` would
+make them run one at a time). A bare `task.submit(...)` / `task.map(...)` statement in the
+flow body is first bound to a new name, fresh in the whole function.
+
+What it changes: the flow now ends after those tasks, so tasks that were cancelled or never
+ran now run and the flow takes as long as they do. `wait` does not raise when a task fails:
+the flow's final state and its returned value are unchanged.
+
+It is offered only when every pending future is held at the exit by a name that holds
+nothing else: a single future, a `.map()` list, or a list, tuple or set (or a dict's
+`.values()`) of single futures. No fix for a future overwritten in a loop, kept in a dict
+(waiting on it would wait on its keys), in a list of `.map()` lists, or in a generator
+(waiting would consume it), nor in a one-line flow body.
 
 ## Versions
 On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or
 code that uses names only 2.x has), the rule is silent: 2.x flows waited for their futures
-before finishing.
+before finishing (2.20.17: both unwaited tasks print before the flow returns Completed). The
+fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
 """,
     )
 
@@ -140,20 +154,30 @@ before finishing.
         if reference is None:
             return None
         wait_name, needs_import = reference
-        taken = set(body_scope.bindings)
-        suffixes: dict[str, int] = {}
+        to_thread: str | None = None
+        thread_imports: list[ImportRequest] = []
+        if facts.flow is not None and facts.flow.is_async:
+            # `wait` blocks the thread: in an async flow it would stall the event loop and
+            # every coroutine gathered with this flow. Wait in a worker thread instead.
+            threaded = to_thread_reference(self.context.model, body_scope)
+            if threaded is None:
+                return None
+            to_thread, thread_imports = threaded
+        taken = taken_names(function, self.context.model.walrus_names)
         bindings: dict[int, str] = {}  # bare `task.submit()` statements we name
         bare = _bare_submits(body)
         before: dict[int, list[cst.BaseSmallStatement]] = {}
         after_body: dict[int, list[cst.BaseSmallStatement]] = {}
+        uses_wait = False
         for exit_ in facts.exits:
             pending = [s for s in facts.sites if s in exit_.pending and not s.consumed]
             if not pending:
                 continue
-            items = self._wait_items(pending, exit_, bare, bindings, taken, suffixes)
+            items = self._wait_items(pending, exit_, bare, bindings, taken)
             if items is None:
                 return None
-            statement = _wait_statement(wait_name, items)
+            statement, used_wait = _wait_statement(wait_name, items, to_thread)
+            uses_wait = uses_wait or used_wait
             target = _insertion_point(exit_, body)
             if target is None:
                 return None
@@ -171,7 +195,10 @@ before finishing.
             title=self.meta.fix_title or "",
             applicability=Applicability.SAFE,
             replacements={},
-            imports=[ImportRequest("prefect.futures", "wait")] if needs_import else (),
+            imports=[
+                *([ImportRequest("prefect.futures", "wait")] if needs_import and uses_wait else ()),
+                *thread_imports,
+            ],
             transformer=InsertStatements(before, after_body, replace),
         )
 
@@ -182,99 +209,82 @@ before finishing.
         bare: dict[int, cst.Expr],
         bindings: dict[int, str],
         taken: set[str],
-        suffixes: dict[str, int],
-    ) -> list[cst.BaseElement] | None:
-        """Elements of the list to wait on, covering every pending future, or None."""
-        items: list[cst.BaseElement] = []
+    ) -> list[tuple[str, bool, bool]] | None:
+        """What to wait on, covering every pending future, or None: (name, spread, is a
+        `.map()` list)."""
+        items: list[tuple[str, bool, bool]] = []
         used: set[str] = set()
-        holders = _Holders(exit_)
-        bare_calls = {id(expr.value): key for key, expr in bare.items()}
         for site in pending:
-            name = holders.of(site)
-            if name is None:
-                key = bare_calls.get(id(site.call))
+            held = _holder(site, exit_)
+            if held is None:
+                key = next((k for k, expr in bare.items() if expr.value is site.call), None)
                 if key is None:
                     return None
                 if key not in bindings:
-                    bindings[key] = _fresh_name(site, taken, suffixes)
+                    bindings[key] = _fresh_name(site, taken)
                 name, starred = bindings[key], site.is_list
             else:
-                starred = _is_collection(exit_.names[name])
+                name, starred = held
             if name in used:
                 continue
             used.add(name)
-            value = cst.Name(name)
-            items.append(cst.StarredElement(value) if starred else cst.Element(value))
+            items.append((name, starred, site.is_list and starred))
         return items
 
 
-class _Holders:
-    """The name holding each site at an exit: the first name (sorted) that holds it, else the
-    first holding a container it is in. Built once per exit, not once per pending site."""
+def _holder(site: Site, exit_: Exit) -> tuple[str, bool] | None:
+    """A name that holds `site` at the exit, and whether it is spread (`*name`) in the list.
 
-    def __init__(self, exit_: Exit) -> None:
-        self._exit = exit_
-        self._direct: dict[Site, str] | None = None
-        self._contained: dict[Site, str] | None = None
-
-    def of(self, site: Site) -> str | None:
-        if self._direct is None:
-            self._direct = {}
-            for name, objs in sorted(self._exit.names.items(), reverse=True):
-                for obj in objs:
-                    if isinstance(obj, Site):
-                        self._direct[obj] = name  # the smallest name is written last
-        name = self._direct.get(site)
-        if name is not None:
-            return name
-        if self._contained is None:
-            self._contained = {}
-            reachable: dict[int, list[Site]] = {}
-            for name, objs in sorted(self._exit.names.items()):
-                for obj in objs:
-                    if isinstance(obj, Container):
-                        for inner in _sites_in(obj, reachable):
-                            self._contained.setdefault(inner, name)
-        return self._contained.get(site)
+    `wait` needs a flat list of futures: a name qualifies when everything it may hold is a
+    single future (the site itself), or everything is a `.map()` list or a container whose
+    members are all single futures (spread). A dict (iterating it gives its keys) or a list of
+    `.map()` lists does not qualify.
+    """
+    for name, objs in sorted(exit_.names.items()):
+        if site in objs and all(isinstance(o, Site) and o.is_list == site.is_list for o in objs):
+            return name, site.is_list
+    if site.is_list:
+        return None
+    for name, objs in sorted(exit_.names.items()):
+        if any(isinstance(o, Container) and site in _source(o).members for o in objs) and all(
+            _spreads_to_futures(o) for o in objs
+        ):
+            return name, True
+    return None
 
 
-def _sites_in(container: Container, memo: dict[int, list[Site]]) -> list[Site]:
-    """The sites reachable through a container's members (nested containers included)."""
-    found = memo.get(id(container))
-    if found is not None:
-        return found
-    found = []
-    seen: set[int] = set()
-    stack: list[object] = [container]
-    while stack:
-        obj = stack.pop()
-        if isinstance(obj, Site):
-            found.append(obj)
-        elif isinstance(obj, Container) and id(obj) not in seen:
-            seen.add(id(obj))
-            stack.extend(obj.members)
-    memo[id(container)] = found
-    return found
+def _source(container: Container) -> Container:
+    """Where a container's elements live: a dict's `.values()` view reads the dict."""
+    return container.view[0] if container.view is not None else container
 
 
-def _is_collection(objs: frozenset) -> bool:  # type: ignore[type-arg]
-    return any(isinstance(o, Container) or (isinstance(o, Site) and o.is_list) for o in objs)
+def _spreads_to_futures(obj: object) -> bool:
+    if isinstance(obj, Site):
+        return obj.is_list
+    if not isinstance(obj, Container):
+        return False
+    if obj.view is not None:
+        return obj.view[1] == "values" and obj.view[0].is_dict and obj.view[0].pure
+    return obj.pure and not obj.is_dict and _reiterable(obj.node)
 
 
-def _fresh_name(site: Site, taken: set[str], suffixes: dict[str, int] | None = None) -> str:
-    """A name not in `taken` (then taken); `suffixes` remembers, per stem, the first counter
-    not yet tried, so a thousand futures of one task do not retry a thousand names each."""
+def _reiterable(node: cst.CSTNode) -> bool:
+    """A list, tuple or set (not a generator or iterator, which waiting would consume)."""
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set, cst.ListComp, cst.SetComp)):
+        return True
+    if isinstance(node, cst.BinaryOperation):
+        return True  # `futures + [future]`
+    return (
+        isinstance(node, cst.Call)
+        and isinstance(node.func, cst.Name)
+        and node.func.value in ("list", "tuple", "set", "sorted")
+    )
+
+
+def _fresh_name(site: Site, taken: set[str]) -> str:
     receiver = site.call.func.value if isinstance(site.call.func, cst.Attribute) else None
     stem = receiver.value if isinstance(receiver, cst.Name) else (site.task.name or "task")
-    base = f"{stem}_{'futures' if site.is_list else 'future'}"
-    counter = suffixes.get(base, 2) if suffixes is not None else 2
-    name = base if counter == 2 else f"{base}_{counter}"
-    while name in taken:
-        name, counter = f"{base}_{counter}", counter + 1
-    taken.add(name)
-    if suffixes is not None:
-        suffixes[base] = counter
-    return name
+    return fresh_name(f"{stem}_{'futures' if site.is_list else 'future'}", taken)
 
 
 def _bare_submits(body: cst.IndentedBlock) -> dict[int, cst.Expr]:
@@ -288,9 +298,31 @@ def _bare_submits(body: cst.IndentedBlock) -> dict[int, cst.Expr]:
     return found
 
 
-def _wait_statement(wait_name: str, items: list[cst.BaseElement]) -> cst.Expr:
-    call = cst.Call(func=cst.parse_expression(wait_name), args=[cst.Arg(cst.List(items))])
-    return cst.Expr(call)
+def _wait_statement(
+    wait_name: str, items: list[tuple[str, bool, bool]], to_thread: str | None
+) -> tuple[cst.Expr, bool]:
+    """`wait([...])`, or `futures.wait()` for one `.map()` list (as one writes it by hand);
+    in an async flow run in a thread and awaited. Also: whether `wait` itself is used."""
+    if len(items) == 1 and items[0][2]:
+        # `PrefectFutureList.wait()`: the list `.map()` returned, held by this name only.
+        method = cst.Attribute(cst.Name(items[0][0]), cst.Name("wait"))
+        if to_thread is None:
+            return cst.Expr(cst.Call(func=method)), False
+        return cst.Expr(awaited_in_thread(to_thread, method)), False
+    waited: cst.BaseExpression
+    if len(items) == 1 and items[0][1]:
+        waited = cst.Name(items[0][0])  # one collection of futures: `wait(futures)`
+    else:
+        waited = cst.List(
+            [
+                cst.StarredElement(cst.Name(name)) if starred else cst.Element(cst.Name(name))
+                for name, starred, _ in items
+            ]
+        )
+    wait = cst.parse_expression(wait_name)
+    if to_thread is None:
+        return cst.Expr(cst.Call(func=wait, args=[cst.Arg(waited)])), True
+    return cst.Expr(awaited_in_thread(to_thread, wait, waited)), True
 
 
 def _insertion_point(exit_: Exit, body: cst.IndentedBlock) -> tuple[str, int] | None:

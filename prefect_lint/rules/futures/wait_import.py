@@ -26,14 +26,90 @@ def _local_name(alias: cst.ImportAlias) -> str | None:
     return _alias_name(alias)
 
 
-def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> list[cst.ImportAlias]:
-    """The aliases left after removing some, keeping the statement's trailing-comma style."""
+def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> cst.ImportFrom | None:
+    """The import without the `removed` aliases (None when none is left).
+
+    In a parenthesised import every comment on a kept name stays with it: a name's trailing
+    comment lives in the whitespace after its comma, and full-line comments after a removed
+    name move up to the name (or parenthesis) before it.
+    """
     assert not isinstance(node.names, cst.ImportStar)
-    kept = [alias for alias in node.names if alias not in removed]
-    if kept:
-        comma = node.names[-1].comma if node.lpar is not None else cst.MaybeSentinel.DEFAULT
-        kept[-1] = kept[-1].with_changes(comma=comma)
-    return kept
+    names = list(node.names)
+    kept = [alias for alias in names if alias not in removed]
+    if not kept:
+        return None
+    if node.lpar is None:
+        kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+        return node.with_changes(names=kept)
+    lpar, rpar = node.lpar, node.rpar
+    kept = []
+    carried: list[cst.EmptyLine] = []
+    for alias in names:
+        if alias in removed:
+            carried.extend(_lines_after(alias))
+            continue
+        if carried and kept:
+            kept[-1] = _with_lines_after(kept[-1], carried)
+        elif carried and isinstance(lpar.whitespace_after, cst.ParenthesizedWhitespace):
+            ws = lpar.whitespace_after
+            lpar = lpar.with_changes(
+                whitespace_after=ws.with_changes(empty_lines=[*ws.empty_lines, *carried])
+            )
+        carried = []
+        kept.append(alias)
+    last, original_last = kept[-1], names[-1]
+    if last is not original_last:
+        # The new last name takes over the layout before `)`, keeping its own comment.
+        own = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else None
+        tail = (
+            original_last.comma.whitespace_after
+            if isinstance(original_last.comma, cst.Comma)
+            else None
+        )
+        if isinstance(own, cst.ParenthesizedWhitespace) and isinstance(
+            tail, cst.ParenthesizedWhitespace
+        ):
+            ws = own.with_changes(
+                empty_lines=[*own.empty_lines, *carried], last_line=tail.last_line
+            )
+            last = last.with_changes(comma=last.comma.with_changes(whitespace_after=ws))
+        elif isinstance(own, cst.ParenthesizedWhitespace) and rpar is not None:
+            # No trailing comma before: keep this name's comma (and comment); the newline
+            # before `)` is already in it.
+            closing = rpar.whitespace_before
+            indent = (
+                closing.last_line
+                if isinstance(closing, cst.ParenthesizedWhitespace)
+                else cst.SimpleWhitespace("")
+            )
+            ws = own.with_changes(empty_lines=[*own.empty_lines, *carried], last_line=indent)
+            last = last.with_changes(comma=last.comma.with_changes(whitespace_after=ws))
+            rpar = rpar.with_changes(whitespace_before=cst.SimpleWhitespace(""))
+        else:
+            last = last.with_changes(comma=original_last.comma)
+        kept[-1] = last
+    return node.with_changes(names=kept, lpar=lpar, rpar=rpar)
+
+
+def _lines_after(alias: cst.ImportAlias) -> list[cst.EmptyLine]:
+    """Full-line comments after an alias (before the next one)."""
+    comma = alias.comma
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        return [line for line in comma.whitespace_after.empty_lines if line.comment is not None]
+    return []
+
+
+def _with_lines_after(alias: cst.ImportAlias, lines: list[cst.EmptyLine]) -> cst.ImportAlias:
+    comma = alias.comma
+    if isinstance(comma, cst.Comma) and isinstance(
+        comma.whitespace_after, cst.ParenthesizedWhitespace
+    ):
+        ws = comma.whitespace_after
+        ws = ws.with_changes(empty_lines=[*ws.empty_lines, *lines])
+        return alias.with_changes(comma=comma.with_changes(whitespace_after=ws))
+    return alias
 
 
 class WaitImport(Rule):
@@ -97,10 +173,15 @@ def parent() -> None:
 ## Fix safety
 The fix is safe: it imports the same function from the module that defines it, keeping any
 alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
+In a parenthesised `from prefect import (...)` the other names keep their comments, trailing
+or on their own line; a comment on the moved name itself is dropped with it. The module,
+which could not be imported, now imports; nothing else changes.
 
 ## Versions
-Prefect 2 has no `wait` or `as_completed` in `prefect.futures` (2.20.17): the fix would
-import a name that does not exist there, so the rule is silent on 2.x targets.
+Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import wait` raises
+`ImportError`, and `prefect.futures` has neither): the fix would import a name that does not
+exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
+3.0.0 on.
 """,
     )
 
@@ -142,16 +223,16 @@ import a name that does not exist there, so the rule is silent on 2.x targets.
     def _import_fix(self, node: cst.ImportFrom, bad: list[cst.ImportAlias]) -> CstFix:
         futures_module = cst.parse_expression("prefect.futures")
         assert isinstance(futures_module, cst.Attribute)
-        kept = _remaining(node, bad)
+        remaining = _remaining(node, bad)
         replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
         imports: list[ImportRequest] = []
-        if not kept:
+        if remaining is None:
             # Every name moves: the statement just changes its module.
             replacements = {node: node.with_changes(module=futures_module)}
         elif len(self.context.ancestors) == 2 and len({_alias_name(a) for a in bad}) == len(bad):
             # At module level the moved names merge into the module's imports. (LibCST's
             # merging cannot take one name both plain and aliased: that case is split below.)
-            replacements = {node: node.with_changes(names=kept)}
+            replacements = {node: remaining}
             for alias in bad:
                 name, local = _alias_name(alias) or "", _local_name(alias)
                 imports.append(
@@ -161,7 +242,7 @@ import a name that does not exist there, so the rule is silent on 2.x targets.
             # Nested (in a function or a one-line suite): a second import right after it.
             moved = [alias.with_changes(comma=cst.MaybeSentinel.DEFAULT) for alias in bad]
             moved_import = cst.ImportFrom(module=futures_module, names=moved)
-            kept_import = node.with_changes(names=kept)
+            kept_import = remaining
             line = self.context.ancestors[-1]
             if isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1:
                 # Alone on its line: the new import goes on the next line.

@@ -63,10 +63,13 @@ def check() -> None:
 ```
 
 ## Fix safety
-The fix is safe: it wraps the argument in a list, which is what the function expects.
+The fix is safe: it wraps the argument in a list, which is what the function expects. It is
+offered for every report; the call, which raised `TypeError`, now waits for that future
+(or yields it, for `as_completed`). Nothing else changes.
 
 ## Versions
-`prefect.futures.wait` and `as_completed` exist on Prefect 3 only.
+`prefect.futures.wait` and `as_completed` exist from 3.0.0 on; on 2.20.17
+`from prefect.futures import wait` raises `ImportError`, so the shape cannot occur on 2.x.
 """,
     )
 

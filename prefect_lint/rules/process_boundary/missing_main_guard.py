@@ -86,8 +86,9 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
 `with` are reported without a fix.
 
 ## Versions
-Process-based task runners as described here are Prefect 3's (`ProcessPoolTaskRunner`
-since 3.4.14); the rule is silent on 2.x targets.
+`ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
+`ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
+2.x targets.
 """,
     )
 

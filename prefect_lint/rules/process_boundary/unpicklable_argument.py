@@ -21,12 +21,13 @@ from prefect_lint.rules.process_boundary.shared import (
     process_flow,
     runner_switch,
 )
-from prefect_lint.versions import PREFECT_3
+from prefect_lint.versions import PREFECT_3, VersionRange, since
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
+_NO_CACHE_VERSIONS = since("3.2")
 _UNMAPPED = frozenset({"prefect.unmapped", "prefect.utilities.annotations.unmapped"})
 # Keywords of `submit` / `map` / a task call that are Prefect's, not the task's.
 _PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
@@ -114,8 +115,11 @@ running in parallel) and is offered only when the flow's own decorator creates a
 `ProcessPoolTaskRunner` with at most `max_workers`.
 
 ## Versions
-The cache-key error and `cache_policy=NO_CACHE` are Prefect 3's; the rule is silent on 2.x
-targets.
+Prefect 2 tasks compute no cache key by default (2.20.17: a `sqlite3` connection passed to a
+task on the `ConcurrentTaskRunner` runs and nothing is logged; `prefect.cache_policies` does
+not exist), and its process-based runners were not checked: the rule is silent on 2.x
+targets. The cache case is reported from 3.2 on: `NO_CACHE`, which its message and fix name,
+first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
 """,
     )
 
@@ -175,6 +179,7 @@ targets.
                 f"raises {kind.error}"
             )
             fix = runner_switch(self.context, function, flow)
+            versions: VersionRange | None = None
         elif task.default_cache is True:
             message = (
                 f"`{what}` is {kind.description}: the default cache policy of `{name}` cannot "
@@ -182,9 +187,11 @@ targets.
                 "key'; set `cache_policy=NO_CACHE` on the task"
             )
             fix = self._no_cache_fix(task)
+            # The message names `NO_CACHE`, which first shipped in 3.1.12.
+            versions = _NO_CACHE_VERSIONS
         else:
             return
-        self.report(argument, message, fix=fix, statement=statement)
+        self.report(argument, message, fix=fix, statement=statement, versions=versions)
 
     def _no_cache_fix(self, task: Task) -> CstFix | None:
         """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""

@@ -109,7 +109,9 @@ unsafe: CPU-bound tasks no longer run in parallel. It is offered only when the f
 decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
 
 ## Versions
-Checked against Prefect 3's process-based runners; silent on 2.x targets.
+`ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
+`ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
+2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
 """,
     )
 

@@ -97,7 +97,9 @@ is offered only when the flow's own decorator creates the `ProcessPoolTaskRunner
 most `max_workers`; Dask and Ray clusters are never switched.
 
 ## Versions
-Checked against Prefect 3's process-based runners; silent on 2.x targets.
+`ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
+`ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
+2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
 """,
     )
 
