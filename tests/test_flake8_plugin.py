@@ -5,6 +5,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 SOURCE = """\
 from prefect import flow, wait
@@ -100,3 +103,29 @@ def test_flake8_reads_the_configuration_nearest_each_file(tmp_path: Path) -> Non
         path, _, _, rest = line.split(":", 3)
         found.setdefault(path.removeprefix("./"), []).append(rest.split()[0])
     assert found == EXPECTED_FLAKE8
+
+
+def test_flake8_plugin_runs_only_the_codes_flake8_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from flake8.main.cli import main as flake8_main
+
+    from prefect_lint.frontends import flake8_plugin
+
+    monkeypatch.setattr(flake8_plugin.Flake8Plugin, "selected", None)  # restored afterwards
+    asked: list[frozenset[str]] = []
+    real_check = flake8_plugin.check_source
+
+    def spy(source: str, path: str, codes: frozenset[str], **options: Any) -> Any:
+        asked.append(codes)
+        return real_check(source, path, codes, **options)
+
+    monkeypatch.setattr(flake8_plugin, "check_source", spy)
+    path = tmp_path / "flows.py"
+    path.write_text(SOURCE)
+    assert flake8_main(["--extend-ignore", "PFL", str(path)]) == 0
+    assert asked == []
+    assert flake8_main(["--select", "PFL101", str(path)]) == 1
+    assert asked == [frozenset({"PFL101"})]
+    reported = capsys.readouterr().out
+    assert "PFL101" in reported and "PFL105" not in reported

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import libcst as cst
 import pytest
 
@@ -195,6 +197,30 @@ def test_reference_to_prefers_existing_imports() -> None:
         assert reference_to(model, api.TASK, model.module_scope) == expected
 
 
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        # A module-level alias rebound inside the function no longer names the task there.
+        ("from prefect import task as t\n\ndef f():\n    t = 1\n", ("task", True)),
+        # A module-level name that means something else is rebound to it inside.
+        ("task = 1\n\ndef f():\n    from prefect import task\n", ("task", False)),
+        # Only a function-local import: the plain name is taken, so no proposal.
+        ("import prefect as pf\n\ndef f():\n    from prefect import task\n", ("pf.task", False)),
+        ("def f():\n    task = 1\n", None),
+        (
+            "import prefect as pf\nfrom prefect import task as a_task\n\ndef f():\n    x = 1\n",
+            ("a_task", False),
+        ),
+    ],
+)
+def test_reference_to_in_a_function_scope(source: str, expected: tuple[str, bool] | None) -> None:
+    model = _model(source)
+    function = next(s for s in model.module.body if isinstance(s, cst.FunctionDef))
+    scope = model.scope_of(function, model.module_scope)
+    assert reference_to(model, api.TASK, scope) == expected
+    assert reference_to(model, api.TASK, scope) == expected  # answered again from memory
+
+
 _WRAPPERS = (
     "from prefect import flow, task\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
 )
@@ -341,3 +367,34 @@ def test_with_options_copy_carries_the_process_runner() -> None:
     )
     assert process_runner(_value(source, "f")) is None
     assert process_runner(_value(source, "fast")) == "ProcessPoolTaskRunner"
+
+
+def test_the_project_index_parses_each_imported_module_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from prefect_lint.engine.checker import check_source
+    from prefect_lint.model import project
+    from prefect_lint.model.project import index_for
+
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    (tmp_path / "tasks.py").write_text("from prefect import task\n\n@task\ndef t():\n    pass\n")
+    (tmp_path / "steps.py").write_text("from tasks import t\n")
+    main = tmp_path / "main.py"
+    main.write_text(
+        "from prefect import flow\nfrom steps import t\n\n@flow\ndef f():\n    t.submit()\n"
+    )
+    parsed: list[str] = []
+    real_parse = project.cst.parse_module
+
+    def counting(text: str) -> cst.Module:
+        parsed.append(text)
+        return real_parse(text)
+
+    monkeypatch.setattr(project.cst, "parse_module", counting)
+    diagnostics = check_source(
+        main.read_text(), str(main), frozenset({"PFL102"}), index=index_for(str(main))
+    )
+    assert [d.code for d in diagnostics] == ["PFL102"]  # the task was found through both
+    # LibCST's parser is patched for everyone: the checked file counts too, each once.
+    files = [main, tmp_path / "steps.py", tmp_path / "tasks.py"]
+    assert sorted(parsed) == sorted(path.read_text() for path in files)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import warnings
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -137,6 +139,25 @@ def _run_rules(
     return context
 
 
+@contextmanager
+def _no_full_collections() -> Iterator[None]:
+    """No full garbage collection while one file is analysed.
+
+    A full collection scans every object alive (the imported modules, the whole tree) and
+    CPython starts one whenever the long-lived heap has grown by a quarter, which a big file's
+    tree does again and again: on a generated 8k-line module it was a third of the run and
+    made the per-line cost grow with the file. Young collections still run. The file's own
+    cycles wait for the next full collection after it, so memory stays bounded by one file
+    (measured: the same peak RSS, 143 MiB on 8k lines of flows, as with collections on).
+    """
+    young, middle, old = gc.get_threshold()
+    gc.set_threshold(young, middle, 1 << 30)
+    try:
+        yield
+    finally:
+        gc.set_threshold(young, middle, old)
+
+
 def check_source(
     source: str,
     path: str,
@@ -154,6 +175,32 @@ def check_source(
     `render_only` limits `render_fixes` to the diagnostics with these (code, start): rendering
     a fix rewrites the whole module, so an editor asks for the one fix it is about to apply.
     """
+    with _no_full_collections():
+        return _check_source(
+            source,
+            path,
+            codes,
+            render_fixes=render_fixes,
+            apply_noqa=apply_noqa,
+            index=index,
+            target=target,
+            decorators=decorators,
+            render_only=render_only,
+        )
+
+
+def _check_source(
+    source: str,
+    path: str,
+    codes: frozenset[str],
+    *,
+    render_fixes: bool = False,
+    apply_noqa: bool = True,
+    index: ProjectIndex | None = None,
+    target: Target | None = None,
+    decorators: UserDecorators | None = None,
+    render_only: Collection[tuple[str, Position]] | None = None,
+) -> list[Diagnostic]:
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
     if not may_involve_prefect(source, decorators) and not (

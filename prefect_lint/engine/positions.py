@@ -34,12 +34,15 @@ def statement_ranges(
     wanted = {id(s) for s in statements}
     ranges: dict[cst.CSTNode, CodeRange] = {}
     offset = sum(len(module.code_for_node(line)) for line in module.header)
+    # Newlines are counted once over the text, from the previous reported statement on.
+    counted_to, line = 0, 1
     for statement in module.body:
         if not wanted:
             break
         if id(statement) in wanted:
             wanted.discard(id(statement))
-            line = len(_NEWLINE.findall(source, 0, offset)) + 1
+            line += len(_NEWLINE.findall(source, counted_to, offset))
+            counted_to = offset
             sink = _RangeSink()
             state = PositionProvidingCodegenState(
                 default_indent=module.default_indent,

@@ -235,14 +235,69 @@ class FlowFacts:
 # -- abstract state --------------------------------------------------------------------------
 
 
-@dataclass
+# A state records the names it wrote since a snapshot it shares with the states forked from
+# the same point, so joining two of them looks only at those names. Past this many it starts
+# from a fresh snapshot (joining a state with an old snapshot costs one C-level diff instead).
+_MAX_WRITTEN = 64
+
+
 class State:
-    env: dict[str, frozenset[Obj]]
-    pending: frozenset[Site]
-    defined: frozenset[str]
+    """Variables -> what they may hold, pending futures, names that may be unassigned.
+
+    `undefined` holds the names of `env` not assigned on every path (few), rather than the
+    names that are (all of them), so that an assignment costs the same in a long flow.
+    """
+
+    __slots__ = ("base", "env", "pending", "undefined", "written")
+
+    def __init__(
+        self,
+        env: dict[str, frozenset[Obj]],
+        pending: frozenset[Site],
+        undefined: frozenset[str] = frozenset(),
+        base: object | None = None,
+        written: set[str] | None = None,
+    ) -> None:
+        self.env = env
+        self.pending = pending
+        self.undefined = undefined
+        # `env` equals the snapshot `base` stands for, except at the names in `written`.
+        self.base = base if base is not None else object()
+        self.written = written if written is not None else set()
+
+    def __eq__(self, other: object) -> bool:
+        # What a loop's fixpoint compares: the same contents, however they are represented.
+        return (
+            isinstance(other, State)
+            and self.env == other.env
+            and self.pending == other.pending
+            and self.undefined == other.undefined
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def is_defined(self, name: str) -> bool:
+        return name in self.env and name not in self.undefined
+
+    def set(self, name: str, objs: frozenset[Obj], *, defined: bool = True) -> None:
+        self.env[name] = objs
+        self.written.add(name)
+        if defined and name in self.undefined:
+            self.undefined = self.undefined - {name}
+        elif not defined and name not in self.undefined:
+            self.undefined = self.undefined | {name}
+
+    def remove(self, name: str) -> None:
+        self.env.pop(name, None)
+        self.written.add(name)
+        if name in self.undefined:
+            self.undefined = self.undefined - {name}
 
     def copy(self) -> State:
-        return State(dict(self.env), self.pending, self.defined)
+        """A fork: it and every other fork of this state until it changes share a snapshot."""
+        if len(self.written) > _MAX_WRITTEN:
+            self.base, self.written = object(), set()
+        return State(dict(self.env), self.pending, self.undefined, self.base, set(self.written))
 
 
 def join(a: State | None, b: State | None) -> State | None:
@@ -251,9 +306,23 @@ def join(a: State | None, b: State | None) -> State | None:
     if b is None:
         return a.copy()
     env = dict(a.env)
-    for name, objs in b.env.items():
+    undefined = set(a.undefined | b.undefined)
+    if a.base is b.base:
+        # Both are the same snapshot but for the names they wrote.
+        written = a.written | b.written
+        for name in written:
+            held_a, held_b = a.env.get(name), b.env.get(name)
+            if (held_a is None) != (held_b is None):
+                undefined.add(name)  # assigned on one path only
+            if held_b is not None:
+                env[name] = held_b if held_a is None else held_a | held_b
+        return State(env, a.pending | b.pending, frozenset(undefined), a.base, written)
+    # Both usually descend from one state and differ in few names: the set difference (in C)
+    # finds those without a Python step per variable of the flow.
+    for name, objs in b.env.items() - a.env.items():
         env[name] = env.get(name, frozenset()) | objs
-    return State(env, a.pending | b.pending, a.defined & b.defined)
+    undefined.update(a.env.keys() ^ b.env.keys())
+    return State(env, a.pending | b.pending, frozenset(undefined))
 
 
 def join_all(states: Iterable[State | None]) -> State | None:
@@ -312,7 +381,7 @@ class FlowAnalyzer:
     def analyze(self) -> FlowFacts:
         function = self.facts.function
         params = frozenset(p.name.value for p in parameters(function.params))
-        self.state = State({name: frozenset({OTHER}) for name in params}, frozenset(), params)
+        self.state = State({name: frozenset({OTHER}) for name in params}, frozenset())
         self.exec_block(function.body)
         if self.state is not None:
             self._record_exit(None, None)
@@ -596,8 +665,7 @@ class FlowAnalyzer:
         if isinstance(target, cst.Name) and target.value in self.outer_names:
             self.escape(objs)
         elif isinstance(target, cst.Name):
-            state.env[target.value] = objs
-            state.defined = state.defined | {target.value}
+            state.set(target.value, objs)
         elif isinstance(target, (cst.Tuple, cst.List)):
             elements = target.elements
             if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
@@ -909,7 +977,7 @@ class FlowAnalyzer:
     ) -> frozenset[Obj]:
         state = self.state
         assert state is not None
-        saved_env, saved_defined = dict(state.env), state.defined
+        saved_env, saved_undefined = dict(state.env), state.undefined
         targets: set[str] = set()
         comp_for: cst.CompFor | None = expr.for_in
         while comp_for is not None:
@@ -945,10 +1013,10 @@ class FlowAnalyzer:
             # Comprehension variables do not leak into the flow's scope.
             for name in targets:
                 if name in saved_env:
-                    self.state.env[name] = saved_env[name]
+                    defined = name not in saved_undefined
+                    self.state.set(name, saved_env[name], defined=defined)
                 else:
-                    self.state.env.pop(name, None)
-            self.state.defined = (self.state.defined - targets) | (saved_defined & targets)
+                    self.state.remove(name)
         return frozenset({container})
 
     def eval_attribute(self, expr: cst.Attribute) -> frozenset[Obj]:
@@ -1260,7 +1328,7 @@ class FlowAnalyzer:
         names: dict[str, frozenset[Obj]] = {}
         for name, objs in state.env.items():
             if (
-                name in state.defined
+                name not in state.undefined
                 and objs
                 and all(isinstance(o, (Site, Container)) for o in objs)
             ):

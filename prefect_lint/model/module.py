@@ -72,6 +72,10 @@ class ModuleModel:
         self._walrus_names: frozenset[str] | None = None
         # The module's text when the checker has it: no `:=` in it spares a whole-tree walk.
         self.source: str | None = None
+        # For `reference_to`: module-level names by the canonical name they hold, and answers
+        # per (scope, dotted name) with the scope kept alive so its id stays unique.
+        self._names_by_dotted: dict[str, list[str]] | None = None
+        self._references: dict[tuple[int, str], tuple[Scope, tuple[str, bool] | None]] = {}
 
     @property
     def walrus_names(self) -> frozenset[str]:
@@ -408,8 +412,17 @@ def reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bo
     `t`, or `prefect.task` through `import prefect`); otherwise the plain name is proposed
     with an import, unless that name already means something else here (then None).
     """
+    key = (id(scope), dotted)
+    known = model._references.get(key)
+    if known is None:
+        known = (scope, _reference_to(model, dotted, scope))
+        model._references[key] = known
+    return known[1]
+
+
+def _reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bool] | None:
     module_part, _, attr = dotted.rpartition(".")
-    for name in sorted(model.module_scope.bindings, key=lambda n: (n != attr, n)):
+    for name in _reference_candidates(model, dotted, module_part, scope):
         if name in model.walrus_names:
             continue  # may be rebound where scopes cannot see
         value = model.lookup(name, scope)
@@ -420,3 +433,35 @@ def reference_to(model: ModuleModel, dotted: str, scope: Scope) -> tuple[str, bo
     if model.is_bound(attr, scope) or attr in model.walrus_names:
         return None
     return attr, True
+
+
+def _reference_candidates(
+    model: ModuleModel, dotted: str, module_part: str, scope: Scope
+) -> list[str]:
+    """The module-level names that can mean `dotted` or `module_part` in `scope`, in the order
+    they are preferred (the plain attribute name first, then alphabetical).
+
+    A name means in `scope` what it means at module level unless a scope on the way binds it
+    again, so only the module-level holders of the two names and the names rebound on the way
+    need a lookup: not every module-level name once per call (quadratic in many-flow files).
+    """
+    attr = dotted.rpartition(".")[2]
+    module_names = model.module_scope.bindings
+    chain: list[Scope] = []
+    current: Scope | None = scope
+    while current is not None and current is not model.module_scope:
+        if current.has_star_import:
+            return sorted(module_names, key=lambda n: (n != attr, n))
+        chain.append(current)
+        current = current.parent
+    if model._names_by_dotted is None:
+        model._names_by_dotted = {}
+        for name in module_names:
+            value = model.lookup(name, model.module_scope)
+            if isinstance(value, Dotted):
+                model._names_by_dotted.setdefault(value.name, []).append(name)
+    found = set(model._names_by_dotted.get(dotted, ()))
+    found.update(model._names_by_dotted.get(module_part, ()))
+    for inner in chain:
+        found.update(name for name in inner.bindings if name in module_names)
+    return sorted(found, key=lambda n: (n != attr, n))

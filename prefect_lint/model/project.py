@@ -207,13 +207,21 @@ class ProjectIndex:
             self._note_exports(key)
             return self._exports[key]
         self._exports[key] = {}  # while it is being read: an import cycle sees nothing
-        model = self._parse(key)
+        model = self._held_model(key) or self._parse(key)
         if model is None:
             self._exports[key] = None
             self._note_exports(key)
         else:
             self._summarize(key, model)
         return self._exports[key]
+
+    def _held_model(self, key: str) -> object | None:
+        """The model `preload` (or an earlier lookup) parsed for this index and still holds:
+        summarizing it must not parse the file a second time."""
+        entry = _unchecked.get(key)
+        if entry is None or getattr(entry[1], "index", None) is not self:
+            return None
+        return entry[1]
 
     def _parse(self, key: str) -> object | None:
         text = None
@@ -255,10 +263,12 @@ class ProjectIndex:
             self._mentions.clear()
             self._export_deps.clear()
             self._digests.clear()
+            _unchecked.clear()
         else:
             key = os.path.abspath(path)
             self._exports.pop(key, None)
             self._digests.pop(key, None)
+            _unchecked.pop(key, None)
 
     def model_of_text(self, path: str, text: str) -> object | None:
         """The model the index already built from exactly `text`: each file parses once."""

@@ -72,8 +72,16 @@ def headline(path: str, diagnostic: Diagnostic, unsafe_fixes: bool, style: Style
     return f"{style.bold(path)}:{location(diagnostic)}: {code}{marker} {diagnostic.message}"
 
 
-def excerpt(source: str, diagnostic: Diagnostic, style: Style = PLAIN) -> list[str]:
-    lines = source.splitlines()
+def excerpt(
+    source: str,
+    diagnostic: Diagnostic,
+    style: Style = PLAIN,
+    lines: Sequence[str] | None = None,
+) -> list[str]:
+    """The lines around a diagnostic; `lines` is `source.splitlines()` when the caller has it
+    (split once per file, not once per diagnostic)."""
+    if lines is None:
+        lines = source.splitlines()
     start, end = diagnostic.start, diagnostic.end
     if not 1 <= start.line <= len(lines):
         return []
@@ -98,13 +106,17 @@ def render_text(
 ) -> str:
     out: list[str] = []
     for report in reports:
+        # Each source (the file, or a notebook cell) is split into lines once.
+        split: dict[str, list[str]] = {}
         for diagnostic in report.diagnostics:
             out.append(headline(report.path, diagnostic, unsafe_fixes, style))
             source = report.source
             if diagnostic.cell is not None:
                 source = (report.cell_sources or {}).get(diagnostic.cell)
             if full and source is not None:
-                out.extend(excerpt(source, diagnostic, style))
+                if source not in split:
+                    split[source] = source.splitlines()
+                out.extend(excerpt(source, diagnostic, style, split[source]))
                 if diagnostic.fix_title:
                     out.append(f"  = {style.marker('help')}: {diagnostic.fix_title}")
                 out.append("")

@@ -1,0 +1,313 @@
+#!/usr/bin/env python3
+"""Every performance budget of design.md, measured, with a pass/fail column.
+
+    python benchmarks/budgets.py                 # everything
+    python benchmarks/budgets.py --only scaling  # one part (scaling, corpus, real, flake8)
+    python benchmarks/budgets.py --sizes 1000 5000 --repeat 1   # quicker
+
+All times are CPU seconds of one process on one core (`resource.getrusage` of a child
+process that imports everything first and then times only the work), the best of
+`--repeat` runs (sizes of 20k lines and more run once). CPU time hardly moves when other
+processes share the machine; wall time does.
+
+Parts:
+- scaling: one module of each generated shape (benchmarks/shapes.py) at each size, checked
+  and printed in the `full` format; the budget is the per-line cost at the largest size
+  within 1.5x of the smallest.
+- corpus: `prefect-lint check` (one job, no cache) over the generated Prefect-heavy corpus
+  against a bare `libcst.parse_module` loop over the same files; budget >= 1.2x its
+  throughput.
+- real: the same on Prefect's own released source, which this script downloads with
+  `pip download prefect==<installed version> --no-deps` into a temporary directory.
+- flake8: a flake8 run over the corpus with `PFL` selected, and without it, against flake8
+  with the plugin removed; budgets +25 % and +5 %.
+
+Not measured here yet: the editor budgets (first diagnostics < 1 s, keystroke to
+diagnostics <= 300 ms on a 1,000-line flow file).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import generate_corpus  # noqa: E402
+import shapes  # noqa: E402
+
+PARTS = ("scaling", "corpus", "real", "flake8")
+SCALING_BUDGET = 1.5
+THROUGHPUT_BUDGET = 1.2
+FLAKE8_SELECTED_BUDGET = 1.25
+FLAKE8_UNSELECTED_BUDGET = 1.05
+
+
+@dataclass
+class Row:
+    budget: str
+    measured: str
+    limit: str
+    ok: bool | None  # None: informational
+
+
+def _child_cpu(args: list[str], *, cwd: Path | None = None) -> float:
+    """Run this script as a child doing one measured job; the CPU seconds it reports."""
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"measurement failed: {' '.join(args)}\n{done.stderr[-3000:]}")
+    seconds, peak = done.stdout.strip().splitlines()[-1].split()
+    _peaks[args[0]] = max(_peaks.get(args[0], 0), int(peak))
+    return float(seconds)
+
+
+# The largest peak RSS (KiB) a child of each kind reached.
+_peaks: dict[str, int] = {}
+
+
+def _best(measure: Callable[[], float], repeat: int) -> float:
+    return min(measure() for _ in range(repeat))
+
+
+def _python_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*.py") if p.is_file())
+
+
+def _lines(paths: list[Path]) -> int:
+    return sum(p.read_bytes().count(b"\n") for p in paths)
+
+
+# -- children: import first, then time only the work -------------------------------------
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def child_parse(root: str) -> float:
+    import libcst
+
+    paths = _python_files(Path(root))
+    start = _cpu()
+    for path in paths:
+        try:
+            libcst.parse_module(path.read_text(encoding="utf-8"))
+        except Exception:
+            continue
+    return _cpu() - start
+
+
+def child_check(root: str, output_format: str) -> float:
+    """`prefect-lint check --jobs 1 --no-cache` in this process, its output discarded."""
+    import io
+    from contextlib import redirect_stdout
+
+    import libcst  # noqa: F401 - imported before timing, like a warm interpreter
+
+    import prefect_lint.engine.checker
+    import prefect_lint.fixes.render  # noqa: F401
+    from prefect_lint.frontends.cli import main
+
+    argv = ["check", "--jobs", "1", "--no-cache", "--exit-zero"]
+    argv += ["--output-format", output_format, root]
+    sink = io.StringIO()
+    start = _cpu()
+    with redirect_stdout(sink):
+        main(argv)
+    return _cpu() - start
+
+
+def _flake8_without_plugin() -> None:
+    """Run flake8 (argv from sys.argv) with prefect-lint's plugin removed."""
+    from flake8.main.cli import main
+    from flake8.plugins import finder
+
+    original = finder._find_importlib_plugins
+
+    def without() -> object:
+        for plugin in original():
+            if plugin.package != "prefect-lint":
+                yield plugin
+
+    finder._find_importlib_plugins = without  # type: ignore[assignment]
+    raise SystemExit(main())
+
+
+# -- parts --------------------------------------------------------------------------------
+
+
+def scaling(sizes: list[int], repeat: int, work: Path) -> list[Row]:
+    rows: list[Row] = []
+    print(f"{'shape':<16}" + "".join(f"{size:>14,}" for size in sizes) + "   (µs CPU per line)")
+    for shape in shapes.SHAPES:
+        per_line: list[float] = []
+        for size in sizes:
+            directory = work / f"{shape}_{size}"
+            directory.mkdir(parents=True, exist_ok=True)
+            path = directory / "module.py"
+            path.write_text(shapes.generate(shape, size))
+            lines = _lines([path])
+            runs = 1 if size >= 20_000 and repeat > 1 else repeat
+            seconds = _best(lambda d=directory: _child_cpu(["check", str(d), "full"]), runs)
+            per_line.append(seconds / lines)
+        print(f"{shape:<16}" + "".join(f"{1e6 * c:>14.1f}" for c in per_line), flush=True)
+        ratio = per_line[-1] / per_line[0]
+        rows.append(
+            Row(
+                f"per-line cost {sizes[-1]:,} / {sizes[0]:,} lines: {shape}",
+                f"{ratio:.2f}x",
+                f"<= {SCALING_BUDGET}x",
+                ratio <= SCALING_BUDGET,
+            )
+        )
+    return rows
+
+
+def throughput(name: str, root: Path, repeat: int) -> list[Row]:
+    paths = _python_files(root)
+    lines = _lines(paths)
+    parse = check = float("inf")
+    for _ in range(repeat):  # alternate, so that load on the machine hits both alike
+        parse = min(parse, _child_cpu(["parse", str(root)]))
+        check = min(check, _child_cpu(["check", str(root), "concise"]))
+    ratio = parse / check
+    print(
+        f"{name}: {len(paths)} files, {lines:,} lines; parse {parse:.2f} s "
+        f"({lines / parse:,.0f} lines/s), check {check:.2f} s ({lines / check:,.0f} lines/s); "
+        f"peak RSS parse {_peaks['parse'] // 1024} MiB, check {_peaks['check'] // 1024} MiB"
+    )
+    _peaks.clear()
+    return [
+        Row(
+            f"{name}: check throughput / bare LibCST parse",
+            f"{ratio:.2f}x",
+            f">= {THROUGHPUT_BUDGET}x",
+            ratio >= THROUGHPUT_BUDGET,
+        )
+    ]
+
+
+def real_prefect(work: Path) -> Path:
+    """Prefect's own released source, as the installed version's wheel on PyPI has it."""
+    import importlib.metadata
+
+    version = importlib.metadata.version("prefect")
+    download = work / "download"
+    command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:"]
+    command += ["-q", "-d", str(download), f"prefect=={version}"]
+    subprocess.run(command, check=True, capture_output=True)
+    wheel = next(download.glob("prefect-*.whl"))
+    root = work / f"prefect-{version}"
+    with zipfile.ZipFile(wheel) as archive:
+        for member in archive.namelist():
+            if member.endswith(".py"):
+                archive.extract(member, root)
+    return root
+
+
+def _rusage_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _flake8_cpu(args: list[str], cwd: Path, *, plugin: bool) -> float:
+    if plugin:
+        command = [sys.executable, "-m", "flake8", *args]
+    else:
+        command = [sys.executable, str(Path(__file__).resolve()), "--flake8-without-plugin"]
+        command += args
+    before = _rusage_children()
+    subprocess.run(command, cwd=cwd, capture_output=True, check=False)
+    return _rusage_children() - before
+
+
+def flake8(root: Path, repeat: int) -> list[Row]:
+    base = ["--jobs", "1", "--exit-zero", "--extend-select", "E,F,W,C90"]
+    without = selected = unselected = float("inf")
+    for _ in range(repeat):
+        without = min(without, _flake8_cpu([*base, "."], root, plugin=False))
+        selected = min(
+            selected, _flake8_cpu([*base, "--extend-select", "PFL", "."], root, plugin=True)
+        )
+        unselected = min(
+            unselected, _flake8_cpu([*base, "--extend-ignore", "PFL", "."], root, plugin=True)
+        )
+    print(
+        f"flake8 on the corpus: without the plugin {without:.2f} s, PFL selected "
+        f"{selected:.2f} s, PFL ignored {unselected:.2f} s (CPU, whole process)"
+    )
+    return [
+        Row(
+            "flake8 + plugin, PFL selected / without plugin",
+            f"{selected / without:.2f}x",
+            f"<= {FLAKE8_SELECTED_BUDGET}x",
+            selected / without <= FLAKE8_SELECTED_BUDGET,
+        ),
+        Row(
+            "flake8 + plugin, PFL ignored / without plugin",
+            f"{unselected / without:.2f}x",
+            f"<= {FLAKE8_UNSELECTED_BUDGET}x",
+            unselected / without <= FLAKE8_UNSELECTED_BUDGET,
+        ),
+    ]
+
+
+def print_table(rows: list[Row]) -> None:
+    width = max(len(row.budget) for row in rows)
+    print()
+    print(f"{'budget':<{width}}  {'measured':>10}  {'limit':>10}  result")
+    for row in rows:
+        result = "-" if row.ok is None else ("pass" if row.ok else "FAIL")
+        print(f"{row.budget:<{width}}  {row.measured:>10}  {row.limit:>10}  {result}")
+
+
+def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        kind, *rest = sys.argv[2:]
+        seconds = child_parse(*rest) if kind == "parse" else child_check(*rest)
+        print(seconds, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        return 0
+    if len(sys.argv) > 1 and sys.argv[1] == "--flake8-without-plugin":
+        sys.argv = ["flake8", *sys.argv[2:]]
+        _flake8_without_plugin()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="+", choices=PARTS, default=list(PARTS))
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 5000, 20000, 50000])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--json", action="store_true", help="print the table as JSON too")
+    options = parser.parse_args()
+    rows: list[Row] = []
+    work = Path(tempfile.mkdtemp(prefix="pfl-budgets-"))
+    try:
+        corpus = work / "corpus"
+        if {"corpus", "flake8"} & set(options.only):
+            generate_corpus.generate_corpus(corpus)
+        if "scaling" in options.only:
+            rows += scaling(sorted(options.sizes), options.repeat, work / "shapes")
+        if "corpus" in options.only:
+            rows += throughput("generated corpus", corpus, options.repeat)
+        if "real" in options.only:
+            rows += throughput("Prefect's own source", real_prefect(work), options.repeat)
+        if "flake8" in options.only:
+            rows += flake8(corpus, options.repeat)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print_table(rows)
+    if options.json:
+        print(json.dumps([row.__dict__ for row in rows], indent=1))
+    return 0 if all(row.ok is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
