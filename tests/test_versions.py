@@ -116,6 +116,23 @@ def test_project_evidence_skips_environments(tmp_path: Path) -> None:
     assert [(Path(e.path).name, e.line) for e in found] == [("deploy.py", 1)]
 
 
+def test_a_root_without_marker_is_its_scripts_and_packages(tmp_path: Path) -> None:
+    """A script in /tmp or a home directory must not make every directory beside it part of
+    its project: without a marker only the root's own modules and packages are read."""
+    stray = tmp_path / "someone_elses_checkout"
+    stray.mkdir()
+    (stray / "deploy.py").write_text(TWO_X)
+    (tmp_path / "script.py").write_text("from prefect import flow\n")
+    assert project_evidence(str(tmp_path)) == []
+    package = tmp_path / "pipeline"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "deploy.py").write_text(TWO_X)
+    assert [Path(e.path).parent.name for e in project_evidence(str(tmp_path))] == ["pipeline"]
+    (tmp_path / "pyproject.toml").write_text("")
+    assert len(project_evidence(str(tmp_path))) == 2
+
+
 def test_detect_target_sources(tmp_path: Path) -> None:
     assert detect_target(str(tmp_path), None).default
     (tmp_path / "deploy.py").write_text(TWO_X)

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prefect_lint.model.migration import evidence_rows, moved_name
+from prefect_lint.model.root import ROOT_MARKERS
 
 # Directories never holding the project's own code.
 _SKIPPED_DIRS = frozenset(
@@ -176,6 +177,10 @@ def evidence_in_text(text: str, path: str) -> list[Evidence]:
 
 
 def _python_files(root: str) -> Iterator[str]:
+    # A root without a project marker is only where imports start (a script's directory,
+    # perhaps /tmp or a home directory): its scripts and packages are the project, the other
+    # directories are not.
+    marked = any(os.path.exists(os.path.join(root, marker)) for marker in ROOT_MARKERS)
     for directory, dirs, files in os.walk(root):
         dirs[:] = sorted(
             d
@@ -183,6 +188,7 @@ def _python_files(root: str) -> Iterator[str]:
             if not d.startswith(".")
             and d not in _SKIPPED_DIRS
             and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg"))
+            and (marked or os.path.isfile(os.path.join(directory, d, "__init__.py")))
         )
         for name in sorted(files):
             if name.endswith(".py"):
