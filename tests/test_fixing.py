@@ -219,7 +219,9 @@ def test_fix_cli_reports_a_read_only_file_clearly(shared_dir: Path) -> None:
     else:
         code, out, err = _cli(*args)
     assert code == 2
-    assert f"{target}: cannot write the fixed file: Permission denied" in err, err
+    assert "Traceback" not in err
+    # The failed write is an E902 diagnostic (issue 13), beside the findings left unfixed.
+    assert f"{target}:1:1: E902 cannot write the fixed file: Permission denied" in out, out
     assert f"{target}:1:27: PFL105" in out  # still reported, as not fixed
     assert target.read_text() == FIXABLE
 

@@ -7,6 +7,7 @@ cache never needs them, and `rule` and `server` import them themselves.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import difflib
 import errno
 import os
@@ -428,8 +429,9 @@ def command_check(args: argparse.Namespace) -> int:
         if report.error.io:
             if not diagnostics_shown:
                 _error(str(report.error))
-            reports[position] = FileReport(
-                path=report.path, diagnostics=[report.error.diagnostic()]
+            # A file that could not be written back keeps its (unfixed) diagnostics.
+            reports[position] = dataclasses.replace(
+                report, diagnostics=[report.error.diagnostic(), *report.diagnostics]
             )
         else:
             _error(str(report.error))
