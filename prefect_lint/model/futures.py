@@ -542,7 +542,12 @@ class FlowAnalyzer:
         elif isinstance(small, cst.Assert):
             self.eval(small.test)
         elif isinstance(small, cst.Del):
-            pass
+            # `del name` unbinds it: a fix must not name it afterwards (NameError). Deleting
+            # an element or attribute leaves the name bound.
+            targets = small.target.elements if isinstance(small.target, cst.Tuple) else []
+            for target in [element.value for element in targets] or [small.target]:
+                if isinstance(target, cst.Name):
+                    self.assign(target, frozenset())
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
             # Whatever these names receive outlives the flow's frame: it escapes.
             self.outer_names |= {name.name.value for name in small.names}
