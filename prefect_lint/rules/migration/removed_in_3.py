@@ -15,7 +15,7 @@ class RemovedIn3(MovedNameRule, Rule):
         code="PFL301",
         name="removed-in-3",
         summary="name removed in Prefect 3",
-        fix_title="Import the name from its Prefect 3 module",
+        fix_title="Use the Prefect 3 replacement",
         fix_safety=Applicability.SAFE,
         since="0.1.0",
         versions=PREFECT_3,
