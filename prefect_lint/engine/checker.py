@@ -158,6 +158,7 @@ def _no_full_collections() -> Iterator[None]:
         gc.set_threshold(young, middle, old)
 
 
+@_no_full_collections()
 def check_source(
     source: str,
     path: str,
@@ -175,32 +176,6 @@ def check_source(
     `render_only` limits `render_fixes` to the diagnostics with these (code, start): rendering
     a fix rewrites the whole module, so an editor asks for the one fix it is about to apply.
     """
-    with _no_full_collections():
-        return _check_source(
-            source,
-            path,
-            codes,
-            render_fixes=render_fixes,
-            apply_noqa=apply_noqa,
-            index=index,
-            target=target,
-            decorators=decorators,
-            render_only=render_only,
-        )
-
-
-def _check_source(
-    source: str,
-    path: str,
-    codes: frozenset[str],
-    *,
-    render_fixes: bool = False,
-    apply_noqa: bool = True,
-    index: ProjectIndex | None = None,
-    target: Target | None = None,
-    decorators: UserDecorators | None = None,
-    render_only: Collection[tuple[str, Position]] | None = None,
-) -> list[Diagnostic]:
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
     if not may_involve_prefect(source, decorators) and not (
