@@ -102,7 +102,8 @@ for calls with `return_state=True`.
 
 ## Versions
 Checked on Prefect 3.9 (tasks run one after another; submitted, they overlap). The rule is
-silent on 2.x targets.
+silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
+only once it has).
 """,
     )
 

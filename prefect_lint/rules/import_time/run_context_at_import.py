@@ -94,7 +94,8 @@ call into the flow or task that uses it (or a function they call).
 ## Versions
 Proven on Prefect 3.9: `get_run_logger()` raises `MissingContextError` on import, and
 `Variable.get()` returns an un-awaited coroutine when imported from async code. The rule is
-silent on 2.x targets.
+silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
+only once it has).
 """,
     )
 
