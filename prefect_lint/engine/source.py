@@ -71,16 +71,8 @@ def _can_write(path: str) -> None:
     os.close(fd)
 
 
-def _write_in_place(target: str, data: bytes, directory: str) -> None:
-    """Rewrite `target`'s own contents, so every hard link (and the owner, group, mode,
-    ACLs) stays as it was.
-
-    The new text is first written and synced to a temporary copy beside it: if rewriting the
-    file fails half-way, the old text is put back, and if even that fails the error names the
-    copy that holds the new text.
-    """
-    with open(target, "rb") as handle:
-        original = handle.read()
+def _synced_copy(directory: str, data: bytes) -> str:
+    """A new temporary file in `directory` holding `data`, synced to disk; its path."""
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -91,6 +83,20 @@ def _write_in_place(target: str, data: bytes, directory: str) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    return temp
+
+
+def _write_in_place(target: str, data: bytes, directory: str) -> None:
+    """Rewrite `target`'s own contents, so every hard link (and the owner, group, mode,
+    ACLs) stays as it was.
+
+    The new text is first written and synced to a temporary copy beside it: if rewriting the
+    file fails half-way, the old text is put back, and if even that fails the error names the
+    copy that holds the new text.
+    """
+    with open(target, "rb") as handle:
+        original = handle.read()
+    temp = _synced_copy(directory, data)
     try:
         with open(target, "r+b") as handle:
             try:
@@ -130,12 +136,8 @@ def write_atomic(path: str, data: bytes) -> None:
             _write_in_place(target, data, directory)
             return
     mode = status.st_mode & 0o7777 if status is not None else _new_file_mode()
-    fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
+    temp = _synced_copy(directory, data)
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
         if status is not None:
             created = os.stat(temp)
             owner = (status.st_uid, status.st_gid)
