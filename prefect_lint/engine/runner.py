@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import os
 import sys
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
+from typing import Protocol
 
 from prefect_lint.config import Settings, SettingsResolver
-from prefect_lint.diagnostics import FileError
+from prefect_lint.diagnostics import Diagnostic, FileError
 from prefect_lint.digest import digest_bytes
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.markdown import is_markdown
@@ -34,6 +36,23 @@ class Mode:
     render_fixes: bool = False  # attach edits to diagnostics (JSON, editors)
     # Record the project files each result depends on (for the result cache).
     track_dependencies: bool = False
+
+
+class _Outcome(Protocol):
+    """What fixing a module, a Markdown document or a notebook gives back."""
+
+    text: str
+    diagnostics: list[Diagnostic]
+    fixed: Counter[str]
+    dropped: list[str]
+
+
+def _take_outcome(report: FileReport, outcome: _Outcome, original: str) -> None:
+    report.diagnostics = outcome.diagnostics
+    report.fixed = dict(outcome.fixed)
+    report.dropped_fixes = outcome.dropped
+    report.source = outcome.text
+    report.changed = outcome.text != original
 
 
 def check_text(
@@ -76,11 +95,7 @@ def check_text(
             except NotebookError as error:
                 report.error = FileError(path, f"cannot read the notebook: {error}")
                 return report
-            report.diagnostics = notebook.diagnostics
-            report.fixed = dict(notebook.fixed)
-            report.dropped_fixes = notebook.dropped
-            report.source = notebook.text
-            report.changed = notebook.text != text
+            _take_outcome(report, notebook, text)
             report.cell_sources = notebook.cell_sources
         elif is_markdown(path):
             from prefect_lint.engine.markdown import check_markdown
@@ -95,11 +110,7 @@ def check_text(
                 index=index,
                 target=target,
             )
-            report.diagnostics = document.diagnostics
-            report.fixed = dict(document.fixed)
-            report.dropped_fixes = document.dropped
-            report.source = document.text
-            report.changed = document.text != text
+            _take_outcome(report, document, text)
         elif mode.fix:
             outcome = fix_source(
                 text,
@@ -110,11 +121,7 @@ def check_text(
                 target=target,
                 decorators=decorators,
             )
-            report.diagnostics = outcome.diagnostics
-            report.fixed = dict(outcome.fixed)
-            report.dropped_fixes = outcome.dropped
-            report.source = outcome.text
-            report.changed = outcome.text != text
+            _take_outcome(report, outcome, text)
         else:
             report.diagnostics = check_source(
                 text,
