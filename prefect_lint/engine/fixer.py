@@ -10,8 +10,6 @@ then agree.
 
 from __future__ import annotations
 
-import ast
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -26,6 +24,7 @@ from prefect_lint.diagnostics import (
     position_to_offset,
 )
 from prefect_lint.engine.checker import SYNTAX_ERROR, check_source, may_involve_prefect
+from prefect_lint.engine.source import python_parses
 from prefect_lint.fixes.edits import apply_edits, select_compatible
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.project import ProjectIndex
@@ -116,16 +115,6 @@ class _Tracker:
         return Counter(d.code for i, d in enumerate(self.found) if i not in self.alive)
 
 
-def _python_parses(text: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 class _Validator:
     """A fixed text must parse for LibCST, and for Python too if the original did."""
 
@@ -136,8 +125,8 @@ class _Validator:
     def python(self, text: str) -> bool:
         """Python's half of the verdict (fast: the check that follows parses with LibCST)."""
         if self._check_python is None:
-            self._check_python = _python_parses(self._original)
-        return not self._check_python or _python_parses(text)
+            self._check_python = python_parses(self._original)
+        return not self._check_python or python_parses(text)
 
     def __call__(self, text: str) -> bool:
         try:

@@ -20,10 +20,8 @@ no fix is applied to the notebook.
 
 from __future__ import annotations
 
-import ast
 import json
 import re
-import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -37,6 +35,7 @@ from prefect_lint.diagnostics import (
     offset_to_position,
     position_to_offset,
 )
+from prefect_lint.engine.source import python_parses
 
 if TYPE_CHECKING:
     from prefect_lint.model.api import UserDecorators
@@ -69,16 +68,6 @@ class NotebookError(Exception):
     """The file is not a notebook we can read (its JSON or layout is broken)."""
 
 
-def _parses(text: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
-
-
 def _source_text(source: Any) -> str:
     if isinstance(source, str):
         return source
@@ -100,7 +89,7 @@ class Cell:
 def _masked(source: str, magic_base: int) -> tuple[list[str], dict[int, str]] | None:
     """The cell's lines with magics replaced by markers, or None if it is not Python."""
     lines = source.splitlines()
-    if _parses(source):
+    if python_parses(source):
         return lines, {}
     magics: dict[int, str] = {}
     out: list[str] = []
@@ -116,7 +105,7 @@ def _masked(source: str, magic_base: int) -> tuple[list[str], dict[int, str]] | 
             out.append(indent + _MAGIC_MARKER.format(index=key))
         else:
             out.append(line)
-    return (out, magics) if _parses("\n".join(out) + "\n") else None
+    return (out, magics) if python_parses("\n".join(out) + "\n") else None
 
 
 @dataclass
@@ -361,7 +350,7 @@ def _split(module: str, notebook: Notebook) -> dict[int, str] | None:
     sources: dict[int, str] = {}
     for cell_index, lines in chunks.items():
         cell = by_index[cell_index]
-        if not _parses("\n".join(lines) + "\n"):
+        if not python_parses("\n".join(lines) + "\n"):
             return None  # a fix wrapped code across a cell boundary
         restored = []
         seen = set()

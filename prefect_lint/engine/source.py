@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import codecs
 import contextlib
 import io
 import os
 import tempfile
 import tokenize
+import warnings
 from dataclasses import dataclass, field
 
 
@@ -154,3 +156,14 @@ def write_atomic(path: str, data: bytes) -> None:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+
+
+def python_parses(text: str) -> bool:
+    """Whether Python's own parser accepts `text` (its warnings silenced)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return True
