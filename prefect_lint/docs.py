@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from prefect_lint.records import RuleMeta
 from prefect_lint.rules import ALL_RULES
-from prefect_lint.rules.base import RuleMeta
 
 TABLE_START = "<!-- rules-table:start -->"
 TABLE_END = "<!-- rules-table:end -->"

@@ -356,7 +356,7 @@ def test_new_imports_go_where_isort_puts_them(source: str, expected: str, tmp_pa
     import libcst as cst
 
     from prefect_lint.fixes.imports import add_imports
-    from prefect_lint.rules.base import ImportRequest
+    from prefect_lint.records import ImportRequest
 
     module = cst.parse_module(source)
     body = add_imports(module, module.body, [ImportRequest("prefect.futures", "wait")])
@@ -373,7 +373,7 @@ def test_new_imports_never_go_above_future_imports() -> None:
     import libcst as cst
 
     from prefect_lint.fixes.imports import add_imports
-    from prefect_lint.rules.base import ImportRequest
+    from prefect_lint.records import ImportRequest
 
     source = '"""P."""\nfrom __future__ import annotations\nfrom prefect import flow\n\nx = flow\n'
     module = cst.parse_module(source)

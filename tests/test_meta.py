@@ -16,8 +16,9 @@ from prefect_lint.diagnostics import FixAvailability
 from prefect_lint.docs import rules_table
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import fix_source
+from prefect_lint.records import DOC_SECTIONS, OPTIONAL_DOC_SECTIONS
 from prefect_lint.rules import ALL_RULES, VISITOR_RULES
-from prefect_lint.rules.base import DOC_SECTIONS, OPTIONAL_DOC_SECTIONS, Rule, SyntaxErrorRule
+from prefect_lint.rules.base import Rule, SyntaxErrorRule
 from tests.fixture_files import expected_markers, fixture_cases
 
 ROOT = Path(__file__).resolve().parent.parent

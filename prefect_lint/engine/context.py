@@ -13,7 +13,7 @@ from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.target import LATEST, Target
 from prefect_lint.model.values import Flow, Value
-from prefect_lint.rules.base import CstFix, RuleMeta
+from prefect_lint.records import CstFix, RuleMeta
 from prefect_lint.versions import VersionRange
 
 

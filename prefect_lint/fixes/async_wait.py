@@ -14,7 +14,7 @@ import libcst as cst
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Dotted
-from prefect_lint.rules.base import ImportRequest
+from prefect_lint.records import ImportRequest
 
 ASYNCIO_TO_THREAD = "asyncio.to_thread"
 

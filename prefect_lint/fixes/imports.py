@@ -24,7 +24,7 @@ from collections.abc import Sequence
 import libcst as cst
 
 from prefect_lint.model.root import find_project_root
-from prefect_lint.rules.base import ImportRequest
+from prefect_lint.records import ImportRequest
 
 # ruff's default line length: a merged `from` line longer than this is wrapped, as isort does.
 LINE_LENGTH = 88

@@ -19,7 +19,7 @@ from prefect_lint.diagnostics import Edit, Fix
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.fixes.imports import add_imports, first_party
-from prefect_lint.rules.base import CstFix
+from prefect_lint.records import CstFix
 
 
 class _Replace(cst.CSTTransformer):
