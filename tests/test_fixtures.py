@@ -10,7 +10,8 @@ import pytest
 from prefect_lint.config import all_codes, find_config, load_settings
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import fix_source
-from prefect_lint.model.project import ProjectIndex, index_for
+from prefect_lint.model.exports import index_for
+from prefect_lint.model.project import ProjectIndex
 from tests.fixture_files import case_id, expected_markers, fixture_cases, golden_path
 
 ALL = frozenset(all_codes())

@@ -9,7 +9,7 @@ import pytest
 
 from prefect_lint.config import all_codes
 from prefect_lint.engine.checker import check_source
-from prefect_lint.model.project import index_for
+from prefect_lint.model.exports import index_for
 from prefect_lint.model.root import find_project_root, import_root
 
 STEPS = """\

@@ -289,7 +289,7 @@ def test_configured_wrappers_resolve_through_imports() -> None:
 
 
 def test_returns_of_finds_returns_in_every_block_but_not_nested_functions() -> None:
-    from prefect_lint.model.boundary import returns_of
+    from prefect_lint.tree import returns_of
 
     source = (
         "def f(x):\n"
@@ -374,7 +374,7 @@ def test_the_project_index_parses_each_imported_module_once(
 ) -> None:
     from prefect_lint.engine.checker import check_source
     from prefect_lint.model import project
-    from prefect_lint.model.project import index_for
+    from prefect_lint.model.exports import index_for
 
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
     (tmp_path / "tasks.py").write_text("from prefect import task\n\n@task\ndef t():\n    pass\n")

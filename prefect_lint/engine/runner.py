@@ -64,7 +64,7 @@ def check_text(
     with its project (stdin is not)."""
     from prefect_lint.engine.checker import check_source
     from prefect_lint.engine.fixer import fix_source
-    from prefect_lint.model.project import index_for
+    from prefect_lint.model.exports import index_for
 
     report = FileReport(path=path, source=text, original_source=text)
     codes = settings.codes_for(path)

@@ -7,46 +7,23 @@ fields (whitespace, parentheses, commas, comments) are never entered.
 Children are visited in dataclass field order, which is not always source order (a
 `FunctionDef`'s decorators come after its body). Rules that need source order read the
 node they are given.
+
+`child_nodes` lives in `prefect_lint.tree` (with the other plain tree walks) and is
+re-exported here for the code that imports it from the walker.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import libcst as cst
 
+from prefect_lint.tree import child_nodes, fields_of
+
 NodeCallback = Callable[[Any], Any]
 
-# Fields that only hold syntax trivia or tokens; nothing a rule inspects by walking into.
-_TRIVIA_FIELDS = frozenset(
-    {
-        "lpar",
-        "rpar",
-        "comma",
-        "semicolon",
-        "equal",
-        "colon",
-        "dot",
-        "lbracket",
-        "rbracket",
-        "lbrace",
-        "rbrace",
-        "leading_lines",
-        "lines_after_decorators",
-        "header",
-        "footer",
-        "newline",
-        "trailing_whitespace",
-        "empty_lines",
-        "first_line",
-        "operator",
-        "asynchronous",
-        "relative",
-        "between",
-    }
-)
+__all__ = ["NodeCallback", "Walker", "child_nodes"]
 
 # Nodes without children worth entering; skipped outright unless a listener asks for them.
 _LEAVES = frozenset(
@@ -63,33 +40,6 @@ _LEAVES = frozenset(
         cst.Continue,
     }
 )
-
-_child_fields: dict[type, tuple[str, ...]] = {}
-
-
-def child_nodes(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """`node.children` in source order without whitespace, and without its cost: LibCST's
-    property visits the node with a collector, about 20 times slower."""
-    children: list[cst.CSTNode] = []
-    for name in _fields_of(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            children.append(value)
-        elif isinstance(value, (list, tuple)):
-            children.extend(v for v in value if isinstance(v, cst.CSTNode))
-    return children
-
-
-def _fields_of(node_type: type) -> tuple[str, ...]:
-    names = _child_fields.get(node_type)
-    if names is None:
-        names = tuple(
-            f.name
-            for f in dataclasses.fields(node_type)
-            if f.name not in _TRIVIA_FIELDS and not f.name.startswith("whitespace")
-        )
-        _child_fields[node_type] = names
-    return names
 
 
 class _Leave:
@@ -149,7 +99,7 @@ class Walker:
                         descend = False
             ancestors.append(node)
             if descend:
-                for name in _fields_of(node_type):
+                for name in fields_of(node_type):
                     value = getattr(node, name)
                     kind = value.__class__
                     if kind is tuple or kind is list:
@@ -189,7 +139,7 @@ class Walker:
             if not descend:
                 continue
             children: list[cst.CSTNode] = []
-            for name in _fields_of(node_type):
+            for name in fields_of(node_type):
                 value = getattr(node, name)
                 if isinstance(value, node_base):
                     children.append(value)

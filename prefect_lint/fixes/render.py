@@ -16,10 +16,10 @@ from collections.abc import Iterable, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Edit, Fix
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.fixes.imports import add_imports, first_party
 from prefect_lint.records import CstFix
+from prefect_lint.tree import child_nodes
 
 
 class _Replace(cst.CSTTransformer):

@@ -11,7 +11,7 @@ from prefect_lint import __version__
 from prefect_lint.config import ConfigError, Settings, SettingsResolver, all_codes
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.runner import target_for
-from prefect_lint.model.project import index_for
+from prefect_lint.model.exports import index_for
 
 
 class Flake8Plugin:

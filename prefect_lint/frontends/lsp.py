@@ -47,7 +47,9 @@ from prefect_lint.engine.fixer import fix_source
 from prefect_lint.engine.noqa import is_suppressed, suppressed_codes, suppression_edit
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
-from prefect_lint.model.project import ProjectIndex, find_project_root, index_for
+from prefect_lint.model.exports import index_for
+from prefect_lint.model.project import ProjectIndex
+from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, with_text_evidence
 from prefect_lint.rules import rule_meta
 

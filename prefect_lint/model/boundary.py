@@ -8,17 +8,19 @@ Parameters, attributes, containers and anything assigned twice stay unknown, so 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.module import ModuleModel, keyword_arg
 from prefect_lint.model.pickling import ENTERS_AS_ITSELF, UnpicklableKind, unpicklable_cst_call
 from prefect_lint.model.scopes import AssignBinding, Binding, EnteredBinding, Scope
 from prefect_lint.model.values import Dotted, Flow, Runner, Task
+from prefect_lint.tree import NESTED_SCOPES as NESTED_SCOPES  # re-exported for rules/futures
+from prefect_lint.tree import body_nodes as body_nodes  # re-exported for rules/futures
+from prefect_lint.tree import own_nodes as own_nodes  # re-exported for rules/futures
+from prefect_lint.tree import returns_of
 
 # Runners that cloudpickle every task's parameters, result and the flow (§6).
 _PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
@@ -29,17 +31,6 @@ _RUNNER_LABELS = {
     api.DASK_RUNNER: "DaskTaskRunner",
     api.RAY_RUNNER: "RayTaskRunner",
 }
-# Code that runs in its own scope, later: walks of "this function's code" stop there.
-NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
-# Statement containers whose children may hold a `return`.
-_BLOCKS = (
-    cst.BaseSuite,
-    cst.ExceptHandler,
-    cst.ExceptStarHandler,
-    cst.Else,
-    cst.Finally,
-    cst.MatchCase,
-)
 
 
 @dataclass(frozen=True)
@@ -151,22 +142,6 @@ def _single_binding(model: ModuleModel, name: str, scope: Scope) -> tuple[Bindin
     return None
 
 
-def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
-    """Every node of `function`'s own body: nested functions, classes and lambdas excluded."""
-    return own_nodes(function.body)
-
-
-def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """`root` and the nodes under it in source order, not entering nested scopes."""
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(
-            child for child in reversed(child_nodes(node)) if not isinstance(child, NESTED_SCOPES)
-        )
-
-
 def unpicklable_return(
     model: ModuleModel, task: Task, scope: Scope
 ) -> tuple[cst.Return, Unpicklable] | None:
@@ -181,21 +156,3 @@ def unpicklable_return(
             if found is not None:
                 return node, found
     return None
-
-
-def returns_of(function: cst.FunctionDef) -> Iterator[cst.Return]:
-    """The `return` statements of `function` itself, in source order. Only statements are
-    walked (a return cannot hide in an expression), which keeps this cheap for every task."""
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Return):
-            yield node
-        elif isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
-            stack.extend(reversed([s for s in node.body if isinstance(s, cst.Return)]))
-        elif isinstance(node, cst.BaseCompoundStatement) and not isinstance(node, NESTED_SCOPES):
-            stack.extend(
-                reversed([c for c in child_nodes(node) if not isinstance(c, cst.BaseExpression)])
-            )
-        elif isinstance(node, _BLOCKS):
-            stack.extend(reversed(child_nodes(node)))

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Protocol
 
 import libcst as cst
 
 from prefect_lint.model import api
-from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.scopes import (
     AssignBinding,
     Binding,
@@ -50,12 +50,24 @@ def keyword_arg(call: cst.Call, name: str) -> cst.Arg | None:
     return None
 
 
+class ProjectNames(Protocol):
+    """What a module model asks of the project index (`model.project.ProjectIndex`, which
+    builds module models itself and so sits above this module)."""
+
+    @property
+    def decorators(self) -> api.UserDecorators: ...
+
+    def resolve(self, dotted: str, importer: str) -> Value | None:
+        """What `dotted`, imported by the file `importer`, is if a project module defines it."""
+        ...
+
+
 class ModuleModel:
     def __init__(
         self,
         module: cst.Module,
         path: str | None = None,
-        index: ProjectIndex | None = None,
+        index: ProjectNames | None = None,
         decorators: api.UserDecorators | None = None,
     ) -> None:
         self.module = module

@@ -10,7 +10,6 @@ names from them stay unknown.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
 from collections import OrderedDict
@@ -20,14 +19,15 @@ import libcst as cst
 
 from prefect_lint.digest import digest_bytes, digest_file
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
-from prefect_lint.model.root import find_project_root, import_root
-from prefect_lint.model.values import Decorator, Dotted, Flow, Runner, Task, Value
+from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.root import import_root
+from prefect_lint.model.values import Dotted, Value
 
 _MAX_BYTES = 2_000_000
 # Trees parsed for the index but not checked yet, kept for the checker (oldest dropped first).
 # Few: keeping every tree alive makes each garbage collection walk millions of nodes.
 _MAX_UNCHECKED = 32
-_unchecked: OrderedDict[str, tuple[str, object]] = OrderedDict()
+_unchecked: OrderedDict[str, tuple[str, ModuleModel]] = OrderedDict()
 # `from a.b import c, d` / `import a.b as m, e` on one line (enough for a prefilter).
 _IMPORT_LINE = re.compile(
     r"^[ \t]*(?:from[ \t]+(?P<module>\.*[\w.]*)[ \t]+import[ \t]+\(?(?P<names>[\w., \t]*)"
@@ -54,12 +54,25 @@ def imported_module_names(text: str) -> list[str]:
     return [name for name in found if name.strip(".")]
 
 
+# What a module offers the others: each top-level name's value, without tree nodes.
+Summary = dict[str, Value | None]
+
+
 class ProjectIndex:
-    def __init__(self, root: str, decorators: UserDecorators = NO_USER_DECORATORS) -> None:
+    def __init__(
+        self,
+        root: str,
+        decorators: UserDecorators = NO_USER_DECORATORS,
+        *,
+        summarize: Callable[[ModuleModel], Summary],
+    ) -> None:
         self.root = os.path.abspath(root)
         self.decorators = decorators
+        # Reads a parsed module's summary (`model.exports.summarize`: which rules' facts a
+        # summary carries is not the index's business).
+        self._summarize_model = summarize
         # path -> the module's top-level names (None: not a readable module)
-        self._exports: dict[str, dict[str, Value | None] | None] = {}
+        self._exports: dict[str, Summary | None] = {}
         self._resolving: set[tuple[str, str]] = set()
         self._mentions: dict[tuple[str, int], bool] = {}
         # (module, importer directory) -> (the file, the candidate files probed for it)
@@ -70,8 +83,6 @@ class ProjectIndex:
         self._recorders: list[dict[str, bool]] = []
         self._export_deps: dict[str, dict[str, bool]] = {}
         self._digests: dict[str, str | None] = {}
-        # Set by the engine: builds a ModuleModel for a parsed module (avoids an import cycle).
-        self.model_factory: Callable[[cst.Module, str], object] | None = None
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         """Whether `text` imports a project module that mentions prefect (or one re-exporting
@@ -187,10 +198,10 @@ class ProjectIndex:
             if present or path not in recorder:
                 recorder[path] = present
 
-    def _summarize(self, key: str, model: object) -> None:
+    def _summarize(self, key: str, model: ModuleModel) -> None:
         self._recorders.append({})
         try:
-            self._exports[key] = summarize(model)
+            self._exports[key] = self._summarize_model(model)
         finally:
             self._export_deps[key] = self._recorders.pop()
         self._note_exports(key)
@@ -200,7 +211,7 @@ class ProjectIndex:
             self._digests[key] = digest_file(key)
         return self._digests[key]
 
-    def exports_for(self, path: str) -> dict[str, Value | None] | None:
+    def exports_for(self, path: str) -> Summary | None:
         """What a project module's top-level names are (node-free, so no tree stays alive)."""
         key = os.path.abspath(path)
         if key in self._exports:
@@ -215,26 +226,26 @@ class ProjectIndex:
             self._summarize(key, model)
         return self._exports[key]
 
-    def _held_model(self, key: str) -> object | None:
+    def _held_model(self, key: str) -> ModuleModel | None:
         """The model `preload` (or an earlier lookup) parsed for this index and still holds:
         summarizing it must not parse the file a second time."""
         entry = _unchecked.get(key)
-        if entry is None or getattr(entry[1], "index", None) is not self:
+        if entry is None or entry[1].index is not self:
             return None
         return entry[1]
 
-    def _parse(self, key: str) -> object | None:
+    def _parse(self, key: str) -> ModuleModel | None:
         text = None
         try:
             # Any imported project file may matter: a package `__init__` re-exporting a task
             # need not mention prefect. Only what an import resolves to is ever parsed.
-            if os.path.getsize(key) > _MAX_BYTES or self.model_factory is None:
+            if os.path.getsize(key) > _MAX_BYTES:
                 return None
             with open(key, "rb") as handle:
                 data = handle.read()
             self._digests[key] = digest_bytes(data)
             text = data.decode("utf-8")
-            model = self.model_factory(cst.parse_module(text), key)
+            model = ModuleModel(cst.parse_module(text), key, self)
         except (OSError, UnicodeDecodeError, ValueError, cst.ParserSyntaxError, RecursionError):
             return None
         # Kept (a few, process-wide) so checking this file later does not parse it again.
@@ -243,7 +254,7 @@ class ProjectIndex:
             _unchecked.popitem(last=False)
         return model
 
-    def remember(self, path: str, model: object) -> None:
+    def remember(self, path: str, model: ModuleModel) -> None:
         """Record the exports of a file the checker parsed; its tree can then be freed."""
         key = os.path.abspath(path)
         _unchecked.pop(key, None)
@@ -270,7 +281,7 @@ class ProjectIndex:
             self._digests.pop(key, None)
             _unchecked.pop(key, None)
 
-    def model_of_text(self, path: str, text: str) -> object | None:
+    def model_of_text(self, path: str, text: str) -> ModuleModel | None:
         """The model the index already built from exactly `text`: each file parses once."""
         key = os.path.abspath(path)
         entry = _unchecked.get(key)
@@ -280,18 +291,22 @@ class ProjectIndex:
             return entry[1]
         return None
 
-    def preload(self, importer: object) -> None:
+    def preload(self, importer: ModuleModel) -> None:
         """Parse the project modules `importer` imports (and theirs), before any rule runs.
 
         Rules resolve names deep inside a recursive walk; parsing another module there could
         exhaust the stack. Loading them up front keeps every parse at a shallow depth.
         """
+        if importer.path is None:
+            return  # a model of no file imports nothing the index could find
         pending = [importer]
-        seen: set[str] = {os.path.abspath(importer.path)}  # type: ignore[attr-defined]
+        seen: set[str] = {os.path.abspath(importer.path)}
         while pending:
             model = pending.pop()
-            path = model.path  # type: ignore[attr-defined]
-            for dotted in model.imported_names():  # type: ignore[attr-defined]
+            path = model.path
+            if path is None:
+                continue
+            for dotted in model.imported_names():
                 level = len(dotted) - len(dotted.lstrip("."))
                 parts = dotted[level:].split(".")
                 for split in range(len(parts), -1, -1):
@@ -345,55 +360,3 @@ class ProjectIndex:
             finally:
                 self._resolving.discard(key)
         return None
-
-
-def _without_nodes(value: Value | None) -> Value | None:
-    """The part of a value another module can use, without references into the tree."""
-    if isinstance(value, (Flow, Task)):
-        runner = getattr(value, "task_runner", None)
-        changes: dict[str, object] = {"node": None}
-        if runner is not None:
-            changes["task_runner"] = Runner(runner.name)
-        return dataclasses.replace(value, **changes)  # type: ignore[arg-type]
-    if isinstance(value, Dotted):
-        return value
-    if isinstance(value, Runner):
-        return Runner(value.name)
-    if isinstance(value, Decorator):
-        return Decorator(value.kind, None)
-    return None  # plain functions, classes...: nothing a rule needs across modules
-
-
-def summarize(model: object) -> dict[str, Value | None]:
-    from prefect_lint.model.boundary import unpicklable_return
-    from prefect_lint.model.pickling import may_build_unpicklables
-
-    scope = model.module_scope  # type: ignore[attr-defined]
-    source = getattr(model, "source", None)
-    returns_matter = source is None or may_build_unpicklables(source)
-    summary: dict[str, Value | None] = {}
-    for name in scope.bindings:
-        value = model.lookup(name, scope)  # type: ignore[attr-defined]
-        if returns_matter and isinstance(value, Task) and value.node is not None:
-            # What the task returns matters to a flow in another module that submits it.
-            found = unpicklable_return(model, value, scope)  # type: ignore[arg-type]
-            if found is not None:
-                value = dataclasses.replace(value, unpicklable_return=found[1].kind)
-        summary[name] = _without_nodes(value)
-    return summary
-
-
-_indexes: dict[tuple[str, UserDecorators], ProjectIndex] = {}
-
-
-def index_for(path: str, decorators: UserDecorators = NO_USER_DECORATORS) -> ProjectIndex:
-    """The (per-process) index of the project `path` belongs to."""
-    key = (find_project_root(path), decorators)
-    index = _indexes.get(key)
-    if index is None:
-        from prefect_lint.model.module import ModuleModel
-
-        index = ProjectIndex(key[0], decorators)
-        index.model_factory = lambda module, file: ModuleModel(module, file, index)
-        _indexes[key] = index
-    return index

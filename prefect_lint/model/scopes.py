@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
+from prefect_lint.tree import child_nodes
 
 
 @dataclass(frozen=True)

@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING, ClassVar
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_name
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.scopes import dotted_name, import_module_name, names_in
 from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, ImportRequest
+from prefect_lint.tree import child_nodes
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext

@@ -7,11 +7,12 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.boundary import NESTED_SCOPES, own_nodes, spawns_processes
+from prefect_lint.model.boundary import spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
+from prefect_lint.tree import NESTED_SCOPES, own_nodes
 from prefect_lint.versions import PREFECT_3
 
 

@@ -11,11 +11,12 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.model import api
-from prefect_lint.model.boundary import body_nodes, process_runner
+from prefect_lint.model.boundary import process_runner
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import CstFix, ImportRequest
+from prefect_lint.tree import body_nodes
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext

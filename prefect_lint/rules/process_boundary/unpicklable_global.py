@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.engine.walker import child_nodes
-from prefect_lint.model.boundary import NESTED_SCOPES, Unpicklable, unpicklable_value
+from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.tree import NESTED_SCOPES, child_nodes
 from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
