@@ -122,7 +122,7 @@ class Settings:
         return frozenset(code for code in all_codes() if self.enabled(code))
 
     @cached_property
-    def _per_file_specs(self) -> list[tuple[pathspec.PathSpec, list[str]]]:
+    def _per_file_specs(self) -> list[tuple[pathspec.GitIgnoreSpec, list[str]]]:
         return [
             (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
             for pattern, codes in self.per_file_ignores.items()
@@ -148,11 +148,11 @@ class Settings:
         return relative.replace(os.sep, "/")
 
     @cached_property
-    def exclude_spec(self) -> pathspec.PathSpec:
+    def exclude_spec(self) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines([*self.exclude, *self.extend_exclude])
 
     @cached_property
-    def include_spec(self) -> pathspec.PathSpec:
+    def include_spec(self) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines(self.extend_include)
 
     def included(self, path: str) -> bool:
@@ -421,7 +421,6 @@ def _apply_table(settings: Settings, table: dict[str, Any], where: str) -> None:
             setattr(settings, attribute, [*getattr(settings, attribute), *names])
         else:
             raise ConfigError(f"{where}: unknown key `{key}`")
-    return settings
 
 
 def check_selectors(selectors: list[str], option: str) -> list[str]:

@@ -49,8 +49,9 @@ class Fix:
     title: str
     applicability: Applicability
     edits: tuple[Edit, ...]
-    # (module, name) imports the fix may leave unused once every fix has been applied.
-    unused_imports: tuple[tuple[str, str], ...] = ()
+    # (module, name) imports the fix may leave unused once every fix has been applied (name
+    # None: `import module`).
+    unused_imports: tuple[tuple[str, str | None], ...] = ()
 
 
 @dataclass

@@ -81,6 +81,12 @@ class RuleMeta:
         return line
 
     @property
+    def availability(self) -> FixAvailability:
+        """`fix_availability` with its default filled in (by `__post_init__`)."""
+        assert self.fix_availability is not None
+        return self.fix_availability
+
+    @property
     def url(self) -> str:
         return DOCS_URL.format(code=self.code)
 
@@ -90,7 +96,7 @@ class RuleMeta:
         if self.fix_availability == FixAvailability.NEVER or self.fix_safety is None:
             return "not available"
         safety = "safe" if self.fix_safety == Applicability.SAFE else "unsafe: `--unsafe-fixes`"
-        return f"{self.fix_availability.value} available ({safety})"  # type: ignore[union-attr]
+        return f"{self.availability.value} available ({safety})"
 
     def sections(self) -> dict[str, str]:
         """The `## Section` bodies of the docs, by heading."""
@@ -136,13 +142,17 @@ class ImportRequest:
     asname: str | None = None
 
 
+# What a node becomes in a fix: another node, nothing, or several statements.
+Replacement = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+
+
 @dataclass
 class CstFix:
     """A fix as the rule sees it: node replacements plus imports; rendered to text edits later."""
 
     title: str
     applicability: Applicability
-    replacements: Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
+    replacements: Mapping[cst.CSTNode, Replacement]
     imports: Sequence[ImportRequest] = field(default_factory=tuple)
     # Imports the change may leave unused: removed only if nothing refers to them any more.
     unused_imports: Sequence[ImportRequest] = field(default_factory=tuple)

@@ -8,7 +8,7 @@ the model, the fixes and the rules all build on them.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
@@ -127,3 +127,11 @@ def returns_of(function: cst.FunctionDef) -> Iterator[cst.Return]:
             )
         elif isinstance(node, _BLOCKS):
             stack.extend(reversed(child_nodes(node)))
+
+
+def leading_lines(statement: cst.BaseStatement) -> Sequence[cst.EmptyLine]:
+    """The blank and comment lines above `statement`: every kind of statement has them, but
+    LibCST's `BaseStatement` does not declare the field."""
+    if isinstance(statement, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+        return statement.leading_lines
+    raise TypeError(f"{type(statement).__name__} is not a statement")

@@ -30,7 +30,7 @@ class Discovered:
     skipped: list[FileError] = field(default_factory=list)
 
 
-def _gitignore(directory: str) -> pathspec.PathSpec | None:
+def _gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     path = os.path.join(directory, ".gitignore")
     if not os.path.isfile(path):
         return None
@@ -49,7 +49,7 @@ class _Walk:
         self.settings_in = settings_in
         self.settings = settings_in(top)
         self.top = top
-        self.ignores: dict[str, pathspec.PathSpec | None] = {}
+        self.ignores: dict[str, pathspec.GitIgnoreSpec | None] = {}
         if self.settings.respect_gitignore:
             # .gitignore files above the walked directory apply too, up to the repository root.
             directory = os.path.dirname(os.path.abspath(top))

@@ -158,7 +158,7 @@ def fix_source(
     text = source
     dropped: list[str] = []
     banned: set[tuple[str, str]] = set()
-    cleanup: set[tuple[str, str]] = set()
+    cleanup: set[tuple[str, str | None]] = set()
 
     def recheck(text: str) -> list[Diagnostic]:
         return check_source(
@@ -213,7 +213,7 @@ def fix_source(
         from prefect_lint.fixes.edits import diff_edits
         from prefect_lint.fixes.render import remove_unused_imports
 
-        cleaned = remove_unused_imports(text, sorted(cleanup))
+        cleaned = remove_unused_imports(text, sorted(cleanup, key=lambda i: (i[0], i[1] or "")))
         if cleaned != text and valid(cleaned):
             edits = diff_edits(text, cleaned)
             text = cleaned

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -133,7 +134,7 @@ def code_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
-def _line_map(opcodes: list[tuple[str, int, int, int, int]]) -> dict[int, list[int]]:
+def _line_map(opcodes: Sequence[tuple[str, int, int, int, int]]) -> dict[int, list[int]]:
     """For each 1-based old line, the new lines it became ([] when a fix removed it).
 
     Unchanged lines move with what was inserted or removed above them; a changed region

@@ -126,9 +126,10 @@ class Notebook:
 
     def to_cell(self, position: Position) -> tuple[int, Position] | None:
         index = position.line - 1
-        if not 0 <= index < len(self.rows) or self.rows[index] is None:
+        row = self.rows[index] if 0 <= index < len(self.rows) else None
+        if row is None:
             return None
-        cell, line = self.rows[index]  # type: ignore[misc]
+        cell, line = row
         return cell + 1, Position(line, position.column)
 
     def cell_sources(self) -> dict[int, str]:
@@ -144,7 +145,9 @@ def read_notebook(text: str) -> Notebook | None:
         raise NotebookError(f"not valid JSON: {error}") from None
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise NotebookError("not a Jupyter notebook (no `cells` list)")
-    metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     language = (metadata.get("language_info") or {}).get("name") or (
         metadata.get("kernelspec") or {}
     ).get("language")
@@ -271,10 +274,15 @@ def _check(
 ) -> list[Diagnostic]:
     from prefect_lint.engine.checker import check_source
 
-    extra = {"decorators": decorators} if decorators is not None else {}
     module = notebook.module
     found = check_source(
-        module, path, codes, index=index, target=target, render_fixes=render_fixes, **extra
+        module,
+        path,
+        codes,
+        index=index,
+        target=target,
+        decorators=decorators,
+        render_fixes=render_fixes,
     )
     starts = line_starts(module) if render_fixes else None
     mapped = [m for d in found if d.code != SYNTAX_ERROR and (m := _map(d, notebook, starts))]
@@ -378,7 +386,8 @@ _DECODER = json.JSONDecoder()
 
 
 def _skip(text: str, position: int) -> int:
-    return _SPACE.match(text, position).end()  # type: ignore[union-attr]
+    match = _SPACE.match(text, position)
+    return match.end() if match is not None else position  # `*`: it always matches
 
 
 def _members(text: str, position: int) -> tuple[dict[str, tuple[int, int]], int]:

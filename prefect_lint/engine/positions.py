@@ -47,7 +47,7 @@ def statement_ranges(
             state = PositionProvidingCodegenState(
                 default_indent=module.default_indent,
                 default_newline=module.default_newline,
-                provider=sink,  # type: ignore[arg-type]
+                provider=sink,  # type: ignore[arg-type]  # duck-typed: see _RangeSink
                 line=line,
                 column=0,
             )

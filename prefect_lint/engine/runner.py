@@ -73,9 +73,9 @@ def check_text(
     target = target_for(path, settings)
     if not on_disk:
         target = with_text_evidence(target, text, path)
-    recording = index is not None and mode.track_dependencies
-    if recording:
-        index.start_recording()  # type: ignore[union-attr]
+    recording = index if index is not None and mode.track_dependencies else None
+    if recording is not None:
+        recording.start_recording()
     try:
         if is_notebook(path):
             from prefect_lint.engine.notebook import NotebookError, check_notebook
@@ -138,8 +138,8 @@ def check_text(
         report.changed = False
         report.source = text
     finally:
-        if recording:
-            report.dependencies = index.stop_recording(path)  # type: ignore[union-attr]
+        if recording is not None:
+            report.dependencies = recording.stop_recording(path)
     return report
 
 

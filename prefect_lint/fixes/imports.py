@@ -25,6 +25,7 @@ import libcst as cst
 
 from prefect_lint.model.root import find_project_root
 from prefect_lint.records import ImportRequest
+from prefect_lint.tree import leading_lines
 
 # ruff's default line length: a merged `from` line longer than this is wrapped, as isort does.
 LINE_LENGTH = 88
@@ -54,9 +55,10 @@ def _module_of(node: cst.Import | cst.ImportFrom) -> str:
 
 
 def _statement_key(statement: cst.BaseStatement) -> tuple[int, str, str]:
-    node = (_imports_of(statement) or [None])[0]
-    if node is None:
+    imports = _imports_of(statement)
+    if not imports:
         return (2, "", "")
+    node = imports[0]
     module = _module_of(node)
     return (int(isinstance(node, cst.ImportFrom)), module.lower(), module)
 
@@ -78,7 +80,7 @@ def _alias_name(alias: cst.ImportAlias) -> str:
 def _alias_as(alias: cst.ImportAlias) -> str | None:
     if alias.asname is None:
         return None
-    return _dotted(alias.asname.name)  # type: ignore[arg-type]
+    return _dotted(alias.asname.name)
 
 
 def first_party(path: str) -> frozenset[str]:
@@ -120,7 +122,7 @@ def _is_blank_line(line: cst.EmptyLine) -> bool:
 
 
 def _starts_block(statement: cst.BaseStatement) -> bool:
-    return any(_is_blank_line(line) for line in statement.leading_lines)
+    return any(_is_blank_line(line) for line in leading_lines(statement))
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -165,7 +167,7 @@ def _add_import(
                 ):
                     return body  # already imported
         return _insert_statement(body, request, own)
-    merge_at: int | None = None
+    merge_at: tuple[int, cst.SimpleStatementLine] | None = None
     for index, statement in enumerate(body):
         for node in _imports_of(statement) or ():
             if not isinstance(node, cst.ImportFrom) or _module_of(node) != request.module:
@@ -178,12 +180,19 @@ def _add_import(
             ):
                 return body  # already imported
             plain = all(a.asname is None for a in aliases)
-            if merge_at is None and request.asname is None and plain and len(statement.body) == 1:
-                merge_at = index
+            if (
+                merge_at is None
+                and request.asname is None
+                and plain
+                and isinstance(statement, cst.SimpleStatementLine)
+                and len(statement.body) == 1
+            ):
+                merge_at = (index, statement)
     if merge_at is not None:
-        merged = _merge(module, body[merge_at], request.name)  # type: ignore[arg-type]
+        index, statement = merge_at
+        merged = _merge(module, statement, request.name)
         if merged is not None:
-            return [*body[:merge_at], merged, *body[merge_at + 1 :]]
+            return [*body[:index], merged, *body[index + 1 :]]
     return _insert_statement(body, request, own)
 
 
@@ -328,7 +337,7 @@ def _insert_statement(
         if position == low:
             # First of its block: take over the block's blank lines, keep the comments.
             first = body[low]
-            leading = list(first.leading_lines)
+            leading = list(leading_lines(first))
             blank = 0
             while blank < len(leading) and _is_blank_line(leading[blank]):
                 blank += 1
@@ -347,7 +356,7 @@ def _insert_statement(
     new = new.with_changes(leading_lines=_blank(1) if position > start else ())
     if position < end and not _starts_block(body[position]):
         following = body[position]
-        blank_first = following.with_changes(leading_lines=[*_blank(1), *following.leading_lines])
+        blank_first = following.with_changes(leading_lines=[*_blank(1), *leading_lines(following)])
         body = [*body[:position], blank_first, *body[position + 1 :]]
     return [*body[:position], new, *body[position:]]
 
@@ -363,7 +372,7 @@ def _insert_first_block(
     if position < len(body):
         following = body[position]
         wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) else 1
-        leading = list(following.leading_lines)
+        leading = list(leading_lines(following))
         blank = 0
         while blank < len(leading) and _is_blank_line(leading[blank]):
             blank += 1

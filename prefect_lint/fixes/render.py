@@ -18,7 +18,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Edit, Fix
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.fixes.imports import add_imports, first_party
-from prefect_lint.records import CstFix
+from prefect_lint.records import CstFix, Replacement
 from prefect_lint.tree import child_nodes
 
 
@@ -26,7 +26,11 @@ class _Replace(cst.CSTTransformer):
     def __init__(self, replacements: CstFix) -> None:
         self._by_id = {id(node): new for node, new in replacements.replacements.items()}
 
-    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+    # A replacement may be another kind of node (a statement becomes an `if`), which LibCST's
+    # signature (the same node type out as in) cannot say.
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> Replacement:
         return self._by_id.get(id(original_node), updated_node)
 
 
@@ -103,11 +107,11 @@ class RenderSession:
             if index not in indices:
                 body.append(statement)
                 continue
-            new: object = statement.visit(_Replace(fix)) if fix.replacements else statement
+            new = statement.visit(_Replace(fix)) if fix.replacements else statement
             if fix.transformer is not None and isinstance(new, cst.CSTNode):
                 new = new.visit(fix.transformer)
             if isinstance(new, cst.FlattenSentinel):
-                body.extend(new.nodes)  # type: ignore[arg-type]
+                body.extend(new.nodes)
             elif isinstance(new, cst.BaseStatement):
                 body.append(new)
         if fix.imports:
@@ -185,7 +189,7 @@ def render_fix(
     return Fix(fix.title, fix.applicability, edits, unused)
 
 
-def remove_unused_imports(source: str, imports: Iterable[tuple[str, str]]) -> str:
+def remove_unused_imports(source: str, imports: Iterable[tuple[str, str | None]]) -> str:
     """`source` without those of `imports` that nothing refers to any more."""
     from libcst.codemod import CodemodContext
     from libcst.codemod.visitors import RemoveImportsVisitor

@@ -6,6 +6,8 @@ from collections.abc import Mapping, Sequence
 
 import libcst as cst
 
+from prefect_lint.tree import leading_lines
+
 
 class InsertStatements(cst.CSTTransformer):
     """Insert statements before given statements and append them to given blocks.
@@ -35,7 +37,11 @@ class InsertStatements(cst.CSTTransformer):
         transforming only the module-level statements that hold them)."""
         return {*self.before, *self.after, *self.after_body, *self.replace}
 
-    def on_leave(self, original_node, updated_node):  # type: ignore[no-untyped-def]
+    # A swapped-in node may be of another kind (an expression statement becomes an
+    # assignment), which LibCST's signature (the same node type out as in) cannot say.
+    def on_leave(  # type: ignore[override]
+        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
+    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
         if id(original_node) in self.replace:
             return self.replace[id(original_node)]
         return super().on_leave(original_node, updated_node)
@@ -49,7 +55,7 @@ class InsertStatements(cst.CSTTransformer):
             if inserted:
                 body.append(
                     cst.SimpleStatementLine(
-                        body=list(inserted), leading_lines=updated.leading_lines
+                        body=list(inserted), leading_lines=leading_lines(updated)
                     )
                 )
                 updated = updated.with_changes(leading_lines=())

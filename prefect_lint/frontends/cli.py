@@ -589,13 +589,13 @@ def command_rule(args: argparse.Namespace) -> int:
         )
         return EXIT_CLEAN
     wanted = args.code.strip()
-    rule = RULES_BY_CODE.get(wanted.upper()) or next(
+    found = RULES_BY_CODE.get(wanted.upper()) or next(
         (r for r in ALL_RULES if r.meta.name == wanted), None
     )
-    if rule is None:
+    if found is None:
         _error(f"unknown rule {wanted!r}; `prefect-lint rule --all` lists them")
         return EXIT_ERROR
-    sys.stdout.write(rule.meta.render_docs())
+    sys.stdout.write(found.meta.render_docs())
     return EXIT_CLEAN
 
 

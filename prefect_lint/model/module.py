@@ -138,7 +138,7 @@ class ModuleModel:
     ) -> bool:
         # The outermost iterable of a comprehension is evaluated in the enclosing scope.
         for_in = getattr(comp, "for_in", None)
-        if child is not for_in or for_in is None:
+        if not isinstance(for_in, cst.CompFor) or child is not for_in:
             return False
         grandchild = path[index + 2] if index + 2 < len(path) else None
         return grandchild is for_in.iter
@@ -192,8 +192,9 @@ class ModuleModel:
         return value
 
     def _evaluate_bindings(self, bindings: list[Binding], scope: Scope) -> Value | None:
-        if all(isinstance(b, ImportBinding) for b in bindings):
-            names = {b.dotted for b in bindings}  # type: ignore[union-attr]
+        imports = [b for b in bindings if isinstance(b, ImportBinding)]
+        if len(imports) == len(bindings):
+            names = {b.dotted for b in imports}
             return self._imported(names.pop()) if len(names) == 1 else None
         if len(bindings) != 1:
             return None
@@ -266,7 +267,7 @@ class ModuleModel:
         if kind == "task":
             return self._make_task(target, call)
         if kind == "infrastructure" and isinstance(target, Flow):
-            return target.with_changes(infrastructure_bound=True)
+            return dataclasses.replace(target, infrastructure_bound=True)
         return None
 
     def _wrapper_decorator(self, node: cst.FunctionDef, scope: Scope) -> Decorator | None:
@@ -367,7 +368,7 @@ class ModuleModel:
             if name == api.BIND_FLOW_TO_INFRASTRUCTURE and positional:
                 target = self.evaluate(positional[0].value, scope)
                 if isinstance(target, Flow):
-                    return target.with_changes(infrastructure_bound=True)
+                    return dataclasses.replace(target, infrastructure_bound=True)
                 return None
             if name in _RUNNER_CLASSES:
                 return Runner(name, call)
@@ -377,7 +378,7 @@ class ModuleModel:
         if isinstance(func, BoundMethod) and func.name == "with_options":
             owner = func.owner
             if isinstance(owner, Flow) and keyword_arg(call, "task_runner") is not None:
-                return owner.with_changes(task_runner=self._runner_argument(call, scope))
+                return dataclasses.replace(owner, task_runner=self._runner_argument(call, scope))
             if isinstance(owner, Task) and _default_cache(call) is not True:
                 return dataclasses.replace(owner, default_cache=_default_cache(call))
             return owner

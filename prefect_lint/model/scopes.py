@@ -195,7 +195,9 @@ def _statements(body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> Iterable[c
         return body.body
     if isinstance(body, cst.SimpleStatementSuite):
         return [cst.SimpleStatementLine(body=body.body)]
-    return body  # type: ignore[return-value]
+    if isinstance(body, cst.BaseSuite):
+        return ()  # no other kind of suite exists
+    return body
 
 
 def bind_statements(scope: Scope, body: cst.BaseSuite | Sequence[cst.BaseStatement]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from prefect_lint.model.evidence import Evidence, evidence_in_text, project_evidence
@@ -151,7 +152,9 @@ def detect_target(root: str, configured: str | None) -> Target:
     """The target of the project at `root` (a setting wins, then pins, then the code)."""
     if configured:
         return Target(configured, "target-version setting")
-    candidates: list[tuple[str, object]] = [("pyproject.toml", _from_pyproject)]
+    candidates: list[tuple[str, Callable[[str], str | bool | None]]] = [
+        ("pyproject.toml", _from_pyproject)
+    ]
     try:
         names = sorted(os.listdir(root))
     except OSError:
@@ -161,7 +164,7 @@ def detect_target(root: str, configured: str | None) -> Target:
     for name, reader in candidates:
         path = os.path.join(root, name)
         if os.path.isfile(path):
-            found = reader(path)  # type: ignore[operator]
+            found = reader(path)
             if isinstance(found, str):
                 return Target(found, f"{path} (prefect pin)")
             if found is None:

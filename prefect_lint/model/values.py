@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 from typing import Literal
 
@@ -49,9 +48,6 @@ class Flow:
     is_async: bool | None
     task_runner: Runner | None = None
     infrastructure_bound: bool = False
-
-    def with_changes(self, **changes: object) -> Flow:
-        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True)

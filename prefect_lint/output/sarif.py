@@ -140,7 +140,7 @@ def rule_descriptor(code: str) -> dict[str, Any]:
     if meta.fix_safety is not None:
         descriptor["properties"] = {
             "fix": meta.fix_safety.value,
-            "fixAvailability": meta.fix_availability.value,  # type: ignore[union-attr]
+            "fixAvailability": meta.availability.value,
         }
     return descriptor
 
@@ -161,7 +161,7 @@ def sarif_log(
     root = os.path.abspath(root or os.getcwd())
     codes = sorted({d.code for report in reports for d in report.diagnostics})
     index = {code: position for position, code in enumerate(codes)}
-    results = []
+    results: list[dict[str, Any]] = []
     for report in reports:
         location = artifact_location(report.path, root)
         starts = line_starts(report.source or "")

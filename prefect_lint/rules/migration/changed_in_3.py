@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.context import RuleContext
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import BoundMethod, Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -110,7 +111,7 @@ Reported on Prefect 3 targets; `schedule=` only on 3.0-3.1 (3.2.0 accepts it aga
 """,
     )
 
-    def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         # Calls whose value is thrown away (`fut.wait()` as a statement).
         self._discarded: set[int] = set()

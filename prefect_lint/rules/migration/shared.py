@@ -8,21 +8,20 @@ names its module itself, and an attribute use (`prefect.engine.pause_flow_run`,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ClassVar
+from collections.abc import Sequence
+from typing import ClassVar
 
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.engine.context import RuleContext
 from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_name
-from prefect_lint.model.module import reference_to
+from prefect_lint.model.module import ModuleModel, reference_to
 from prefect_lint.model.scopes import dotted_name, import_module_name, names_in
 from prefect_lint.model.values import Dotted
-from prefect_lint.rules.base import CstFix, ImportRequest
+from prefect_lint.records import Replacement
+from prefect_lint.rules.base import CstFix, ImportRequest, Rule
 from prefect_lint.tree import child_nodes
-
-if TYPE_CHECKING:
-    from prefect_lint.engine.context import RuleContext
 
 # Handlers that make a `try:` a compatibility shim (`except ImportError: <2.x spelling>`).
 _COMPAT_ERRORS = frozenset(
@@ -30,7 +29,7 @@ _COMPAT_ERRORS = frozenset(
 )
 
 
-def _catches_compat_error(handler: cst.ExceptHandler) -> bool:
+def _catches_compat_error(handler: cst.ExceptHandler | cst.ExceptStarHandler) -> bool:
     if handler.type is None:
         return True
     types = (
@@ -120,16 +119,14 @@ _NEW_MODULES = frozenset(row.new_import[0] for row in MOVED_NAMES if row.new_imp
 _ROW_WORDS = frozenset(part for row in MOVED_NAMES for part in row.old.split(".")[1:])
 
 
-class MovedNameRule:
-    """Reports imports and attribute uses of the table's rows of `change` (a mixin: the
-    rules are `class RemovedIn3(MovedNameRule, Rule)`)."""
+class MovedNameRule(Rule):
+    """Reports imports and attribute uses of the table's rows of `change` (the base of
+    `RemovedIn3` and `DeprecatedIn3`)."""
 
     change: ClassVar[Change]
-    context: RuleContext
-    report: Callable[..., None]
 
     def __init__(self, context: RuleContext) -> None:
-        super().__init__(context)  # type: ignore[call-arg]
+        super().__init__(context)
         self._import_depth = 0
         # Renamed from-imports whose uses must follow: (row, alias, import, local, statement).
         self._renames: list[
@@ -291,7 +288,7 @@ class MovedNameRule:
         if line is None:
             return None  # not a module-level import: left to a person
         model = self.context.model
-        replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
+        replacements: dict[cst.CSTNode, Replacement]
         replacements = {}
         imported = _alias_names(alias)
         aliased = imported is not None and imported[0] != local
@@ -363,7 +360,7 @@ def rows_table(change: Change) -> str:
     return "\n".join(lines)
 
 
-def _module_words(context) -> frozenset[str]:  # type: ignore[no-untyped-def]
+def _module_words(context: RuleContext) -> frozenset[str]:
     """Which of the table's words the module's text contains (empty: the rules stay idle)."""
     source = context.model.source
     if source is None:
@@ -378,8 +375,8 @@ def _line_of(module: cst.Module, statement: cst.ImportFrom) -> cst.SimpleStateme
     return None
 
 
-def _uses_of_names(  # type: ignore[no-untyped-def]
-    model, module: cst.Module, locals_: frozenset[str]
+def _uses_of_names(
+    model: ModuleModel, module: cst.Module, locals_: frozenset[str]
 ) -> dict[str, list[cst.Name] | None]:
     """For each of `locals_`, every Name that refers to its module-level import, in one walk
     of the module; None for a name some use of which cannot be rewritten (a `global`, a

@@ -12,7 +12,7 @@ from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
-from prefect_lint.tree import NESTED_SCOPES, own_nodes
+from prefect_lint.tree import NESTED_SCOPES, leading_lines, own_nodes
 from prefect_lint.versions import PREFECT_3
 
 
@@ -115,7 +115,8 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
                 flow = model.evaluate(call.func, scope)
                 if not isinstance(flow, Flow) or not spawns_processes(flow):
                     continue
-                runner = flow.task_runner.name.rpartition(".")[2]  # type: ignore[union-attr]
+                assert flow.task_runner is not None  # spawns_processes: a known runner
+                runner = (flow.task_runner.name or "").rpartition(".")[2]
                 name = self.context.module.code_for_node(call.func)
                 message = (
                     f"flow `{name}` runs on {runner}, whose workers import this module again: "
@@ -137,7 +138,7 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
             body=cst.IndentedBlock(
                 body=[statements[0].with_changes(leading_lines=()), *statements[1:]]
             ),
-            leading_lines=first.leading_lines,
+            leading_lines=leading_lines(first),
         )
         replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {first: guard}
         for statement in statements[1:]:

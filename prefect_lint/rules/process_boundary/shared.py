@@ -36,9 +36,11 @@ class TaskCall:
 def flow_task_calls(context: RuleContext, function: cst.FunctionDef) -> list[TaskCall]:
     """`task_calls` of a function, computed once for all the PFL2xx rules."""
     key = ("task_calls", id(function))
-    if key not in context.memo:
-        context.memo[key] = list(task_calls(context.model, function, context.scope(function)))
-    return context.memo[key]  # type: ignore[return-value]
+    found = context.memo.get(key)
+    if not isinstance(found, list):
+        found = list(task_calls(context.model, function, context.scope(function)))
+        context.memo[key] = found
+    return found
 
 
 def task_calls(model: ModuleModel, function: cst.FunctionDef, scope: Scope) -> Iterator[TaskCall]:

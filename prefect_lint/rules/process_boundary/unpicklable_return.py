@@ -136,9 +136,10 @@ most `max_workers`; Dask and Ray clusters are never switched.
                 )
                 self.report(returned[0], message, fix=fix, statement=task.node)
                 continue
-            kind = task.unpicklable_return
-            if kind is None:
+            summarized = task.unpicklable_return
+            if summarized is None:
                 continue
+            kind = summarized
             message = (
                 f"task `{name}` returns {kind.description}, which cannot cross {runner}'s "
                 f"process boundary: the task run ends Completed but `.result()` raises "
