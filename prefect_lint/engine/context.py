@@ -119,7 +119,9 @@ class RuleContext:
         return self.ancestors[1] if len(self.ancestors) > 1 else function
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
-        """The module-level statement holding `node` (the visited node or one inside it)."""
+        """The module-level statement holding `node`: the node being visited or left, or
+        one inside it. In `leave_Module` (or later) no statement is being walked: keep the
+        answer from the visit of the node and pass it to `report` then."""
         if len(self.ancestors) > 1:
             return self.ancestors[1]
         current = self.walker.current if self.walker is not None else None

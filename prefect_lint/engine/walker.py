@@ -65,7 +65,7 @@ class Walker:
 
     def __init__(self, listeners: Iterable[object]) -> None:
         self.ancestors: list[cst.CSTNode] = []
-        # The node whose visit callbacks are running.
+        # The node whose visit or leave callbacks are running.
         self.current: cst.CSTNode | None = None
         self._visit: dict[type, list[NodeCallback]] = {}
         self._leave: dict[type, list[NodeCallback]] = {}
@@ -109,8 +109,11 @@ class Walker:
                     elif kind not in skip and isinstance(value, node_base):
                         enter(value)
             ancestors.pop()
-            for callback in leave.get(node_type, ()):
-                callback(node)
+            callbacks = leave.get(node_type)
+            if callbacks:
+                self.current = node
+                for callback in callbacks:
+                    callback(node)
 
         enter(root)
 
@@ -124,6 +127,7 @@ class Walker:
             if item.__class__ is _Leave:
                 node = item.node
                 ancestors.pop()
+                self.current = node
                 for callback in leave.get(type(node), ()):
                     callback(node)
                 continue

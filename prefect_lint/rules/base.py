@@ -32,7 +32,10 @@ class Rule:
         versions: VersionRange | None = None,
         fix_versions: VersionRange | None = None,
     ) -> None:
-        """Report `node`; pass `statement` (from `context.statement_of`) when reporting late.
+        """Report `node`, which is (or is inside) the node being visited or left.
+
+        Reporting later (from `leave_Module`, say), pass `statement`: the module-level
+        statement `context.statement_of(node)` gave while that node was visited.
 
         `versions` / `fix_versions` narrow the rule's own ranges for this one report (a row
         of a table-driven rule); the engine drops reports and fixes outside them."""
