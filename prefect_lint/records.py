@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.rule_codes import DOCS_URL
+from prefect_lint.tree import Replacement
 from prefect_lint.versions import VersionRange
 
 DOC_SECTIONS = (
@@ -142,13 +144,10 @@ class ImportRequest:
     asname: str | None = None
 
 
-# What a node becomes in a fix: another node, nothing, or several statements.
-Replacement = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
-
-
 @dataclass
 class CstFix:
-    """A fix as the rule sees it: node replacements plus imports; rendered to text edits later."""
+    """A fix as the rule sees it: node replacements, statement insertions and imports;
+    rendered to text edits later."""
 
     title: str
     applicability: Applicability
@@ -156,5 +155,6 @@ class CstFix:
     imports: Sequence[ImportRequest] = field(default_factory=tuple)
     # Imports the change may leave unused: removed only if nothing refers to them any more.
     unused_imports: Sequence[ImportRequest] = field(default_factory=tuple)
-    # For changes that are not node replacements (inserting statements); runs after them.
-    transformer: cst.CSTTransformer | None = None
+    # Statements to insert (by original node identity). Rendered in the same pass as
+    # `replacements`, which it takes over (`InsertStatements.with_replacements`).
+    transformer: InsertStatements | None = None

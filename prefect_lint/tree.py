@@ -45,6 +45,8 @@ _TRIVIA_FIELDS = frozenset(
     }
 )
 
+# What a node becomes in a rewrite: another node, nothing, or several statements.
+Replacement = cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
 # Code that runs in its own scope, later: walks of "this function's code" stop there.
 NESTED_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda)
 # Statement containers whose children may hold a `return`.

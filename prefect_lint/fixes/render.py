@@ -1,12 +1,13 @@
-"""Turn a rule's `CstFix` (node replacements + imports) into text edits on the source.
+"""Turn a rule's `CstFix` (node changes + imports) into text edits on the source.
 
 Rendering must cost about what the fix touches, not what the file holds: `--fix` renders
 every fix of every pass, and JSON output and editors render each diagnostic's fix. So a fix
 is applied to the module-level statements that hold the nodes it replaces (found through one
 map per check, built on first use), only those are generated again, and the import it needs
 is placed among the module-level import lines (`prefect_lint.fixes.imports`). A fix whose
-reach cannot be known (a transformer that does not name its targets, imports to remove,
-nodes outside any statement) falls back to transforming the whole module.
+reach cannot be known (imports to remove, nodes outside any statement) falls back to
+transforming the whole module. All of a fix's node changes are made in one pass: nodes are
+found by identity, and LibCST rebuilds every node a pass visits.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ import libcst as cst
 from prefect_lint.diagnostics import Edit, Fix
 from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.fixes.imports import add_imports, first_party
-from prefect_lint.records import CstFix, Replacement
-from prefect_lint.tree import child_nodes
+from prefect_lint.records import CstFix
+from prefect_lint.tree import Replacement, child_nodes
 
 
 class _Replace(cst.CSTTransformer):
-    def __init__(self, replacements: CstFix) -> None:
-        self._by_id = {id(node): new for node, new in replacements.replacements.items()}
+    def __init__(self, fix: CstFix) -> None:
+        self._by_id = {id(node): new for node, new in fix.replacements.items()}
 
     # A replacement may be another kind of node (a statement becomes an `if`), which LibCST's
     # signature (the same node type out as in) cannot say.
@@ -32,6 +33,15 @@ class _Replace(cst.CSTTransformer):
         self, original_node: cst.CSTNode, updated_node: cst.CSTNode
     ) -> Replacement:
         return self._by_id.get(id(original_node), updated_node)
+
+
+def _one_pass(fix: CstFix) -> cst.CSTTransformer | None:
+    """The transformer making all of `fix`'s node changes (None: it makes none)."""
+    if fix.transformer is not None:
+        if fix.replacements:
+            return fix.transformer.with_replacements(fix.replacements)
+        return fix.transformer
+    return _Replace(fix) if fix.replacements else None
 
 
 class RenderSession:
@@ -93,23 +103,19 @@ class RenderSession:
     def render(self, fix: CstFix, hint: cst.CSTNode | None = None) -> tuple[Edit, ...] | None:
         touched = [id(node) for node in fix.replacements]
         if fix.transformer is not None:
-            targets = getattr(fix.transformer, "target_ids", None)
-            if targets is None:
-                return self._render_module(fix)
-            touched.extend(targets())
+            touched.extend(fix.transformer.target_ids())
         if fix.unused_imports:
             return self._render_module(fix)
         indices = self.owners(touched, hint)
         if indices is None:
             return self._render_module(fix)
+        change = _one_pass(fix)
         body: list[cst.BaseStatement] = []
         for index, statement in enumerate(self.module.body):
             if index not in indices:
                 body.append(statement)
                 continue
-            new = statement.visit(_Replace(fix)) if fix.replacements else statement
-            if fix.transformer is not None and isinstance(new, cst.CSTNode):
-                new = new.visit(fix.transformer)
+            new = statement.visit(change) if change is not None else statement
             if isinstance(new, cst.FlattenSentinel):
                 body.extend(new.nodes)
             elif isinstance(new, cst.BaseStatement):
@@ -146,9 +152,8 @@ class RenderSession:
         return [Edit(start + e.start, start + e.end, e.content) for e in diff_edits(old, new)]
 
     def _render_module(self, fix: CstFix) -> tuple[Edit, ...]:
-        new_module = self.module.visit(_Replace(fix)) if fix.replacements else self.module
-        if fix.transformer is not None:
-            new_module = new_module.visit(fix.transformer)
+        change = _one_pass(fix)
+        new_module = self.module.visit(change) if change is not None else self.module
         if fix.imports:
             new_module = new_module.with_changes(
                 body=add_imports(new_module, new_module.body, fix.imports, first_party(self.path))

@@ -19,9 +19,8 @@ from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_n
 from prefect_lint.model.module import ModuleModel, reference_to
 from prefect_lint.model.scopes import dotted_name, import_module_name, names_in
 from prefect_lint.model.values import Dotted
-from prefect_lint.records import Replacement
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule
-from prefect_lint.tree import child_nodes
+from prefect_lint.tree import Replacement, child_nodes
 
 # Handlers that make a `try:` a compatibility shim (`except ImportError: <2.x spelling>`).
 _COMPAT_ERRORS = frozenset(
