@@ -1,12 +1,12 @@
 """The result cache: `check` results per file, reused while nothing they depend on changed.
 
 An entry belongs to one file under one effective configuration: its path, the rules enabled
-for it, the Prefect target and the project root name the entry file. Inside, it records the
-digest of the file's bytes and of every project file the analysis consulted (modules it
-imports, and the candidate paths that did not exist, since creating one changes what an
-import means). A lookup is a hit only if all of them are unchanged. Entries live in a
-directory per tool fingerprint (version, source files, Python, LibCST), so upgrading or
-editing prefect-lint starts afresh.
+for it, its variant (the Prefect target and the configured flow and task decorators) and the
+project root name the entry file. Inside, it records the digest of the file's bytes and of
+every project file the analysis consulted (modules it imports, and the candidate paths that
+did not exist, since creating one changes what an import means). A lookup is a hit only if
+all of them are unchanged. Entries live in a directory per tool fingerprint (version, source
+files, Python, LibCST), so upgrading or editing prefect-lint starts afresh.
 
 Each entry is its own small JSON file, written to a temporary name and renamed into place,
 so parallel runs and interrupted writes leave either the old entry, the new one, or none.
@@ -117,13 +117,12 @@ def _applicable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
 
 
 class ResultCache:
-    """One run's view of the cache directory; `hits` and `misses` count the lookups."""
+    """One run's view of the cache directory; `hits` counts the lookups it answered."""
 
     def __init__(self, directory: str) -> None:
         self.directory = os.path.abspath(directory)
         self.bucket = os.path.join(self.directory, f"v{FORMAT}-{tool_fingerprint()}")
         self.hits = 0
-        self.misses = 0
         self.write_errors = 0
         self._digests: dict[str, str | None] = {}
         self._listings: dict[str, frozenset[str]] = {}
@@ -131,10 +130,10 @@ class ResultCache:
 
     # -- keys --------------------------------------------------------------------------------
 
-    def _entry_path(self, path: str, codes: frozenset[str], target: str | None) -> str:
+    def _entry_path(self, path: str, codes: frozenset[str], variant: str | None) -> str:
         absolute = os.path.abspath(path)
         identity = "\0".join(
-            [absolute, ",".join(sorted(codes)), target or "", find_project_root(absolute)]
+            [absolute, ",".join(sorted(codes)), variant or "", find_project_root(absolute)]
         )
         key = digest_bytes(identity.encode("utf-8", "surrogateescape"))
         return os.path.join(self.bucket, key[:2], key[2:] + ".json")
@@ -179,7 +178,7 @@ class ResultCache:
         path: str,
         data: bytes,
         codes: frozenset[str],
-        target: str | None,
+        variant: str | None,
         *,
         need_fixes: bool = False,
         fixing: bool = False,
@@ -187,22 +186,22 @@ class ResultCache:
     ) -> list[Diagnostic] | None:
         """The cached diagnostics of `path` (whose bytes are `data`), or None on a miss.
 
-        `need_fixes`: the caller shows fix edits, so an entry without them will not do.
+        `variant`: the rest of what decides the result (`runner._cache_variant`: the Prefect
+        target and the configured decorators). `need_fixes`: the caller shows fix edits, so
+        an entry without them will not do.
         `fixing`: only an entry with nothing to fix is usable (the file needs no work).
         """
         absolute = os.path.abspath(path)
         digest = digest_bytes(data)
         self._digests[absolute] = digest
-        diagnostics = self._read(absolute, digest, codes, target, need_fixes)
+        diagnostics = self._read(absolute, digest, codes, variant, need_fixes)
         if (
             diagnostics is not None
             and fixing
             and any(_applicable(d, unsafe_fixes) for d in diagnostics)
         ):
             diagnostics = None
-        if diagnostics is None:
-            self.misses += 1
-        else:
+        if diagnostics is not None:
             self.hits += 1
         return diagnostics
 
@@ -211,11 +210,11 @@ class ResultCache:
         absolute: str,
         digest: str,
         codes: frozenset[str],
-        target: str | None,
+        variant: str | None,
         need_fixes: bool,
     ) -> list[Diagnostic] | None:
         try:
-            with open(self._entry_path(absolute, codes, target), encoding="utf-8") as handle:
+            with open(self._entry_path(absolute, codes, variant), encoding="utf-8") as handle:
                 entry = json.load(handle)
             if entry["path"] != absolute or entry["digest"] != digest:
                 return None
@@ -241,7 +240,7 @@ class ResultCache:
     # -- writing -----------------------------------------------------------------------------
 
     def store(
-        self, report: FileReport, codes: frozenset[str], target: str | None, *, rendered: bool
+        self, report: FileReport, codes: frozenset[str], variant: str | None, *, rendered: bool
     ) -> None:
         """Record a freshly computed `check` result (never a fixed file's)."""
         if report.error is not None or report.digest is None or report.dependencies is None:
@@ -258,11 +257,11 @@ class ResultCache:
             "rendered": rendered,
             "diagnostics": [_diagnostic_record(d) for d in report.diagnostics],
         }
-        target_path = self._entry_path(report.path, codes, target)
+        entry_path = self._entry_path(report.path, codes, variant)
         try:
             self._prepare()
-            os.makedirs(os.path.dirname(target_path), exist_ok=True)
-            _write_atomic(target_path, json.dumps(entry, separators=(",", ":")))
+            os.makedirs(os.path.dirname(entry_path), exist_ok=True)
+            _write_atomic(entry_path, json.dumps(entry, separators=(",", ":")))
         except OSError:
             # A read-only or full disk makes the cache useless, not the run wrong.
             self.write_errors += 1
