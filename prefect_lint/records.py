@@ -50,8 +50,6 @@ class RuleMeta:
     # every shape). Meta-tests check ALWAYS against the fixtures.
     fix_availability: FixAvailability | None = None
     preview: bool = False
-    # Fixes this rule offers only in words (the docs explain the rewrite).
-    message_only_fix: bool = False
     # The releases the fix is correct for (None: the rule's `versions`); never written outside.
     fix_versions: VersionRange | None = None
 

@@ -36,7 +36,6 @@ class RunContextAtImport(Rule):
         summary="a run-context API or an API load runs when the module is imported",
         since="0.1.0",
         preview=True,
-        message_only_fix=True,
         versions=PREFECT_3,
         docs="""
 ## What it does
