@@ -6,12 +6,10 @@ records which constructor and factory calls build objects that cloudpickle refus
 exact error each one raises, so the PFL2xx rules can name it in their messages.
 
 Keys are canonical dotted names, as `ModuleModel.evaluate` produces them (`threading.Lock`,
-`boto3.client`). Two kinds of key are not plain module attributes:
-
-* `builtins.open` is the builtin `open` (a rule maps an unbound `open` name to it);
-* `Class.method` keys (`pathlib.Path.open`, `boto3.session.Session.client`) describe the
-  method called on an instance of that class, with the instance not counted among the
-  arguments, for rules that can tell what the receiver is.
+`boto3.client`). `builtins.open` is the builtin `open` (a rule maps an unbound `open` name
+to it); `psycopg.Connection.connect` is a classmethod, called on the class. Methods called
+on an instance (`Path(p).open()`, `session.client("s3")`) are not here: the model does not
+know what an instance is, so no rule could reach such a key.
 
 Every entry is checked against a real object by `tests/test_pickle_table.py` (the packages
 are in the `dev` extra), on CPython 3.11. None needs a server: database drivers are built
@@ -233,10 +231,6 @@ UNPICKLABLE: Final[Mapping[str, UnpicklableKind]] = {
     "urllib3.PoolManager": _kind("a urllib3 pool manager", _RLOCK),
     "boto3.client": _BOTO_CLIENT,
     "boto3.resource": _BOTO_RESOURCE,
-    "boto3.session.Session.client": _BOTO_CLIENT,
-    "boto3.session.Session.resource": _BOTO_RESOURCE,
-    "boto3.Session.client": _BOTO_CLIENT,
-    "boto3.Session.resource": _BOTO_RESOURCE,
 }
 
 
@@ -253,12 +247,11 @@ class FileOpener:
     buffering_index: int | None
 
 
-# Positions count the arguments as written at the call (for methods: without the receiver).
+# Positions count the arguments as written at the call.
 FILE_OPENERS: Final[Mapping[str, FileOpener]] = {
     "builtins.open": FileOpener(mode_index=1, default_mode="r", buffering_index=2),
     "io.open": FileOpener(mode_index=1, default_mode="r", buffering_index=2),
     "os.fdopen": FileOpener(mode_index=1, default_mode="r", buffering_index=2),
-    "pathlib.Path.open": FileOpener(mode_index=0, default_mode="r", buffering_index=1),
     "tempfile.TemporaryFile": FileOpener(mode_index=0, default_mode="w+b", buffering_index=1),
     "tempfile.NamedTemporaryFile": FileOpener(mode_index=0, default_mode="w+b", buffering_index=1),
 }
@@ -415,12 +408,8 @@ def literal_value(expr: cst.BaseExpression) -> ArgValue:
     return UNKNOWN
 
 
-def call_arguments(call: cst.Call, skip_positional: int = 0) -> CallArguments:
-    """The literal arguments of `call`; `skip_positional` drops leading positionals.
-
-    `skip_positional=1` turns `pathlib.Path.open(p, "w")` into the bound-method form
-    `p.open("w")` that `FILE_OPENERS` positions count.
-    """
+def call_arguments(call: cst.Call) -> CallArguments:
+    """The literal arguments of `call`."""
     positional: list[ArgValue] = []
     keywords: dict[str, ArgValue] = {}
     has_star = has_double_star = False
@@ -434,7 +423,7 @@ def call_arguments(call: cst.Call, skip_positional: int = 0) -> CallArguments:
         elif not has_star:
             positional.append(literal_value(arg.value))
     return CallArguments(
-        positional=tuple(positional[skip_positional:]),
+        positional=tuple(positional),
         keywords=keywords,
         has_star=has_star,
         has_double_star=has_double_star,
