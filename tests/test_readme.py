@@ -168,7 +168,7 @@ def _stub(path: Path, body: str) -> None:
 @pytest.mark.parametrize(("pytest_exit", "expected"), [(0, 0), (1, 1), (5, 5)])
 def test_ci_script_fails_when_pytest_does(tmp_path: Path, pytest_exit: int, expected: int) -> None:
     """`.ci/run` on a machine whose python3 and virtualenv are stubs: pytest's exit code (5:
-    no tests collected) stops it; ruff runs only after a green pytest."""
+    no tests collected) stops it; ruff, then mypy, run only after a green pytest."""
     (tmp_path / ".ci").mkdir()
     shutil.copy(ROOT / ".ci" / "run", tmp_path / ".ci" / "run")
     bin_dir = tmp_path / "stubs"
@@ -182,7 +182,8 @@ def test_ci_script_fails_when_pytest_does(tmp_path: Path, pytest_exit: int, expe
         f"printf '#!/bin/sh\\necho python \"$*\" >> {log}\\nexit {pytest_exit}\\n' > "
         f"{venv_bin}/python\n"
         f"printf '#!/bin/sh\\necho ruff \"$*\" >> {log}\\n' > {venv_bin}/ruff\n"
-        f"chmod +x {venv_bin}/pip {venv_bin}/python {venv_bin}/ruff",
+        f"printf '#!/bin/sh\\necho mypy \"$*\" >> {log}\\n' > {venv_bin}/mypy\n"
+        f"chmod +x {venv_bin}/pip {venv_bin}/python {venv_bin}/ruff {venv_bin}/mypy",
     )
     env = {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(
@@ -192,6 +193,8 @@ def test_ci_script_fails_when_pytest_does(tmp_path: Path, pytest_exit: int, expe
     calls = log.read_text().splitlines()
     assert calls[:2] == ["pip install -e .[dev,runtime]", "python -m pytest"]
     assert any(c.startswith("ruff") for c in calls) == (pytest_exit == 0)
+    if pytest_exit == 0:
+        assert calls[2:] == ["ruff check .", "ruff format --check .", "mypy "]
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="pre-commit needs git")
