@@ -123,11 +123,13 @@ def test_submit_and_map_with_return_state_give_states(prefect_runtime: Any) -> N
     def asks_for_states() -> list[Any]:
         submitted = slow_value.submit(3, return_state=True)
         mapped = slow_value.map([4, 5], return_state=True)
-        return [submitted, list(mapped)]
+        called = slow_value(6, return_state=True)
+        return [submitted, list(mapped), called]
 
     value = asks_for_states()
 
-    submitted, mapped = value
+    submitted, mapped, called = value
+    assert isinstance(called, State) and called.result() == 6, called
     assert isinstance(submitted, State) and submitted.is_completed(), submitted
     assert submitted.result() == 3
     assert all(isinstance(item, State) for item in mapped), mapped
