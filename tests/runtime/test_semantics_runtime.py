@@ -96,23 +96,51 @@ def test_returned_failed_future_fails_the_flow(prefect_runtime: Any) -> None:
 
 
 def test_waiting_on_a_downstream_task_waits_for_its_inputs(prefect_runtime: Any) -> None:
+    from prefect import allow_failure
+
     @task
     def add_one(n: int) -> int:
         return n + 1
 
     @flow
     def waits_downstream_only() -> None:
+        # Three ways in: a parameter, `wait_for=`, and `wait_for=` through allow_failure.
         upstream = slow_value.submit(1)
-        add_one.submit(upstream).wait()
+        ordered = slow_value.submit(2)
+        failing = fails_slowly.submit()
+        add_one.submit(upstream, wait_for=[ordered, allow_failure(failing)]).wait()
 
     state = waits_downstream_only(return_state=True)
 
     assert state.is_completed(), state
     flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
-    runs = {task_name(run): run for run in prefect_runtime.task_runs(flow_run.id, expected=2)}
-    assert sorted(runs) == ["add_one", "slow_value"], runs
-    assert all(run.state.is_completed() for run in runs.values()), runs
-    assert flow_run.end_time >= runs["slow_value"].end_time
+    runs = prefect_runtime.task_runs(flow_run.id, expected=4)
+    by_name = sorted((task_name(run), run.state.type.value) for run in runs)
+    assert by_name == [
+        ("add_one", "COMPLETED"),
+        ("fails_slowly", "FAILED"),
+        ("slow_value", "COMPLETED"),
+        ("slow_value", "COMPLETED"),
+    ], by_name
+    assert flow_run.end_time >= max(run.end_time for run in runs)
+
+
+def test_iterating_as_completed_to_the_end_waits_for_every_future(prefect_runtime: Any) -> None:
+    from prefect.futures import as_completed
+
+    @flow
+    def iterates_only() -> int:
+        futures = [slow_value.submit(n) for n in range(3)]
+        return sum(1 for _ in as_completed(futures))
+
+    state = iterates_only(return_state=True)
+
+    assert state.is_completed(), state
+    assert state.result() == 3
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=3)
+    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), runs
+    assert flow_run.end_time >= max(run.end_time for run in runs)
 
 
 # -- #return-state-is-a-state ------------------------------------------------------------------
