@@ -28,6 +28,8 @@ DOC_SECTIONS = (
     "Versions",
 )
 OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
+# The facts document, relative to docs/rules/ where the rendered docs live.
+SEMANTICS_DOC = "../prefect-semantics.md"
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -52,6 +54,9 @@ class RuleMeta:
     preview: bool = False
     # The releases the fix is correct for (None: the rule's `versions`); never written outside.
     fix_versions: VersionRange | None = None
+    # Anchors in docs/prefect-semantics.md: the Prefect facts the rule, its message and its
+    # fix rely on (tests/test_semantics_doc.py keeps them valid; every rule names one).
+    facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -130,7 +135,14 @@ class RuleMeta:
         docs = self.docs.strip().replace(
             "## Versions\n", f"## Versions\n{self.versions_line()}\n\n", 1
         )
-        return f"{header}\n{docs}\n"
+        return f"{header}\n{docs}\n{self.facts_section()}"
+
+    def facts_section(self) -> str:
+        """The generated closing section: links to the Prefect facts the rule relies on."""
+        if not self.facts:
+            return ""
+        links = "\n".join(f"- [{fact}]({SEMANTICS_DOC}#{fact})" for fact in self.facts)
+        return f"\n## Prefect facts\nWhat Prefect does that this rule relies on:\n\n{links}\n"
 
 
 @dataclass(frozen=True)

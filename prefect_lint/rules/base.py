@@ -59,6 +59,7 @@ class SyntaxErrorRule(Rule):
         summary="file does not parse",
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=("entrypoints-are-imported",),
         docs="""
 ## What it does
 Reports a file that mentions Prefect but is not valid Python, with the parser's message and

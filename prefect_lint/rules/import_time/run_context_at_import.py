@@ -37,6 +37,10 @@ class RunContextAtImport(Rule):
         since="0.1.0",
         preview=True,
         versions=PREFECT_3,
+        facts=(
+            "run-context-at-import",
+            "entrypoints-are-imported",
+        ),
         docs="""
 ## What it does
 Checks code that runs when a module is imported (module level, class bodies, decorator
