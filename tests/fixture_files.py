@@ -18,6 +18,7 @@ from __future__ import annotations
 import ast
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -124,7 +125,7 @@ class Found(Protocol):
 
 
 def compare(
-    markers: list[Marker], found: list[tuple[int, int, Found]]
+    markers: Sequence[Marker], found: Sequence[tuple[int, int, Found]]
 ) -> tuple[list[str], list[str]]:
     """(expected, actual) as lines in position order, to assert equal; `found` holds (line,
     1-based column, diagnostic). A diagnostic is shown as the marker it satisfies (same line,
