@@ -602,7 +602,7 @@ def command_rule(args: argparse.Namespace) -> int:
 def command_server(args: argparse.Namespace) -> int:
     try:
         # Imported here: pygls is an optional dependency and slow to import.
-        from prefect_lint.frontends.lsp import serve
+        from prefect_lint.frontends.lsp.server import serve
     except ImportError as error:
         _error(
             f"the language server needs pygls and lsprotocol ({error}); "
