@@ -4,6 +4,10 @@ place, and the calls the server makes. It runs in the engine process and uses no
 The Prefect target of a project is detected once and kept (`Targets`): detecting it reads the
 project's pin files and, when no pin decides it, scans every Python file of the project for
 2.x-only names, which is far too slow to repeat on each keystroke.
+
+A check whose document got a newer text is stopped half-way (`Interrupts`, `Superseded`), so
+that the newest text is checked at once instead of after it. It may stop anywhere except inside
+the project index, whose caches outlive the check: every call into the index runs to its end.
 """
 
 from __future__ import annotations
@@ -11,15 +15,20 @@ from __future__ import annotations
 import os
 from collections.abc import Collection
 from dataclasses import dataclass
+from types import TracebackType
+
+import libcst as cst
 
 from prefect_lint.config import ConfigError, Settings, SettingsResolver
 from prefect_lint.diagnostics import Diagnostic, Fix, Position
 from prefect_lint.engine.checker import check_source
 from prefect_lint.frontends.lsp import MAX_CHARACTERS
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.project import ProjectIndex, index_for
+from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, pin_files, with_text_evidence
+from prefect_lint.model.values import Value
 
 # (path, modification time in ns, size) of each pin file, in reading order.
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -67,6 +76,103 @@ class Targets:
             return
         for key in [key for key in self._known if key[0] == root]:
             del self._known[key]
+
+
+class Superseded(BaseException):
+    """Stops a check whose document has a newer text (a BaseException: no `except Exception`
+    in the engine may swallow it)."""
+
+
+class Interrupts:
+    """Where a check may be stopped: the server asks with a signal (`request`, called from
+    its handler); the check stops at once, or, inside the project index, when it leaves it."""
+
+    def __init__(self) -> None:
+        self.armed = False  # a check that may be stopped is running
+        self.depth = 0  # calls into the project index under way
+        self.pending = False  # asked while inside the index
+
+    def arm(self) -> None:
+        self.armed, self.pending = True, False
+
+    def disarm(self) -> None:
+        self.armed = self.pending = False
+
+    def request(self) -> None:
+        if not self.armed:
+            return  # the check is over (or was not to be stopped)
+        if self.depth:
+            self.pending = True
+            return
+        self.disarm()
+        raise Superseded
+
+    def __enter__(self) -> None:
+        self.depth += 1
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.depth -= 1
+        if kind is None and self.depth == 0 and self.pending and self.armed:
+            self.disarm()
+            raise Superseded
+
+
+INTERRUPTS = Interrupts()
+
+
+class GuardedIndex(ProjectIndex):
+    """The project index, each of its calls shielded from `Superseded`: a placeholder it
+    writes while reading a module (an import cycle sees nothing) must not outlive the check.
+    A test asserts that every public method of ProjectIndex is shielded here."""
+
+    def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
+        with INTERRUPTS:
+            return super().imports_prefect_code(text, importer, depth)
+
+    def contains(self, path: str) -> bool:
+        with INTERRUPTS:
+            return super().contains(path)
+
+    def find_module(self, dotted: str, importer: str) -> str | None:
+        with INTERRUPTS:
+            return super().find_module(dotted, importer)
+
+    def start_recording(self) -> None:
+        with INTERRUPTS:
+            super().start_recording()
+
+    def stop_recording(self, checked: str) -> dict[str, str | None]:
+        with INTERRUPTS:
+            return super().stop_recording(checked)
+
+    def exports_for(self, path: str) -> dict[str, Value | None] | None:
+        with INTERRUPTS:
+            return super().exports_for(path)
+
+    def remember(self, path: str, model: object) -> None:
+        with INTERRUPTS:
+            super().remember(path, model)
+
+    def forget(self, path: str | None = None) -> None:
+        with INTERRUPTS:
+            super().forget(path)
+
+    def model_of_text(self, path: str, text: str) -> object | None:
+        with INTERRUPTS:
+            return super().model_of_text(path, text)
+
+    def preload(self, importer: object) -> None:
+        with INTERRUPTS:
+            super().preload(importer)
+
+    def resolve(self, dotted: str, importer: str) -> Value | None:
+        with INTERRUPTS:
+            return super().resolve(dotted, importer)
 
 
 @dataclass(frozen=True)
@@ -136,6 +242,21 @@ class Engine:
         # whenever a file of its chain changed.
         self._resolver = SettingsResolver(reload=True)
         self.targets = Targets()
+        self._indexes: dict[tuple[str, UserDecorators], GuardedIndex] = {}
+
+    def index_for(self, path: str, decorators: UserDecorators) -> GuardedIndex:
+        """The index of the project `path` belongs to (as `model.project.index_for`, guarded)."""
+        key = (find_project_root(path), decorators)
+        index = self._indexes.get(key)
+        if index is None:
+            index = GuardedIndex(key[0], decorators)
+
+            def model(module: cst.Module, file: str, index: GuardedIndex = index) -> ModuleModel:
+                return ModuleModel(module, file, index)
+
+            index.model_factory = model
+            self._indexes[key] = index
+        return index
 
     def _settings_for(self, anchor: str) -> tuple[Settings, str | None]:
         try:
@@ -161,7 +282,7 @@ class Engine:
         setup = CheckSetup(
             path=path if path is not None else "-",
             codes=settings.codes_for(anchor),
-            index=index_for(path, settings.user_decorators) if path is not None else None,
+            index=self.index_for(path, settings.user_decorators) if path is not None else None,
             target=target,
             decorators=settings.user_decorators,
         )
@@ -177,7 +298,13 @@ class Engine:
         if setup.index is not None:
             # The buffer's own top-level names may have changed since the last check.
             setup.index.forget(setup.path)
-        return setup.check(text), error
+        try:
+            return setup.check(text), error
+        except Superseded:
+            if setup.index is not None:
+                # A tree the index holds for this file may be half-analyzed: drop it.
+                setup.index.forget(setup.path)
+            raise
 
     def check_cells(
         self, path: str | None, workspace_root: str, cells: list[str]
@@ -208,5 +335,5 @@ class Engine:
         """A file was saved or changed on disk: what any module of its project exports may
         have changed, and so may the 2.x evidence its Prefect target was found from."""
         settings, _ = self._settings_for(path)
-        index_for(path, settings.user_decorators).forget()
+        self.index_for(path, settings.user_decorators).forget()
         self.targets.forget(find_project_root(path))

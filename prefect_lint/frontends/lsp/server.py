@@ -27,13 +27,16 @@ from prefect_lint.fixes.edits import diff_edits
 from prefect_lint.frontends.lsp import MAX_CHARACTERS
 from prefect_lint.frontends.lsp.noqa import noqa_edit
 from prefect_lint.frontends.lsp.positions import LineIndex
-from prefect_lint.frontends.lsp.process import EngineFailure, EngineProcess
+from prefect_lint.frontends.lsp.process import Cancelled, EngineFailure, EngineProcess
 from prefect_lint.model.root import find_project_root
 from prefect_lint.rule_codes import DOCS_URL, RULE_CODES, SYNTAX_ERROR
 
 SOURCE = "prefect-lint"
 FIX_ALL_KIND = "source.fixAll.prefect-lint"
-DEBOUNCE_SECONDS = 0.3
+# How long a change waits for the next one before it is checked: a typed character follows
+# the previous one within this often enough that a burst of keystrokes is checked once. Short,
+# as a check that a newer change makes pointless is stopped anyway (`_schedule`).
+DEBOUNCE_SECONDS = 0.05
 CHECK_TIMEOUT_SECONDS = 30.0
 
 log = logging.getLogger("prefect_lint.lsp")
@@ -179,9 +182,7 @@ class PrefectLintServer(LanguageServer):
 
     def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        pending = self._pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
+        self._cancel(uri)
         self.documents.pop(uri, None)
         self.published.pop(uri, None)
         self._failed.pop(uri, None)
@@ -202,9 +203,7 @@ class PrefectLintServer(LanguageServer):
 
     def did_close_notebook(self, params: types.DidCloseNotebookDocumentParams) -> None:
         uri = params.notebook_document.uri
-        pending = self._pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
+        self._cancel(uri)
         for cell in self._notebook_cells.pop(uri, []):
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=cell, diagnostics=[])
@@ -250,11 +249,17 @@ class PrefectLintServer(LanguageServer):
         path = to_fs_path(uri) if uri.startswith("file:") else None
         self.documents[uri] = Document(uri, path, version, text, self._next_serial())
 
-    def _schedule(self, uri: str, delay: float, *, notebook: bool = False) -> None:
-        """Check `uri` after `delay`; a newer request replaces a pending one."""
+    def _cancel(self, uri: str) -> None:
+        """Drop the check of `uri` that is waiting, and stop the one the engine is running:
+        what it would publish is out of date."""
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
+            self.engine.cancel(uri)
+
+    def _schedule(self, uri: str, delay: float, *, notebook: bool = False) -> None:
+        """Check `uri` after `delay`; a newer request replaces a pending or running one."""
+        self._cancel(uri)
         self._pending[uri] = asyncio.get_running_loop().create_task(
             self._lint(uri, delay, notebook=notebook)
         )
@@ -271,7 +276,7 @@ class PrefectLintServer(LanguageServer):
                 return
             published = await self._check(document)
             current = self.documents.get(uri)
-            if current is None or current.serial != document.serial:
+            if published is None or current is None or current.serial != document.serial:
                 return  # the text changed while it was checked: its own check will publish
             self.published[uri] = published
             self.text_document_publish_diagnostics(
@@ -287,7 +292,8 @@ class PrefectLintServer(LanguageServer):
             if self._pending.get(uri) is asyncio.current_task():
                 del self._pending[uri]
 
-    async def _check(self, document: Document) -> Published:
+    async def _check(self, document: Document) -> Published | None:
+        """What to publish for `document`; None if a newer text stopped its check."""
         found: list[Diagnostic] = []
         digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
         if len(document.text) > MAX_CHARACTERS:
@@ -298,10 +304,17 @@ class PrefectLintServer(LanguageServer):
         elif self._failed.get(document.uri) != digest:
             try:
                 found, config_error = await self._in_worker(
-                    self.engine.call, "check", document.path, self.workspace_root, document.text
+                    self.engine.call_cancellable,
+                    document.uri,
+                    "check",
+                    document.path,
+                    self.workspace_root,
+                    document.text,
                 )
                 if config_error is not None:
                     self._warn_once(f"prefect-lint: {config_error} (using the defaults)")
+            except Cancelled:
+                return None
             except EngineFailure as error:
                 self._failed[document.uri] = digest
                 self._warn_once(f"prefect-lint: {document.uri} was not checked: {error}")
@@ -586,6 +599,9 @@ def serve(timeout: float = CHECK_TIMEOUT_SECONDS) -> int:
     # Anything printed by accident must not corrupt the protocol stream.
     sys.stdout = sys.stderr
     server = build_server(timeout)
+    # The engine process starts (and imports LibCST and the rules) while the client and the
+    # server shake hands: the first document opened need not wait for it.
+    server.worker.submit(server.engine.start)
     try:
         server.start_io(sys.stdin.buffer, protocol_out)
     finally:
