@@ -53,6 +53,8 @@ def parent() -> None:
 
 CLEAN = WAIT_IMPORT_FIXED
 
+STEPS_TASK = "from prefect import task\n\n\n@task\ndef child(n: int) -> int:\n    return n\n"
+
 
 class RecordingClient(LanguageClient):
     """The pytest-lsp client, also keeping every publishDiagnostics in order."""
@@ -60,6 +62,7 @@ class RecordingClient(LanguageClient):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.history: list[types.PublishDiagnosticsParams] = []
+        self.registrations: list[types.Registration] = []
 
 
 def _record(client: RecordingClient, params: types.PublishDiagnosticsParams) -> None:
@@ -67,10 +70,19 @@ def _record(client: RecordingClient, params: types.PublishDiagnosticsParams) -> 
     client.diagnostics[params.uri] = params.diagnostics
 
 
+def _register(client: RecordingClient, params: types.RegistrationParams) -> None:
+    client.registrations.extend(params.registrations)
+
+
 def _make_client() -> RecordingClient:
     client = RecordingClient(converter_factory=default_converter)
     register_lsp_features(
-        client, {**DEFAULT_CLIENT_FEATURES, types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record}
+        client,
+        {
+            **DEFAULT_CLIENT_FEATURES,
+            types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS: _record,
+            types.CLIENT_REGISTER_CAPABILITY: _register,
+        },
     )
     return client
 
@@ -429,6 +441,95 @@ async def test_cross_module_finding_and_refresh_on_save(
     )
     published = await _published(lsp, flows_uri, after=mark)
     assert [(d.code, d.range.start.line) for d in published.diagnostics] == [("PFL101", 8)]
+
+
+def _watched(client: RecordingClient, *changes: tuple[Path, types.FileChangeType]) -> None:
+    client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=path.as_uri(), type=kind) for path, kind in changes]
+        )
+    )
+
+
+async def test_files_changed_outside_the_editor_are_seen(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    """workspace/didChangeWatchedFiles: a module changed on disk (a checkout) refreshes the
+    project index; a new prefect pin changes the cached Prefect target."""
+    [registration] = lsp.registrations  # the client can watch files (VS Code's capabilities)
+    assert registration.method == types.WORKSPACE_DID_CHANGE_WATCHED_FILES
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "etl"\n')
+    steps = tmp_path / "steps.py"
+    steps.write_text(
+        "from prefect import task\n\n\n@task\ndef child(n: int) -> int:\n    return n\n"
+    )
+    text = (
+        "from prefect import flow, wait\n\n"
+        "from steps import child\n\n\n"
+        "@flow\n"
+        "def parent() -> None:\n"
+        "    wait([child.submit(1)])\n"
+    )
+    uri = _open(lsp, tmp_path / "flows.py", text)
+    assert [d.code for d in (await _published(lsp, uri)).diagnostics] == ["PFL105"]
+
+    steps.write_text(steps.read_text().replace("task", "flow"))
+    mark = len(lsp.history)
+    _watched(lsp, (steps, types.FileChangeType.Changed))
+    published = await _published(lsp, uri, after=mark)
+    assert [d.code for d in published.diagnostics] == ["PFL105", "PFL101"]
+
+    # Prefect 2 pinned: `from prefect import wait` is fine there (PFL105 is 3.x only).
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "etl"\ndependencies = ["prefect==2.19.1"]\n'
+    )
+    mark = len(lsp.history)
+    _watched(lsp, (tmp_path / "pyproject.toml", types.FileChangeType.Changed))
+    published = await _published(lsp, uri, after=mark)
+    assert [d.code for d in published.diagnostics] == ["PFL101"]
+
+
+async def test_open_modules_are_seen_as_typed_and_kept_while_they_do_not_parse(
+    lsp: RecordingClient, tmp_path: Path
+) -> None:
+    """Another open module counts with its unsaved text; while it is half-typed (a syntax
+    error), the project keeps its last text that parsed instead of reading the file."""
+    (tmp_path / "pyproject.toml").write_text('[project]\nname = "etl"\n')
+    steps = tmp_path / "steps.py"
+    on_disk = STEPS_TASK
+    steps.write_text(on_disk)
+    flows = tmp_path / "flows.py"
+    text = (
+        "from prefect import flow\nfrom prefect.futures import wait\n\n"
+        "from steps import child\n\n\n"
+        "@flow\n"
+        "def parent() -> None:\n"
+        "    wait([child.submit(1)])\n"
+    )
+    flows.write_text(text)
+    flows_uri = _open(lsp, flows, text)
+    assert not (await _published(lsp, flows_uri)).diagnostics  # `child` is a task on disk
+    steps_uri = _open(lsp, steps, on_disk)
+    await _published(lsp, steps_uri)
+    as_flow = on_disk.replace("import task", "import flow").replace("@task", "@flow")
+    mark = len(lsp.history)
+    _change(lsp, steps_uri, as_flow, version=2)  # unsaved
+    await _published(lsp, steps_uri, version=2, after=mark)
+    mark = len(lsp.history)
+    _change(lsp, steps_uri, as_flow + "def broken(:\n", version=3)
+    assert [d.code for d in (await _published(lsp, steps_uri, 3, after=mark)).diagnostics] == [
+        "PFL000"
+    ]
+    # Another file is saved: every open module of the project is checked again, flows.py
+    # first (opened first), while steps.py still does not parse.
+    (tmp_path / "other.py").write_text("x = 1\n")
+    other_uri = _open(lsp, tmp_path / "other.py", "x = 1\n")
+    mark = len(lsp.history)
+    lsp.text_document_did_save(
+        types.DidSaveTextDocumentParams(text_document=types.TextDocumentIdentifier(uri=other_uri))
+    )
+    published = await _published(lsp, flows_uri, after=mark)
+    assert [d.code for d in published.diagnostics] == ["PFL101"]  # not the task on disk
 
 
 async def test_project_configuration_is_honoured_per_file(

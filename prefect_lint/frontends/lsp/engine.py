@@ -29,6 +29,10 @@ from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, pin_files, with_text_evidence
 from prefect_lint.model.values import Value
+from prefect_lint.rule_codes import SYNTAX_ERROR
+
+# A module's top-level names as the other modules of its project see them.
+Summary = dict[str, Value | None]
 
 # (path, modification time in ns, size) of each pin file, in reading order.
 _Stamp = tuple[tuple[str, int, int], ...]
@@ -174,6 +178,18 @@ class GuardedIndex(ProjectIndex):
         with INTERRUPTS:
             return super().resolve(dotted, importer)
 
+    # -- what the editor's open documents export ---------------------------------------------
+
+    def summary_of(self, path: str) -> Summary | None:
+        """What the index holds as `path`'s top-level names, without reading the file."""
+        with INTERRUPTS:
+            return self._exports.get(os.path.abspath(path))
+
+    def keep(self, path: str, summary: Summary) -> None:
+        """Take `summary` as `path`'s top-level names (an open document's, not the disk's)."""
+        with INTERRUPTS:
+            self._exports[os.path.abspath(path)] = summary
+
 
 @dataclass(frozen=True)
 class CheckSetup:
@@ -181,7 +197,7 @@ class CheckSetup:
 
     path: str  # "-": the document is not a file
     codes: frozenset[str]
-    index: ProjectIndex | None  # None: not a file, so no project to import from
+    index: GuardedIndex | None  # None: not a file, so no project to import from
     target: Target
     decorators: UserDecorators
 
@@ -243,6 +259,8 @@ class Engine:
         self._resolver = SettingsResolver(reload=True)
         self.targets = Targets()
         self._indexes: dict[tuple[str, UserDecorators], GuardedIndex] = {}
+        # path -> what the open document exported when its text last parsed.
+        self._open: dict[str, Summary] = {}
 
     def index_for(self, path: str, decorators: UserDecorators) -> GuardedIndex:
         """The index of the project `path` belongs to (as `model.project.index_for`, guarded)."""
@@ -295,16 +313,39 @@ class Engine:
         setup, error = self.setup(path, workspace_root, len(text), text)
         if setup is None:
             return [], error
-        if setup.index is not None:
+        index = setup.index
+        if index is not None:
             # The buffer's own top-level names may have changed since the last check.
-            setup.index.forget(setup.path)
+            index.forget(setup.path)
         try:
-            return setup.check(text), error
+            found = setup.check(text)
         except Superseded:
-            if setup.index is not None:
+            if index is not None:
                 # A tree the index holds for this file may be half-analyzed: drop it.
-                setup.index.forget(setup.path)
+                index.forget(setup.path)
+                self._keep_last_good(index, setup.path)
             raise
+        if index is not None:
+            summary = index.summary_of(setup.path)
+            if summary is not None:
+                self._open[setup.path] = summary
+            elif any(d.code == SYNTAX_ERROR for d in found):
+                # Half-typed: the project keeps seeing the last text of it that parsed.
+                self._keep_last_good(index, setup.path)
+            else:
+                self._open.pop(setup.path, None)  # not Prefect code (any more): nothing to keep
+        return found, error
+
+    def _keep_last_good(self, index: GuardedIndex, path: str) -> None:
+        summary = self._open.get(path)
+        if summary is not None:
+            index.keep(path, summary)
+
+    def close(self, path: str) -> None:
+        """The editor closed the document: the project sees the file on disk again."""
+        if self._open.pop(path, None) is not None:
+            settings, _ = self._settings_for(path)
+            self.index_for(path, settings.user_decorators).forget(path)
 
     def check_cells(
         self, path: str | None, workspace_root: str, cells: list[str]
@@ -333,7 +374,16 @@ class Engine:
 
     def forget(self, path: str) -> None:
         """A file was saved or changed on disk: what any module of its project exports may
-        have changed, and so may the 2.x evidence its Prefect target was found from."""
+        have changed, and so may the 2.x evidence its Prefect target was found from.
+
+        The open documents of the project keep what they export (as last checked), rather
+        than being read from disk again: the editor's text is the truth for them. Each is
+        checked again after a save, which refreshes a name it re-exports from the saved file.
+        """
         settings, _ = self._settings_for(path)
-        self.index_for(path, settings.user_decorators).forget()
+        index = self.index_for(path, settings.user_decorators)
+        index.forget()
+        for document, summary in self._open.items():
+            if index.contains(document) and document != os.path.abspath(path):
+                index.keep(document, summary)
         self.targets.forget(find_project_root(path))

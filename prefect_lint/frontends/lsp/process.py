@@ -24,9 +24,11 @@ import threading
 import warnings
 from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
-from multiprocessing.sharedctypes import Synchronized
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from multiprocessing.sharedctypes import Synchronized
 
 STARTUP_TIMEOUT_SECONDS = 120.0
 CANCEL_SIGNAL: signal.Signals | None = getattr(signal, "SIGUSR1", None)
@@ -106,25 +108,36 @@ class EngineProcess:
         # `cancel` comes from another thread than `call`.
         self._running: tuple[int, str] | None = None
         self._lock = threading.Lock()
+        self._ready = False  # the child said it is ready
 
-    def start(self) -> None:
-        """Start the child now, if it is not running (a call starts it otherwise)."""
+    def spawn(self) -> None:
+        """Start the child, if it is not running, without waiting for it to be ready: the
+        server imports pygls meanwhile, the child LibCST and the rules (two cores, one each)."""
         if self._process is None or not self._process.is_alive():
             self.stop()
-            self._start()
+            # Spawned, not forked: the server has threads, and a fork copies their held locks.
+            context = multiprocessing.get_context("spawn")
+            parent, child = context.Pipe()
+            # Written by the server, read by the child's signal handler: no lock (one integer).
+            cancel = context.Value("q", 0, lock=False)
+            process = context.Process(
+                target=_engine_main, args=(child, cancel), name="prefect-lint-engine", daemon=True
+            )
+            process.start()
+            child.close()
+            self._process, self._connection, self._cancel = process, parent, cancel
+            self._ready = False
+
+    def start(self) -> None:
+        """Start the child, if it is not running, and wait until it is ready."""
+        self._start()
 
     def _start(self) -> tuple[BaseProcess, Connection]:
-        # Spawned, not forked: the server has threads, and a fork copies their held locks.
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        # Written by the server, read by the child's signal handler: no lock (one integer).
-        cancel = context.Value("q", 0, lock=False)
-        process = context.Process(
-            target=_engine_main, args=(child, cancel), name="prefect-lint-engine", daemon=True
-        )
-        process.start()
-        child.close()
-        self._process, self._connection, self._cancel = process, parent, cancel
+        self.spawn()
+        process, parent = self._process, self._connection
+        assert process is not None and parent is not None
+        if self._ready:
+            return process, parent
         # Starting (imports) is not part of any check's time.
         if not parent.poll(STARTUP_TIMEOUT_SECONDS):
             self.stop()
@@ -134,6 +147,7 @@ class EngineProcess:
         except (EOFError, OSError) as error:
             self.stop()
             raise EngineFailure("the checker process did not start") from error
+        self._ready = True
         return process, parent
 
     def call(self, method: str, *args: Any) -> Any:
@@ -156,10 +170,7 @@ class EngineProcess:
                 os.kill(process.pid, CANCEL_SIGNAL)
 
     def _call(self, key: str | None, method: str, args: tuple[Any, ...]) -> Any:
-        process, connection = self._process, self._connection
-        if process is None or connection is None or not process.is_alive():
-            self.stop()
-            process, connection = self._start()
+        process, connection = self._start()
         number = next(self._numbers)
         try:
             with self._lock:

@@ -38,6 +38,17 @@ FIX_ALL_KIND = "source.fixAll.prefect-lint"
 # as a check that a newer change makes pointless is stopped anyway (`_schedule`).
 DEBOUNCE_SECONDS = 0.05
 CHECK_TIMEOUT_SECONDS = 30.0
+# Files whose change outside the editor can change a finding: Python modules (the project
+# index, 2.x evidence), prefect pins and prefect-lint's configuration.
+WATCHED = (
+    "**/*.py",
+    "**/pyproject.toml",
+    "**/setup.cfg",
+    "**/requirements*.txt",
+    "**/requirements*.in",
+    "**/prefect-lint.toml",
+    "**/.prefect-lint.toml",
+)
 
 log = logging.getLogger("prefect_lint.lsp")
 T = TypeVar("T")
@@ -70,7 +81,9 @@ def _kind_wanted(kind: str, only: Sequence[str] | None) -> bool:
 
 
 class PrefectLintServer(LanguageServer):
-    def __init__(self, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None
+    ) -> None:
         # Full sync: the server keeps each document as one string, with no incremental patching
         # whose line model (Python's str.splitlines) would differ from LSP's.
         super().__init__(
@@ -89,7 +102,7 @@ class PrefectLintServer(LanguageServer):
         )
         self.documents: dict[str, Document] = {}
         self.published: dict[str, Published] = {}
-        self.engine = EngineProcess(timeout)
+        self.engine = engine if engine is not None else EngineProcess(timeout)
         # One thread talks to the engine process, so requests reach it one at a time.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefect-lint")
         # uri -> digest of a text the engine crashed or hung on: not tried again as it is.
@@ -180,16 +193,63 @@ class PrefectLintServer(LanguageServer):
             if other.path is not None and find_project_root(other.path) == root:
                 self._schedule(other.uri, 0.0)
 
-    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+    # -- files changed outside the editor ---------------------------------------------------
+
+    async def initialized(self) -> None:
+        """Ask the client to report changes to Python, pin and configuration files, if it can
+        watch files for the server (`workspace/didChangeWatchedFiles`)."""
+        capabilities = self.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        watched = workspace.did_change_watched_files if workspace else None
+        if watched is None or not watched.dynamic_registration:
+            return  # a saved document still refreshes its project (didSave)
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED]
+        )
+        registration = types.Registration(
+            id="prefect-lint-watched-files",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options,
+        )
+        try:
+            await self.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            )
+        except Exception as error:  # the client said no: didSave still works
+            log.warning("cannot watch files: %s", error)
+
+    async def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
+        """A Python file changed, appeared or went away outside the editor (a checkout, a
+        formatter): its project's index and Prefect target are read again. A pin or
+        configuration file is noticed by the engine on its own (it compares modification
+        times); either way, the open documents are checked again."""
+        for change in params.changes:
+            if not change.uri.startswith("file:"):
+                continue
+            path = to_fs_path(change.uri)
+            if path is not None and path.endswith(".py") and change.uri not in self.documents:
+                try:
+                    await self._in_worker(self.engine.call, "forget", path)
+                except EngineFailure as error:
+                    log.warning("cannot refresh the project index: %s", error)
+        for document in list(self.documents.values()):
+            self._schedule(document.uri, DEBOUNCE_SECONDS)
+
+    async def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
         self._cancel(uri)
-        self.documents.pop(uri, None)
+        document = self.documents.pop(uri, None)
         self.published.pop(uri, None)
         self._failed.pop(uri, None)
         self._fix_all.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+        if document is not None and document.path is not None:
+            try:
+                await self._in_worker(self.engine.call, "close", document.path)
+            except EngineFailure as error:
+                log.warning("cannot refresh the project index: %s", error)
 
     # -- notebooks ----------------------------------------------------------------------------
     # pygls keeps the notebook and its cells' text in the workspace; diagnostics are published
@@ -529,8 +589,10 @@ class PrefectLintServer(LanguageServer):
         return edits
 
 
-def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
-    server = PrefectLintServer(timeout)
+def build_server(
+    timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None
+) -> PrefectLintServer:
+    server = PrefectLintServer(timeout, engine)
 
     # pygls marks handler functions with attributes, so they are functions, not bound methods.
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -563,9 +625,19 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
     async def did_save(ls: PrefectLintServer, params: types.DidSaveTextDocumentParams) -> None:
         await ls.did_save(params)
 
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: PrefectLintServer, params: types.InitializedParams) -> None:
+        await ls.initialized()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: PrefectLintServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        await ls.did_change_watched_files(params)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.did_close(params)
+    async def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
+        await ls.did_close(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -592,13 +664,14 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
     return server
 
 
-def serve(timeout: float = CHECK_TIMEOUT_SECONDS) -> int:
-    """Speak LSP on stdin/stdout until the client says `exit`."""
+def serve(timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None) -> int:
+    """Speak LSP on stdin/stdout until the client says `exit`; `engine`: one already spawned
+    (`prefect-lint server` spawns it before it imports pygls, so both imports overlap)."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
     protocol_out = sys.stdout.buffer
     # Anything printed by accident must not corrupt the protocol stream.
     sys.stdout = sys.stderr
-    server = build_server(timeout)
+    server = build_server(timeout, engine)
     # The engine process starts (and imports LibCST and the rules) while the client and the
     # server shake hands: the first document opened need not wait for it.
     server.worker.submit(server.engine.start)
