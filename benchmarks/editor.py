@@ -14,7 +14,8 @@ as the user sees it:
   and whether any of them was for an older version after the newest one (stale).
 
 Wall time moves with the load on the machine: on a shared machine these numbers are
-pessimistic. `--cpu` in the report is the server's and its engine process's CPU time.
+pessimistic (the report prints the load average). Its CPU figure is the server's and its
+engine process's CPU time, per server started.
 
     python benchmarks/editor.py [--repeat 3] [--bursts 5] [--keystrokes 12] [--interval 0.1]
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import queue
 import resource
 import statistics
@@ -241,7 +243,8 @@ def report(times: EditorTimes) -> str:
         f"[{ms(times.keystroke)}] ms (median {1000 * statistics.median(times.keystroke):.0f}, "
         f"max {1000 * max(times.keystroke):.0f}); publications per burst {times.publications}, "
         f"stale {times.stale}; CPU per server (start, open, bursts, exit) "
-        f"[{', '.join(f'{c:.2f}' for c in times.cpu)}] s"
+        f"[{', '.join(f'{c:.2f}' for c in times.cpu)}] s; load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
     )
 
 
