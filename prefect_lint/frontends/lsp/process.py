@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 
 STARTUP_TIMEOUT_SECONDS = 120.0
 CANCEL_SIGNAL: signal.Signals | None = getattr(signal, "SIGUSR1", None)
-# What the engine process runs once before it says it is ready: imports done lazily on a
-# first check (and the caches it fills) must not be part of the first document's time.
-_WARM_UP = "from prefect import flow, task\n\n\n@flow\ndef f() -> None:\n    task.submit(1)\n"
 
 
 class EngineFailure(Exception):
@@ -63,8 +60,6 @@ def _engine_main(connection: Connection, cancel: Synchronized[int]) -> None:
     if CANCEL_SIGNAL is not None:
         signal.signal(CANCEL_SIGNAL, on_cancel)
     engine = Engine()
-    with contextlib.suppress(Exception):  # only a warm-up: real checks report their errors
-        engine.check(None, os.getcwd(), _WARM_UP)
     # Process-wide settings a check changes and restores on its way out; a check stopped in
     # the middle of its way out may leave them changed, so they are restored here after one.
     # (Stopped, it raises no more: the warning filters are restored by the outer `with`.)
