@@ -23,6 +23,7 @@ from prefect_lint.engine.checker import check_source
 from prefect_lint.frontends.lsp import MAX_CHARACTERS
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.exports import summarize
+from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, pin_files, with_text_evidence
@@ -156,7 +157,7 @@ class GuardedIndex(ProjectIndex):
         with INTERRUPTS:
             return super().exports_for(path)
 
-    def remember(self, path: str, model: object) -> None:
+    def remember(self, path: str, model: ModuleModel) -> None:
         with INTERRUPTS:
             super().remember(path, model)
 
@@ -164,11 +165,11 @@ class GuardedIndex(ProjectIndex):
         with INTERRUPTS:
             super().forget(path)
 
-    def model_of_text(self, path: str, text: str) -> object | None:
+    def model_of_text(self, path: str, text: str) -> ModuleModel | None:
         with INTERRUPTS:
             return super().model_of_text(path, text)
 
-    def preload(self, importer: object) -> None:
+    def preload(self, importer: ModuleModel) -> None:
         with INTERRUPTS:
             super().preload(importer)
 
