@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import gc
 from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from prefect_lint.config import Settings, SettingsResolver
 
 _ALL_CODES = frozenset(RULE_CODES)
+# Whether the long-lived objects were frozen (once per process, see `_check`).
+_frozen = False
 
 
 # What the plugin uses of flake8's `style_guide` module (flake8 ships no type information).
@@ -106,6 +109,14 @@ def _check(source: str, filename: str, codes: frozenset[str]) -> list[tuple[int,
     from prefect_lint.engine.runner import target_for
     from prefect_lint.model.project import index_for
 
+    global _frozen
+    if not _frozen:
+        # What is alive once LibCST and the rules are loaded (their modules, flake8's plugins
+        # and options) lives as long as the run: move it out of the collector's reach, so
+        # the full collections the LibCST trees trigger stop walking it again and again
+        # (measured on the benchmark corpus: their time fell from 0.9 s to 0.3 s).
+        gc.freeze()
+        _frozen = True
     from_file = filename not in ("-", "stdin")
     settings = _settings_for(filename if from_file else ".")
     decorators = settings.user_decorators
