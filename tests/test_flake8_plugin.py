@@ -109,8 +109,8 @@ def test_flake8_reads_the_configuration_nearest_each_file(tmp_path: Path) -> Non
 
 # -- only the codes flake8 reports are checked ------------------------------------------------
 
-# One finding per code family line: PFL105 (line 1), PFL101 (lines 11, 12, 13, 14); line 12 is
-# silenced for PFL101 only, line 13 for everything, line 14 for another code only.
+# PFL105 on line 1 and PFL101 on lines 11 to 14: line 12 silences PFL101, line 13 every code,
+# line 14 another code only.
 NOQA_SOURCE = """\
 from prefect import flow, wait
 
