@@ -20,7 +20,8 @@ Parts:
 - real: the same on Prefect's own released source, which this script downloads with
   `pip download prefect==<installed version> --no-deps` into a temporary directory.
 - flake8: a flake8 run over the corpus with `PFL` selected, and without it, against flake8
-  with the plugin removed; budgets +25 % and +5 %.
+  with the plugin removed; budgets +25 % and +5 %. A bare LibCST parse of the corpus is
+  printed against it too (no budget): what a plugin that parses every Prefect file costs at least.
 - editor: `prefect-lint server` over stdio (benchmarks/editor.py) on a generated 1,000-line
   flow module: wall time from didOpen to its first diagnostics (< 1 s, best of `--repeat`
   servers) and from the last didChange of a burst of keystrokes to the diagnostics for that
@@ -239,9 +240,11 @@ def _flake8_cpu(args: list[str], cwd: Path, *, plugin: bool) -> float:
 
 def flake8(root: Path, repeat: int) -> list[Row]:
     base = ["--jobs", "1", "--exit-zero", "--extend-select", "E,F,W,C90"]
-    without = selected = unselected = float("inf")
+    without = selected = unselected = parse = float("inf")
     for _ in range(repeat):
         without = min(without, _flake8_cpu([*base, "."], root, plugin=False))
+        # The floor of any plugin that builds a LibCST tree of every Prefect file.
+        parse = min(parse, _child_cpu(["parse", str(root)]))
         selected = min(
             selected, _flake8_cpu([*base, "--extend-select", "PFL", "."], root, plugin=True)
         )
@@ -250,9 +253,16 @@ def flake8(root: Path, repeat: int) -> list[Row]:
         )
     print(
         f"flake8 on the corpus: without the plugin {without:.2f} s, PFL selected "
-        f"{selected:.2f} s, PFL ignored {unselected:.2f} s (CPU, whole process)"
+        f"{selected:.2f} s, PFL ignored {unselected:.2f} s (CPU, whole process); a bare "
+        f"LibCST parse of the same files {parse:.2f} s"
     )
     return [
+        Row(
+            "bare LibCST parse of the corpus / flake8 without plugin",
+            f"{parse / without:.2f}x",
+            "-",
+            None,
+        ),
         Row(
             "flake8 + plugin, PFL selected / without plugin",
             f"{selected / without:.2f}x",
