@@ -6,19 +6,37 @@ runs on a path is tracked so that early returns, branches and loops are seen; an
 analysis does not understand makes the futures involved *escape*, and escaped futures are
 never reported (precision first).
 
-The result is a list of facts the PFL1xx rules report on; no rule walks a flow body itself.
+The result is a `FunctionFacts` record (`prefect_lint.model.future_facts`): what happened to
+each future, where it was waited on, used as a value or left pending. The PFL1xx rules decide
+from those facts what to report; no rule walks a flow body itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
 
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.boundary import single_assignment
+from prefect_lint.model.future_facts import (
+    OTHER,
+    Container,
+    DirectValue,
+    Element,
+    Exit,
+    FunctionFacts,
+    FutureWait,
+    Obj,
+    Site,
+    ValueUse,
+    WaitCall,
+    is_collection,
+    returns_states,
+    target_names,
+)
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
@@ -65,171 +83,6 @@ _CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setd
 _CONTAINER_VIEW = frozenset({"copy", "pop", "popleft", "__iter__"})
 _DICT_VIEWS = frozenset({"values", "keys", "items"})
 _MAX_LOOP_PASSES = 4
-
-
-class Site:
-    """One `.submit()` (a future) or `.map()` (a PrefectFutureList) call site."""
-
-    def __init__(self, call: cst.Call, task: Task, is_list: bool, loops: tuple[cst.CSTNode, ...]):
-        self.call = call
-        self.task = task
-        self.is_list = is_list
-        # The loops (for statements and comprehensions) the call sits in, outermost first.
-        self.loops = loops
-        self.upstream: set[Site] = set()
-        self.consumed = False
-
-    def __repr__(self) -> str:
-        return f"Site({self.task.name}, list={self.is_list})"
-
-
-class Element:
-    """An element taken out of a `.map()` list: a single future of that site."""
-
-    def __init__(self, site: Site, via: tuple[cst.CSTNode, cst.CompFor] | None = None) -> None:
-        self.site = site
-        # The comprehension whose `for` target took it straight from the list, if any.
-        self.via = via
-
-
-class Container:
-    """A list/tuple/set/dict built in the flow; its members are what it may hold.
-
-    A dict keeps its values in `members` and its keys apart (iterating a dict yields keys,
-    subscripting it yields values). A tuple literal keeps what each position holds (`parts`),
-    so `name, futures = pair` binds each name to its own part. A view (`d.values()`,
-    `d.keys()`, `d.items()`) reads its dict live. `pure` says every member is a single
-    future: only such a container can be spread into `wait([*container])`.
-    """
-
-    def __init__(self, node: cst.CSTNode, *, is_dict: bool = False) -> None:
-        self.node = node
-        self.members: set[Obj] = set()
-        self.keys: set[Obj] = set()
-        self.is_dict = is_dict
-        self.parts: tuple[frozenset[Obj], ...] | None = None
-        self.view: tuple[Container, str] | None = None
-        self.pure = True
-
-    def add(self, objs: Iterable[Obj]) -> None:
-        """Store `objs` as members; anything but a single future makes the container impure."""
-        for obj in objs:
-            if obj is OTHER:
-                self.pure = False
-                continue
-            if not _is_single_future(obj):
-                self.pure = False
-            self.members.add(obj)
-
-    def inside(self) -> set[Obj]:
-        """Every object the container can reach directly: members, keys, the viewed dict."""
-        found = self.members | self.keys
-        if self.view is not None:
-            found.add(self.view[0])
-        if self.parts is not None:
-            for part in self.parts:
-                found |= part
-        return found
-
-
-class DirectValue:
-    """What a task or flow *called directly* returned: a plain value, not a future."""
-
-    def __init__(
-        self,
-        call: cst.Call,
-        callee: Task | Flow,
-        callee_text: str,
-        returns_state: bool,
-        loops: tuple[cst.CSTNode, ...] = (),
-    ) -> None:
-        self.call = call
-        # The loops the call sits in, outermost first.
-        self.loops = loops
-        self.callee = callee
-        self.callee_text = callee_text
-        # `return_state=True`: the value is a State, which has `.result()`.
-        self.returns_state = returns_state
-        self.future_uses: list[cst.CSTNode] = []
-        self.other_uses = 0
-        # Handed to code we cannot see (`asyncio.run(task())` runs an async task's coroutine).
-        self.escaped = False
-
-    def use_as_future(self, node: cst.CSTNode) -> None:
-        if not self.returns_state and node not in self.future_uses:
-            self.future_uses.append(node)
-
-
-class _Other:
-    """Anything that is not a future: numbers, strings, unknown results."""
-
-
-OTHER = _Other()
-Obj = Site | Element | Container | DirectValue | _Other
-
-
-# -- facts the rules report ----------------------------------------------------------------
-
-
-@dataclass
-class Exit:
-    """A point where the flow returns: a `return` statement, a `raise` that leaves the flow,
-    or the end of the body (None)."""
-
-    statement: cst.CSTNode | None
-    suite: cst.CSTNode | None
-    pending: frozenset[Site]
-    # Names that definitely hold only futures/containers here, with what they hold.
-    names: dict[str, frozenset[Obj]]
-
-    @property
-    def raises(self) -> bool:
-        return isinstance(self.statement, cst.Raise)
-
-
-@dataclass
-class SerialResult:
-    use: cst.Call  # the `.result()` / `.wait()` / `wait(...)` call
-    site: Site
-    loop: cst.CSTNode
-
-
-@dataclass
-class ValueUse:
-    """A future used as the value it will hold (PFL108)."""
-
-    node: cst.CSTNode  # the subscript / attribute / iteration
-    future_expr: cst.BaseExpression
-    is_list: bool
-    # `[r["x"] for r in futures]`: the comprehension and its `for` that bound the future.
-    via: tuple[cst.CSTNode, cst.CompFor] | None = None
-    # Inside a generator expression (`await` there would make it an async generator).
-    in_generator: bool = False
-
-
-@dataclass
-class FlowFacts:
-    """What the analysis found in one function; `flow` is None for tasks and plain helpers."""
-
-    function: cst.FunctionDef
-    flow: Flow | None
-    sites: list[Site] = field(default_factory=list)
-    exits: list[Exit] = field(default_factory=list)
-    serial_results: list[SerialResult] = field(default_factory=list)
-    direct_values: list[DirectValue] = field(default_factory=list)
-    value_uses: list[ValueUse] = field(default_factory=list)
-    single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
-    # Prefect 2 idioms on known futures and states (PFL302): ("await", the Await) of a future
-    # or of its `.result()`/`.wait()`; ("wait", call) and ("get_state", call) on a future;
-    # ("fetch", call) for `.result(fetch=...)` on a `return_state=True` State.
-    v2_uses: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
-
-    def unresolved(self) -> list[Site]:
-        """Terminal futures left pending at some exit, in source order of creation."""
-        pending: set[Site] = set()
-        for exit_ in self.exits:
-            pending |= exit_.pending
-        return [site for site in self.sites if site in pending and not site.consumed]
 
 
 # -- abstract state --------------------------------------------------------------------------
@@ -347,7 +200,7 @@ class _LoopFrame:
 
 
 class FlowAnalyzer:
-    """Interprets one flow body; `analyze()` returns its `FlowFacts`."""
+    """Interprets one flow body; `analyze()` returns its `FunctionFacts`."""
 
     def __init__(
         self,
@@ -360,14 +213,15 @@ class FlowAnalyzer:
         self.model = model
         self.module = module
         self.scope = scope
-        self.facts = FlowFacts(function, flow)
+        self.facts = FunctionFacts(function, flow)
         self.loops: list[cst.CSTNode] = []
         self.loop_frames: list[_LoopFrame] = []
         self.state: State | None = None
         self._sites: dict[int, Site] = {}
         self._containers: dict[int, Container] = {}
         self._directs: dict[int, DirectValue] = {}
-        self._serial_seen: set[int] = set()
+        # (call, future) pairs already recorded as waits (a loop's body runs several passes).
+        self._waits_seen: set[tuple[int, int]] = set()
         # `.result()` / `.wait()` calls (by id) made on a known future.
         self._future_calls: set[int] = set()
         self.outer_names: set[str] = set()
@@ -378,7 +232,7 @@ class FlowAnalyzer:
 
     # -- driver ---------------------------------------------------------------------------
 
-    def analyze(self) -> FlowFacts:
+    def analyze(self) -> FunctionFacts:
         function = self.facts.function
         params = frozenset(p.name.value for p in parameters(function.params))
         self.state = State({name: frozenset({OTHER}) for name in params}, frozenset())
@@ -812,28 +666,19 @@ class FlowAnalyzer:
             if name in self.state.env:
                 self.escape(self.state.env[name])
 
-    def value_use(self, node: cst.CSTNode, future_expr: cst.BaseExpression, obj: Obj) -> None:
-        """A future used as its value (PFL108). It fails right there, so PFL102 need not
-        report it too: the future counts as handled."""
-        is_list = isinstance(obj, Site) and obj.is_list
-        via = obj.via if isinstance(obj, Element) else None
-        if via is not None and not (
-            isinstance(future_expr, cst.Name)
-            and isinstance(via[1].target, cst.Name)
-            and future_expr.value == via[1].target.value
-        ):
-            via = None
-        in_generator = any(isinstance(loop, cst.GeneratorExp) for loop in self.loops)
-        self.facts.value_uses.append(
-            ValueUse(node, future_expr, is_list=is_list, via=via, in_generator=in_generator)
-        )
-        self.escape([obj])
+    def future_as_value(
+        self, node: cst.CSTNode, future_expr: cst.BaseExpression, future: Site | Element
+    ) -> None:
+        """A future used as its value (a fact for PFL108). It fails right there, so PFL102
+        need not report it too: the future counts as handled."""
+        self.facts.value_uses.append(ValueUse(node, future_expr, future, tuple(self.loops)))
+        self.escape([future])
 
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
         """Bindings of a loop variable over `objs`; flags iterating a single future (PFL108)."""
         for obj in objs:
             if isinstance(obj, (Site, Element)) and not (isinstance(obj, Site) and obj.is_list):
-                self.value_use(expr, expr, obj)
+                self.future_as_value(expr, expr, obj)
         return frozenset(self.members(objs)) or frozenset({OTHER})
 
     # -- expressions ----------------------------------------------------------------------------
@@ -863,10 +708,10 @@ class FlowAnalyzer:
                 elif isinstance(obj, Site) and obj.is_list:
                     out |= self.members([obj])
                 elif isinstance(obj, (Site, Element)):
-                    self.value_use(expr, expr.value, obj)
+                    self.future_as_value(expr, expr.value, obj)
                     out.add(OTHER)
                 else:
-                    self._value_use(obj)
+                    self._plain_use(obj)
                     out.add(OTHER)
             return frozenset(out) or frozenset({OTHER})
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
@@ -930,19 +775,19 @@ class FlowAnalyzer:
             return self.eval(expr.left) | self.eval(expr.right)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
             left, right = self.eval(expr.left), self.eval(expr.right)
-            if any(_is_collection_obj(o) for o in left | right):
+            if any(is_collection(o) for o in left | right):
                 # `futures + [future]`: a new list holding both sides' elements.
                 container = self._container(expr)
                 container.add(self.members(left | right))
                 return frozenset({container})
             for obj in left | right:
-                self._value_use(obj)
+                self._plain_use(obj)
             return frozenset({OTHER})
         if isinstance(expr, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)):
             for child in _expression_children(expr):
                 objs = self.eval(child)
                 for obj in objs:
-                    self._value_use(obj)
+                    self._plain_use(obj)
                 if isinstance(expr, cst.BinaryOperation) and not _is_string_format(expr):
                     # What an arithmetic operator makes of a future is out of our sight;
                     # comparing one (`f is None`) or `%`-formatting it hands it nowhere.
@@ -956,7 +801,9 @@ class FlowAnalyzer:
             return self.eval(expr.value)
         return frozenset({OTHER})
 
-    def _value_use(self, obj: Obj) -> None:
+    def _plain_use(self, obj: Obj) -> None:
+        """`obj` is read as a plain value (an operand, a formatted argument): a direct call's
+        value used so is not a misused future."""
         if isinstance(obj, DirectValue):
             obj.other_uses += 1
 
@@ -986,7 +833,7 @@ class FlowAnalyzer:
         targets: set[str] = set()
         comp_for: cst.CompFor | None = expr.for_in
         while comp_for is not None:
-            targets |= _target_names(comp_for.target)
+            targets |= target_names(comp_for.target)
             comp_for = comp_for.inner_for_in
         container = self._container(expr, is_dict=isinstance(expr, cst.DictComp))
         # The outermost iterable is evaluated once, before the comprehension loops.
@@ -1037,7 +884,7 @@ class FlowAnalyzer:
             elif isinstance(obj, (Site, Element)) and name not in FUTURE_API:
                 is_list = isinstance(obj, Site) and obj.is_list
                 if not is_list or not hasattr(list, name):
-                    self.value_use(expr, expr.value, obj)
+                    self.future_as_value(expr, expr.value, obj)
         return frozenset({OTHER})
 
     # -- calls ----------------------------------------------------------------------------------
@@ -1118,7 +965,7 @@ class FlowAnalyzer:
         """A call that reads its arguments without resolving a future among them."""
         for objs in self.eval_args(call):
             for obj in objs:
-                self._value_use(obj)
+                self._plain_use(obj)
         return frozenset({OTHER})
 
     def _formats_only(self, func: cst.BaseExpression) -> bool:
@@ -1158,7 +1005,7 @@ class FlowAnalyzer:
                     self.facts.v2_uses.append(("get_state", call))
                     result.add(OTHER)
                 elif method in ("result", "wait"):
-                    self._serial_check(call, obj)
+                    self._record_wait(call, obj)
                     self.resolve([obj])
                     result.add(OTHER)
                 elif method in FUTURE_API:
@@ -1170,7 +1017,7 @@ class FlowAnalyzer:
                 else:
                     func = call.func
                     assert isinstance(func, cst.Attribute)
-                    self.value_use(func, func.value, obj)
+                    self.future_as_value(func, func.value, obj)
                     result.add(OTHER)
             elif isinstance(obj, Container):
                 result |= self._container_method(call, obj, method, args)
@@ -1269,13 +1116,10 @@ class FlowAnalyzer:
                 self.escape(objs)
             return frozenset({OTHER})
         first = next(o for a, o in zip(call.args, objs_by_arg, strict=True) if a is args[0])
-        singles = [o for o in first if isinstance(o, (Site, Element))]
-        if singles and all(
-            isinstance(o, Element) or (isinstance(o, Site) and not o.is_list) for o in first
-        ):
-            self.facts.single_waits.append((call, args[0]))
+        self.facts.wait_calls.append(WaitCall(call, args[0], first))
         for obj in first | frozenset(self.members(first)):
-            self._serial_check(call, obj)
+            if isinstance(obj, (Site, Element)):
+                self._record_wait(call, obj)
             if isinstance(obj, DirectValue):
                 obj.use_as_future(obj.call)
         if timeout is not None:
@@ -1307,22 +1151,12 @@ class FlowAnalyzer:
             self.facts.direct_values.append(direct)
         return frozenset({direct})
 
-    def _serial_check(self, use: cst.Call, obj: Obj) -> None:
-        """`.result()` inside the loop that submitted the same future (PFL103).
-
-        Not for `.map()` lists (a barrier per chunk), `while` loops (polling), loops that can
-        stop early (`break`/`return`: the next step may depend on the result), or submits
-        whose arguments use a name the loop body assigns (each run needs the last result).
-        """
-        if not isinstance(obj, Site) or obj.is_list or not self.loops:
-            return
-        loop = self.loops[-1]
-        if loop not in obj.loops or id(loop) in self._serial_seen:
-            return
-        if not serializes(loop, obj.call):
-            return
-        self._serial_seen.add(id(loop))
-        self.facts.serial_results.append(SerialResult(use, obj, loop))
+    def _record_wait(self, use: cst.Call, future: Site | Element) -> None:
+        key = (id(use), id(future))
+        if key not in self._waits_seen:
+            # The record keeps `future` alive, so its id is not reused while the key is held.
+            self._waits_seen.add(key)
+            self.facts.waits.append(FutureWait(use, future, tuple(self.loops)))
 
     # -- exits ----------------------------------------------------------------------------------
 
@@ -1342,41 +1176,6 @@ class FlowAnalyzer:
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def serializes(loop: cst.CSTNode, submit: cst.Call) -> bool:
-    """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
-    Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
-    a value the body computed (each step needs the last)."""
-    if isinstance(loop, cst.While):
-        return False
-    if isinstance(loop, cst.For):
-        assigned, stops = _loop_body_facts(loop)
-        if stops or names_in(submit) & assigned:
-            return False
-    return True
-
-
-def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
-    """Names the loop body assigns, and whether it can leave the loop early."""
-    assigned = _target_names(loop.target)
-    stops = False
-    # (node, inside a nested loop): a `break` there leaves only the nested loop.
-    stack: list[tuple[cst.CSTNode, bool]] = [(loop.body, False)]
-    while stack:
-        node, nested = stack.pop()
-        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
-            stops = True
-        elif isinstance(
-            node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)
-        ):
-            assigned |= _target_names(node.target)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        inner = nested or isinstance(node, (cst.For, cst.While))
-        stack.extend((child, inner) for child in child_nodes(node))
-    # The loop's own target changes every iteration by design; it is not a dependency.
-    return assigned - _target_names(loop.target), stops
 
 
 def _is_string_format(expr: cst.BinaryOperation) -> bool:
@@ -1417,37 +1216,6 @@ def _parts(obj: Obj) -> tuple[frozenset[Obj], ...] | None:
     return obj.parts
 
 
-def returns_states(call: cst.Call) -> bool | None:
-    """Does a task call pass `return_state=True`? None when the flag cannot be read."""
-    flag = keyword_arg(call, "return_state")
-    if flag is None:
-        return False if not any(arg.star == "**" for arg in call.args) else None
-    value = flag.value
-    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
-        return value.value == "True"
-    if isinstance(value, cst.Integer):
-        return value.evaluated_value != 0
-    return None
-
-
-def _is_single_future(obj: object) -> bool:
-    return isinstance(obj, Element) or (isinstance(obj, Site) and not obj.is_list)
-
-
-def _is_collection_obj(obj: Obj) -> bool:
-    return isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list)
-
-
-def _target_names(target: cst.CSTNode) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return set().union(*(_target_names(e.value) for e in target.elements))
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return set()
-
-
 def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:
     children = child_nodes(expr)
     return [c for c in children if isinstance(c, cst.BaseExpression)] + [
@@ -1465,5 +1233,5 @@ def analyze_function(
     flow: Flow | None,
     scope: Scope,
     module: cst.Module,
-) -> FlowFacts:
+) -> FunctionFacts:
     return FlowAnalyzer(model, function, flow, scope, module).analyze()

@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.futures import DirectValue, returns_states, serializes
+from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.futures.serial_result import serializes
 from prefect_lint.versions import PREFECT_3
 
 
@@ -116,10 +117,10 @@ is silent on 2.x targets.
         if flag is None:
             return None  # a flag we cannot read: the rewrite could give the wrong kind
         if flag:
-            return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: submitted})
+            return self.fix({call: submitted})
         if direct.loops and serializes(direct.loops[-1], call):
             # `.result()` in the loop would run the tasks one at a time (PFL103): a safe fix
             # must not create a finding, and overlapping them is not what the code says.
             return None
         wrapped = cst.Call(func=cst.Attribute(value=submitted, attr=cst.Name("result")))
-        return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})
+        return self.fix({call: wrapped})

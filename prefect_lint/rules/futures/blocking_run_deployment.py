@@ -238,11 +238,9 @@ which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offer
             waiting = waiting.with_changes(
                 body=[cst.Expr(with_keyword(call, "timeout", timeout.value))]
             )
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.UNSAFE,
-            replacements={},
-            imports=imports,
+        return self.fix(
+            {},
+            imports,
             transformer=InsertStatements(
                 before=before,
                 replace=replace,

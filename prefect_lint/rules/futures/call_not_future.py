@@ -6,10 +6,11 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import body_nodes
-from prefect_lint.model.futures import DirectValue, serializes
+from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.futures.serial_result import serializes
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
 from prefect_lint.versions import ALL_VERSIONS
 
@@ -149,9 +150,7 @@ only.
             return None
         call = direct.call
         submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))
-        return CstFix(
-            self.meta.fix_title or "", Applicability.SAFE, {call: call.with_changes(func=submit)}
-        )
+        return self.fix({call: call.with_changes(func=submit)})
 
 
 def _may_return_states(flow: Flow) -> bool:

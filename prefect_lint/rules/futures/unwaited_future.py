@@ -9,7 +9,7 @@ from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
-from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
+from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -165,7 +165,7 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
 
     # -- fix ----------------------------------------------------------------------------------
 
-    def _fix(self, facts: FlowFacts) -> CstFix | None:
+    def _fix(self, facts: FunctionFacts) -> CstFix | None:
         function = facts.function
         body = function.body
         if not isinstance(body, cst.IndentedBlock):
@@ -212,11 +212,9 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
             )
             for key, name in bindings.items()
         }
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.SAFE,
-            replacements={},
-            imports=[
+        return self.fix(
+            {},
+            [
                 *([ImportRequest("prefect.futures", "wait")] if needs_import and uses_wait else ()),
                 *thread_imports,
             ],

@@ -252,7 +252,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
                 replacements = {line: cst.FlattenSentinel([kept_line, moved_line])}
             else:
                 replacements = {node: cst.FlattenSentinel([kept_import, moved_import])}
-        return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements, imports)
+        return self.fix(replacements, imports)
 
     # -- `prefect.wait(...)` ----------------------------------------------------------------
 
@@ -267,7 +267,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
             f"`prefect.{name}` raises AttributeError: module prefect has no attribute "
             f"{name}; use `prefect.futures.{name}`"
         )
-        fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {node: fixed})
+        fix = self.fix({node: fixed})
         self.report(node, message, fix=fix)
 
     # -- `wait(...)` with no import at all ----------------------------------------------------
@@ -296,12 +296,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
                 f"`{name}` is never imported: NameError at runtime; "
                 f"import it from `prefect.futures`"
             )
-            fix = CstFix(
-                self.meta.fix_title or "",
-                Applicability.SAFE,
-                {},
-                [ImportRequest("prefect.futures", name)],
-            )
+            fix = self.fix({}, [ImportRequest("prefect.futures", name)])
             self.report(call.func, message, fix=fix, statement=statement)
 
     def _module_imports_prefect(self) -> bool:
