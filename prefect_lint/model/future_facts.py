@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import libcst as cst
 
 from prefect_lint.model.module import keyword_arg
+from prefect_lint.model.persistent import PMap, PSet
 from prefect_lint.model.values import Flow, Task
 
 
@@ -129,12 +131,26 @@ class Exit:
     statement: cst.CSTNode | None
     suite: cst.CSTNode | None
     pending: frozenset[Site]
-    # Names that definitely hold only futures/containers here, with what they hold.
-    names: dict[str, frozenset[Obj]]
+    # What each variable may hold here, and the variables that may be unassigned: the
+    # analysis state itself (persistent, so keeping it costs nothing).
+    env: PMap[str, frozenset[Obj]]
+    undefined: PSet[str]
 
     @property
     def raises(self) -> bool:
         return isinstance(self.statement, cst.Raise)
+
+    @cached_property
+    def names(self) -> dict[str, frozenset[Obj]]:
+        """Names that definitely hold only futures/containers here, with what they hold
+        (worked out when a rule asks: it walks every variable)."""
+        return {
+            name: objs
+            for name, objs in self.env.items()
+            if name not in self.undefined
+            and objs
+            and all(isinstance(o, (Site, Container)) for o in objs)
+        }
 
 
 @dataclass

@@ -38,6 +38,7 @@ from prefect_lint.model.future_facts import (
     target_names,
 )
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
+from prefect_lint.model.persistent import PMap, PSet
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
 
@@ -88,35 +89,25 @@ _MAX_LOOP_PASSES = 4
 # -- abstract state --------------------------------------------------------------------------
 
 
-# A state records the names it wrote since a snapshot it shares with the states forked from
-# the same point, so joining two of them looks only at those names. Past this many it starts
-# from a fresh snapshot (joining a state with an old snapshot costs one C-level diff instead).
-_MAX_WRITTEN = 64
-
-
 class State:
     """Variables -> what they may hold, pending futures, names that may be unassigned.
 
-    `undefined` holds the names of `env` not assigned on every path (few), rather than the
-    names that are (all of them), so that an assignment costs the same in a long flow.
+    All three are persistent (`model/persistent.py`): forking a state at a branch costs
+    nothing, and joining two forks costs what they changed, not the size of the flow.
+    `undefined` holds the names of `env` not assigned on every path.
     """
 
-    __slots__ = ("base", "env", "pending", "undefined", "written")
+    __slots__ = ("env", "pending", "undefined")
 
     def __init__(
         self,
-        env: dict[str, frozenset[Obj]],
-        pending: frozenset[Site],
-        undefined: frozenset[str] = frozenset(),
-        base: object | None = None,
-        written: set[str] | None = None,
+        env: PMap[str, frozenset[Obj]],
+        pending: PSet[Site],
+        undefined: PSet[str] | None = None,
     ) -> None:
         self.env = env
         self.pending = pending
-        self.undefined = undefined
-        # `env` equals the snapshot `base` stands for, except at the names in `written`.
-        self.base = base if base is not None else object()
-        self.written = written if written is not None else set()
+        self.undefined = undefined if undefined is not None else PSet()
 
     def __eq__(self, other: object) -> bool:
         # What a loop's fixpoint compares: the same contents, however they are represented.
@@ -127,55 +118,42 @@ class State:
             and self.undefined == other.undefined
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # compared by contents, never a dict key
 
     def is_defined(self, name: str) -> bool:
         return name in self.env and name not in self.undefined
 
     def set(self, name: str, objs: frozenset[Obj], *, defined: bool = True) -> None:
-        self.env[name] = objs
-        self.written.add(name)
-        if defined and name in self.undefined:
-            self.undefined = self.undefined - {name}
-        elif not defined and name not in self.undefined:
-            self.undefined = self.undefined | {name}
+        self.env = self.env.set(name, objs)
+        if defined:
+            self.undefined = self.undefined.discard(name)
+        else:
+            self.undefined = self.undefined.add(name)
 
     def remove(self, name: str) -> None:
-        self.env.pop(name, None)
-        self.written.add(name)
-        if name in self.undefined:
-            self.undefined = self.undefined - {name}
+        self.env = self.env.delete(name)
+        self.undefined = self.undefined.discard(name)
 
     def copy(self) -> State:
-        """A fork: it and every other fork of this state until it changes share a snapshot."""
-        if len(self.written) > _MAX_WRITTEN:
-            self.base, self.written = object(), set()
-        return State(dict(self.env), self.pending, self.undefined, self.base, set(self.written))
+        """A fork: the two share everything until either changes."""
+        return State(self.env, self.pending, self.undefined)
 
 
 def join(a: State | None, b: State | None) -> State | None:
+    """What holds after either of two paths: each name may hold what it holds on either;
+    a name assigned on one path only may be unassigned."""
     if a is None:
         return b.copy() if b is not None else None
     if b is None:
         return a.copy()
-    env = dict(a.env)
-    undefined = set(a.undefined | b.undefined)
-    if a.base is b.base:
-        # Both are the same snapshot but for the names they wrote.
-        written = a.written | b.written
-        for name in written:
-            held_a, held_b = a.env.get(name), b.env.get(name)
-            if (held_a is None) != (held_b is None):
-                undefined.add(name)  # assigned on one path only
-            if held_b is not None:
-                env[name] = held_b if held_a is None else held_a | held_b
-        return State(env, a.pending | b.pending, frozenset(undefined), a.base, written)
-    # Both usually descend from one state and differ in few names: the set difference (in C)
-    # finds those without a Python step per variable of the flow.
-    for name, objs in b.env.items() - a.env.items():
-        env[name] = env.get(name, frozenset()) | objs
-    undefined.update(a.env.keys() ^ b.env.keys())
-    return State(env, a.pending | b.pending, frozenset(undefined))
+    env, undefined = a.env, a.undefined.union(b.undefined)
+    for name in a.env.differing(b.env):
+        held_a, held_b = a.env.get(name), b.env.get(name)
+        if (held_a is None) != (held_b is None):
+            undefined = undefined.add(name)  # assigned on one path only
+        if held_b is not None:
+            env = env.set(name, held_b if held_a is None else held_a | held_b)
+    return State(env, a.pending.union(b.pending), undefined)
 
 
 def join_all(states: Iterable[State | None]) -> State | None:
@@ -235,7 +213,7 @@ class FlowAnalyzer:
     def analyze(self) -> FunctionFacts:
         function = self.facts.function
         params = frozenset(p.name.value for p in parameters(function.params))
-        self.state = State({name: frozenset({OTHER}) for name in params}, frozenset())
+        self.state = State(PMap((name, frozenset({OTHER})) for name in params), PSet())
         self.exec_block(function.body)
         if self.state is not None:
             self._record_exit(None, None)
@@ -455,8 +433,9 @@ class FlowAnalyzer:
         if outcome.exit is not None and outcome.body_end is not None:
             # Zero iterations means an empty collection, which holds no futures: elements the
             # body resolves on every path are resolved when the loop ends normally.
-            handled = self.futures_in(elements) - outcome.body_end.pending
-            outcome.exit.pending = outcome.exit.pending - handled
+            body_pending = outcome.body_end.pending
+            handled = [s for s in self.futures_in(elements) if s not in body_pending]
+            outcome.exit.pending = outcome.exit.pending.discard_all(handled)
         self._leave_loop(outcome, statement.orelse)
 
     def exec_while(self, statement: cst.While) -> None:
@@ -472,7 +451,7 @@ class FlowAnalyzer:
         outcome = self._loop(statement, body, self.state)
         if outcome.exit is not None and polled:
             # `while not all(f.state.is_final() for f in futures)`: a busy-wait on them.
-            outcome.exit.pending = outcome.exit.pending - polled
+            outcome.exit.pending = outcome.exit.pending.discard_all(polled)
         self._leave_loop(outcome, statement.orelse)
 
     def exec_try(self, statement: cst.Try | cst.TryStar) -> None:
@@ -639,7 +618,7 @@ class FlowAnalyzer:
             done.add(site)
             # A resolved future was waited through its inputs too.
             stack.extend(site.upstream)
-        state.pending = state.pending - done
+        state.pending = state.pending.discard_all(done)
 
     def escape(self, objs: Iterable[Obj]) -> None:
         objs = list(objs)
@@ -657,7 +636,7 @@ class FlowAnalyzer:
         for up in upstream:
             up.consumed = True
         if state is not None:
-            state.pending = state.pending - upstream
+            state.pending = state.pending.discard_all(upstream)
 
     def escape_captured(self, node: cst.CSTNode) -> None:
         if self.state is None:
@@ -829,7 +808,7 @@ class FlowAnalyzer:
     ) -> frozenset[Obj]:
         state = self.state
         assert state is not None
-        saved_env, saved_undefined = dict(state.env), state.undefined
+        saved_env, saved_undefined = state.env, state.undefined
         targets: set[str] = set()
         comp_for: cst.CompFor | None = expr.for_in
         while comp_for is not None:
@@ -1104,7 +1083,7 @@ class FlowAnalyzer:
             self.consume(site, objs)
         state = self.state
         if state is not None:
-            state.pending = state.pending | {site}
+            state.pending = state.pending.add(site)
         return frozenset({site})
 
     def call_wait(self, call: cst.Call, name: str) -> frozenset[Obj]:
@@ -1164,15 +1143,9 @@ class FlowAnalyzer:
         state = self.state
         if state is None:
             return
-        names: dict[str, frozenset[Obj]] = {}
-        for name, objs in state.env.items():
-            if (
-                name not in state.undefined
-                and objs
-                and all(isinstance(o, (Site, Container)) for o in objs)
-            ):
-                names[name] = objs
-        self.facts.exits.append(Exit(statement, suite, state.pending, names))
+        self.facts.exits.append(
+            Exit(statement, suite, frozenset(state.pending), state.env, state.undefined)
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------------
