@@ -103,12 +103,14 @@ class DirectValue:
         # `return_state=True`: the value is a State, which has `.result()`.
         self.returns_state = returns_state
         self.future_uses: list[cst.CSTNode] = []
+        self._future_use_set: set[cst.CSTNode] = set()  # the same nodes, to look up
         self.other_uses = 0
         # Handed to code we cannot see (`asyncio.run(task())` runs an async task's coroutine).
         self.escaped = False
 
     def use_as_future(self, node: cst.CSTNode) -> None:
-        if not self.returns_state and node not in self.future_uses:
+        if not self.returns_state and node not in self._future_use_set:
+            self._future_use_set.add(node)
             self.future_uses.append(node)
 
 

@@ -129,7 +129,9 @@ def _differing(a: _Slot, b: _Slot) -> Iterator[Any]:
         if x is y:
             continue
         if type(x) is list and type(y) is list:
-            stack.extend((cx, cy) for cx, cy in zip(x, y, strict=True) if cx is not cy)
+            for cx, cy in zip(x, y, strict=True):
+                if cx is not cy:
+                    stack.append((cx, cy))
             continue
         xs, ys = dict(_entries(x)), dict(_entries(y))
         for key, value in xs.items():

@@ -162,8 +162,9 @@ def serial_results(facts: FunctionFacts) -> list[SerialResult]:
     """
     found: list[SerialResult] = []
     reported: set[int] = set()
-    # (loop, submit call) -> `serializes`, which walks the loop body: once each.
+    # (loop, submit call) -> `serializes`; the loop body is walked once per loop.
     decided: dict[tuple[int, int], bool] = {}
+    body_facts: dict[int, tuple[set[str], bool]] = {}
     for wait in facts.waits:
         site = _single_site(wait)
         if site is None or not wait.loops:
@@ -173,7 +174,7 @@ def serial_results(facts: FunctionFacts) -> list[SerialResult]:
             continue
         key = (id(loop), id(site.call))
         if key not in decided:
-            decided[key] = serializes(loop, site.call)
+            decided[key] = serializes(loop, site.call, body_facts)
         if decided[key]:
             reported.add(id(loop))
             found.append(SerialResult(wait.use, site, loop))
@@ -185,14 +186,24 @@ def _single_site(wait: FutureWait) -> Site | None:
     return future if isinstance(future, Site) and not future.is_list else None
 
 
-def serializes(loop: cst.CSTNode, submit: cst.Call) -> bool:
+def serializes(
+    loop: cst.CSTNode,
+    submit: cst.Call,
+    body_facts: dict[int, tuple[set[str], bool]] | None = None,
+) -> bool:
     """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
     Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
-    a value the body computed (each step needs the last)."""
+    a value the body computed (each step needs the last). `body_facts` keeps what the walk of
+    each loop's body found, for a caller asking about many submits."""
     if isinstance(loop, cst.While):
         return False
     if isinstance(loop, cst.For):
-        assigned, stops = _loop_body_facts(loop)
+        if body_facts is None:
+            assigned, stops = _loop_body_facts(loop)
+        else:
+            if id(loop) not in body_facts:
+                body_facts[id(loop)] = _loop_body_facts(loop)
+            assigned, stops = body_facts[id(loop)]
         if stops or names_in(submit) & assigned:
             return False
     return True
