@@ -228,7 +228,12 @@ class FlowAnalyzer:
                     return
                 self.exec_small(small, body)
             return
-        statements = body.body if isinstance(body, cst.IndentedBlock) else body
+        statements: Sequence[cst.BaseStatement]
+        if isinstance(body, cst.IndentedBlock):
+            statements = body.body
+        else:
+            assert not isinstance(body, cst.BaseSuite)  # a one-line suite was handled above
+            statements = body
         for statement in statements:
             if self.state is None:
                 return  # unreachable code after return/raise/break/continue
@@ -334,16 +339,16 @@ class FlowAnalyzer:
                 self.assign(small.target, self.eval(small.value), small.value)
         elif isinstance(small, cst.AugAssign):
             objs = self.eval(small.value)
-            target = small.target
-            if isinstance(target, cst.Name) and self.state is not None:
-                held = self.state.env.get(target.value, frozenset())
+            augmented = small.target
+            if isinstance(augmented, cst.Name) and self.state is not None:
+                held = self.state.env.get(augmented.value, frozenset())
                 containers = [o for o in held if isinstance(o, Container)]
                 if containers and isinstance(small.operator, cst.AddAssign):
                     for container in containers:
                         container.add(self.members(objs))
                     return
                 self.escape(objs)
-                self.assign(target, frozenset({OTHER}))
+                self.assign(augmented, frozenset({OTHER}))
             else:
                 self.escape(objs)
         elif isinstance(small, cst.Return):
@@ -377,16 +382,18 @@ class FlowAnalyzer:
             # `del name` unbinds it: a fix must not name it afterwards (NameError). Deleting
             # an element or attribute leaves the name bound.
             targets = small.target.elements if isinstance(small.target, cst.Tuple) else []
-            for target in [element.value for element in targets] or [small.target]:
-                if isinstance(target, cst.Name):
-                    self.assign(target, frozenset())
+            for deleted in [element.value for element in targets] or [small.target]:
+                if isinstance(deleted, cst.Name):
+                    self.assign(deleted, frozenset())
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
             # Whatever these names receive outlives the flow's frame: it escapes.
             self.outer_names |= {name.name.value for name in small.names}
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             names = small.names if not isinstance(small.names, cst.ImportStar) else ()
             for alias in names:
-                bound = alias.asname.name if alias.asname is not None else alias.name
+                bound: cst.BaseExpression = (
+                    alias.asname.name if alias.asname is not None else alias.name
+                )
                 while isinstance(bound, cst.Attribute):
                     bound = bound.value
                 if isinstance(bound, cst.Name):
@@ -508,8 +515,7 @@ class FlowAnalyzer:
             elements = target.elements
             if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
                 for element, source in zip(elements, value.elements, strict=True):
-                    objs_for = self._objs_of_element(source)
-                    self.assign(element.value, objs_for)
+                    self.assign(element.value, self._objs_of_element(source))
                 return
             starred = any(isinstance(e.value, cst.StarredElement) for e in elements)
             held: list[set[Obj]] = [set() for _ in elements]
@@ -522,20 +528,20 @@ class FlowAnalyzer:
                     continue
                 for position in range(len(elements)):
                     held[position] |= self.unpacked([obj])
-            for element, objs_for in zip(elements, held, strict=True):
+            for element, position_objs in zip(elements, held, strict=True):
                 inner = element.value
                 if isinstance(inner, cst.StarredElement):
                     inner = inner.value
-                self.assign(inner, frozenset(objs_for) or frozenset({OTHER}))
+                self.assign(inner, frozenset(position_objs) or frozenset({OTHER}))
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, objs)
         elif isinstance(target, cst.Subscript):
             keys: set[Obj] = set()
-            for element in target.slice:
-                if isinstance(element.slice, cst.Index):
-                    keys |= self.eval(element.slice.value)
-            held = self.eval(target.value)
-            containers = [o for o in held if isinstance(o, Container)]
+            for subscript in target.slice:
+                if isinstance(subscript.slice, cst.Index):
+                    keys |= self.eval(subscript.slice.value)
+            receivers = self.eval(target.value)
+            containers = [o for o in receivers if isinstance(o, Container)]
             if containers:
                 for container in containers:
                     container.add(objs)
@@ -676,9 +682,9 @@ class FlowAnalyzer:
             return self.eval_attribute(expr)
         if isinstance(expr, cst.Subscript):
             held = self.eval(expr.value)
-            for element in expr.slice:
-                if isinstance(element.slice, cst.Index):
-                    self.eval(element.slice.value)
+            for subscript in expr.slice:
+                if isinstance(subscript.slice, cst.Index):
+                    self.eval(subscript.slice.value)
             out: set[Obj] = set()
             for obj in held:
                 if isinstance(obj, Container):
@@ -708,12 +714,12 @@ class FlowAnalyzer:
             return frozenset({container})
         if isinstance(expr, cst.Dict):
             container = self._container(expr, is_dict=True)
-            for element in expr.elements:
-                if isinstance(element, cst.DictElement):
-                    container.keys |= self.eval(element.key) - {OTHER}
-                    container.add(self.eval(element.value))
-                elif isinstance(element, cst.StarredDictElement):
-                    self._merge_dict(container, self.eval(element.value))
+            for entry in expr.elements:
+                if isinstance(entry, cst.DictElement):
+                    container.keys |= self.eval(entry.key) - {OTHER}
+                    container.add(self.eval(entry.value))
+                elif isinstance(entry, cst.StarredDictElement):
+                    self._merge_dict(container, self.eval(entry.value))
             return frozenset({container})
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self.eval_comprehension(expr)

@@ -14,10 +14,11 @@ entries whose hashes are equal. A list, once reachable from a map, is never chan
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, overload
 
 K = TypeVar("K")
 V = TypeVar("V")
+D = TypeVar("D")
 
 _WIDTH = 32
 _STEP = 5
@@ -160,7 +161,16 @@ class PMap(Generic[K, V]):
         new._root = root
         return new
 
-    def get(self, key: K, default: Any = None) -> Any:
+    @overload
+    def get(self, key: K) -> V | None: ...
+
+    @overload
+    def get(self, key: K, default: D) -> V | D: ...
+
+    def get(self, key: K, default: object = None) -> object:
+        return self._get(key, default)
+
+    def _get(self, key: object, default: Any) -> Any:
         digest = hash(key)
         node = self._root
         shift = 0
@@ -176,13 +186,13 @@ class PMap(Generic[K, V]):
             shift += _STEP
 
     def __getitem__(self, key: K) -> V:
-        value = self.get(key, _MISSING)
+        value: V = self._get(key, _MISSING)
         if value is _MISSING:
             raise KeyError(key)
-        return value  # type: ignore[no-any-return]  # `get` is typed loosely for its default
+        return value
 
     def __contains__(self, key: object) -> bool:
-        return self.get(key, _MISSING) is not _MISSING  # type: ignore[arg-type]  # any key may be asked for
+        return self._get(key, _MISSING) is not _MISSING
 
     def set(self, key: K, value: V) -> PMap[K, V]:
         return PMap._of(_with_entry(self._root, 0, hash(key), key, value))

@@ -183,7 +183,9 @@ class Rule:
 
     def fix(
         self,
-        replacements: Mapping[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel],
+        replacements: Mapping[
+            cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+        ],
         imports: Sequence[ImportRequest] = (),
         *,
         transformer: cst.CSTTransformer | None = None,
