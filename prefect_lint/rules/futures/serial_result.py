@@ -145,6 +145,10 @@ targets only.
         return self.fix({loop: replacement})
 
 
+# What the walk of a loop's body found (names it assigns, whether it can stop early), by loop.
+LoopFacts = dict[int, tuple[set[str], bool]]
+
+
 @dataclass
 class SerialResult:
     use: cst.Call  # the `.result()` / `.wait()` / `wait(...)` call
@@ -164,7 +168,7 @@ def serial_results(facts: FunctionFacts) -> list[SerialResult]:
     reported: set[int] = set()
     # (loop, submit call) -> `serializes`; the loop body is walked once per loop.
     decided: dict[tuple[int, int], bool] = {}
-    body_facts: dict[int, tuple[set[str], bool]] = {}
+    body_facts: LoopFacts = {}
     for wait in facts.waits:
         site = _single_site(wait)
         if site is None or not wait.loops:
@@ -189,7 +193,7 @@ def _single_site(wait: FutureWait) -> Site | None:
 def serializes(
     loop: cst.CSTNode,
     submit: cst.Call,
-    body_facts: dict[int, tuple[set[str], bool]] | None = None,
+    body_facts: LoopFacts | None = None,
 ) -> bool:
     """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
     Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
