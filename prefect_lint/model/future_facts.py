@@ -1,4 +1,4 @@
-"""What the futures analysis finds, as plain records the rules read (prefect-semantics §3).
+"""What the futures analysis finds, as plain records the rules read.
 
 The objects a function's variables may hold (`Site`: a `.submit()` / `.map()` call site,
 `Element`, `Container`, `DirectValue`, `OTHER`) and the facts recorded about them

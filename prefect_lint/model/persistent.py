@@ -101,25 +101,18 @@ def _without(node: _Node, shift: int, digest: int, key: object) -> _Node:
 
 
 def _entries(slot: _Slot) -> Iterator[tuple[Any, Any]]:
-    if slot is None:
-        return
-    if type(slot) is tuple:
-        yield slot
-    elif type(slot) is dict:
-        yield from slot.items()
-    else:
-        stack: list[_Slot] = [slot]
-        while stack:
-            node = stack.pop()
-            for child in node:
-                if child is None:
-                    continue
-                if type(child) is tuple:
-                    yield child
-                elif type(child) is dict:
-                    yield from child.items()
-                else:
-                    stack.append(child)
+    """Every (key, value) under a slot."""
+    stack: list[_Slot] = [slot]
+    while stack:
+        current = stack.pop()
+        if current is None:
+            continue
+        if type(current) is tuple:
+            yield current
+        elif type(current) is dict:
+            yield from current.items()
+        else:
+            stack.extend(current)
 
 
 def _differing(a: _Slot, b: _Slot) -> Iterator[Any]:
