@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from prefect_lint.engine.walker import Walker
-from prefect_lint.model.futures import FlowFacts, analyze_function
+from prefect_lint.model.future_facts import FunctionFacts
+from prefect_lint.model.futures import analyze_function
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.target import LATEST, Target
@@ -62,7 +63,7 @@ class RuleContext:
         self.walker: Walker | None = None
         self.target: Target = LATEST
         self.reports: list[Report] = []
-        self._flow_facts: dict[int, FlowFacts | None] = {}
+        self._flow_facts: dict[int, FunctionFacts | None] = {}
         # Functions (by id) whose bodies call something future-like; filled during the walk.
         self.handles_futures: set[int] = set()
         self._flow_copies: dict[int, list[Flow]] | None = None
@@ -77,7 +78,7 @@ class RuleContext:
         """What `expr` is, evaluated where `at` (the node being visited) stands."""
         return self.model.evaluate(expr, self.scope(at))
 
-    def function_facts(self, node: cst.FunctionDef) -> FlowFacts | None:
+    def function_facts(self, node: cst.FunctionDef) -> FunctionFacts | None:
         """The futures analysis of `node`, for rules leaving it: always for a flow; for a task
         or helper only if it handles futures at all (see `FutureUseMarker`)."""
         key = id(node)

@@ -10,20 +10,39 @@ runs on a path is tracked so that early returns, branches and loops are seen; an
 analysis does not understand makes the futures involved *escape*, and escaped futures are
 never reported (precision first).
 
-The result is a list of facts the PFL1xx rules report on; no rule walks a flow body itself.
+The result is a `FunctionFacts` record (`prefect_lint.model.future_facts`): what happened to
+each future, where it was waited on, used as a value or left pending. The PFL1xx rules decide
+from those facts what to report; no rule walks a flow body itself.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import libcst as cst
 
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.boundary import single_assignment
+from prefect_lint.model.future_facts import (
+    OTHER,
+    Container,
+    DirectValue,
+    Element,
+    Exit,
+    FunctionFacts,
+    FutureWait,
+    Obj,
+    Site,
+    ValueUse,
+    WaitCall,
+    is_collection,
+    returns_states,
+    target_names,
+)
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
+from prefect_lint.model.persistent import PMap, PSet
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
 
@@ -71,203 +90,28 @@ _DICT_VIEWS = frozenset({"values", "keys", "items"})
 _MAX_LOOP_PASSES = 4
 
 
-class Site:
-    """One `.submit()` (a future) or `.map()` (a PrefectFutureList) call site."""
-
-    def __init__(self, call: cst.Call, task: Task, is_list: bool, loops: tuple[cst.CSTNode, ...]):
-        self.call = call
-        self.task = task
-        self.is_list = is_list
-        # The loops (for statements and comprehensions) the call sits in, outermost first.
-        self.loops = loops
-        self.upstream: set[Site] = set()
-        self.consumed = False
-
-    def __repr__(self) -> str:
-        return f"Site({self.task.name}, list={self.is_list})"
-
-
-class Element:
-    """An element taken out of a `.map()` list: a single future of that site."""
-
-    def __init__(self, site: Site, via: tuple[cst.CSTNode, cst.CompFor] | None = None) -> None:
-        self.site = site
-        # The comprehension whose `for` target took it straight from the list, if any.
-        self.via = via
-
-
-class Container:
-    """A list/tuple/set/dict built in the flow; its members are what it may hold.
-
-    A dict keeps its values in `members` and its keys apart (iterating a dict yields keys,
-    subscripting it yields values). A tuple literal keeps what each position holds (`parts`),
-    so `name, futures = pair` binds each name to its own part. A view (`d.values()`,
-    `d.keys()`, `d.items()`) reads its dict live. `pure` says every member is a single
-    future: only such a container can be spread into `wait([*container])`.
-    """
-
-    def __init__(self, node: cst.CSTNode, *, is_dict: bool = False) -> None:
-        self.node = node
-        self.members: set[Obj] = set()
-        self.keys: set[Obj] = set()
-        self.is_dict = is_dict
-        self.parts: tuple[frozenset[Obj], ...] | None = None
-        self.view: tuple[Container, str] | None = None
-        self.pure = True
-
-    def add(self, objs: Iterable[Obj]) -> None:
-        """Store `objs` as members; anything but a single future makes the container impure."""
-        for obj in objs:
-            if obj is OTHER:
-                self.pure = False
-                continue
-            if not _is_single_future(obj):
-                self.pure = False
-            self.members.add(obj)
-
-    def inside(self) -> set[Obj]:
-        """Every object the container can reach directly: members, keys, the viewed dict."""
-        found = self.members | self.keys
-        if self.view is not None:
-            found.add(self.view[0])
-        if self.parts is not None:
-            for part in self.parts:
-                found |= part
-        return found
-
-
-class DirectValue:
-    """What a task or flow *called directly* returned: a plain value, not a future."""
-
-    def __init__(
-        self,
-        call: cst.Call,
-        callee: Task | Flow,
-        callee_text: str,
-        returns_state: bool,
-        loops: tuple[cst.CSTNode, ...] = (),
-    ) -> None:
-        self.call = call
-        # The loops the call sits in, outermost first.
-        self.loops = loops
-        self.callee = callee
-        self.callee_text = callee_text
-        # `return_state=True`: the value is a State, which has `.result()`.
-        self.returns_state = returns_state
-        self.future_uses: list[cst.CSTNode] = []
-        self.other_uses = 0
-        # Handed to code we cannot see (`asyncio.run(task())` runs an async task's coroutine).
-        self.escaped = False
-
-    def use_as_future(self, node: cst.CSTNode) -> None:
-        if not self.returns_state and node not in self.future_uses:
-            self.future_uses.append(node)
-
-
-class _Other:
-    """Anything that is not a future: numbers, strings, unknown results."""
-
-
-OTHER = _Other()
-Obj = Site | Element | Container | DirectValue | _Other
-
-
-# -- facts the rules report ----------------------------------------------------------------
-
-
-@dataclass
-class Exit:
-    """A point where the flow returns: a `return` statement, a `raise` that leaves the flow,
-    or the end of the body (None)."""
-
-    statement: cst.CSTNode | None
-    suite: cst.CSTNode | None
-    pending: frozenset[Site]
-    # Names that definitely hold only futures/containers here, with what they hold.
-    names: dict[str, frozenset[Obj]]
-
-    @property
-    def raises(self) -> bool:
-        return isinstance(self.statement, cst.Raise)
-
-
-@dataclass
-class SerialResult:
-    use: cst.Call  # the `.result()` / `.wait()` / `wait(...)` call
-    site: Site
-    loop: cst.CSTNode
-
-
-@dataclass
-class ValueUse:
-    """A future used as the value it will hold (PFL108)."""
-
-    node: cst.CSTNode  # the subscript / attribute / iteration
-    future_expr: cst.BaseExpression
-    is_list: bool
-    # `[r["x"] for r in futures]`: the comprehension and its `for` that bound the future.
-    via: tuple[cst.CSTNode, cst.CompFor] | None = None
-    # Inside a generator expression (`await` there would make it an async generator).
-    in_generator: bool = False
-
-
-@dataclass
-class FlowFacts:
-    """What the analysis found in one function; `flow` is None for tasks and plain helpers."""
-
-    function: cst.FunctionDef
-    flow: Flow | None
-    sites: list[Site] = field(default_factory=list)
-    exits: list[Exit] = field(default_factory=list)
-    serial_results: list[SerialResult] = field(default_factory=list)
-    direct_values: list[DirectValue] = field(default_factory=list)
-    value_uses: list[ValueUse] = field(default_factory=list)
-    single_waits: list[tuple[cst.Call, cst.Arg]] = field(default_factory=list)
-    # Prefect 2 idioms on known futures and states (PFL302): ("await", the Await) of a future
-    # or of its `.result()`/`.wait()`; ("wait", call) and ("get_state", call) on a future;
-    # ("fetch", call) for `.result(fetch=...)` on a `return_state=True` State.
-    v2_uses: list[tuple[str, cst.CSTNode]] = field(default_factory=list)
-
-    def unresolved(self) -> list[Site]:
-        """Terminal futures left pending at some exit, in source order of creation."""
-        pending: set[Site] = set()
-        for exit_ in self.exits:
-            pending |= exit_.pending
-        return [site for site in self.sites if site in pending and not site.consumed]
-
-
 # -- abstract state --------------------------------------------------------------------------
-
-
-# A state records the names it wrote since a snapshot it shares with the states forked from
-# the same point, so joining two of them looks only at those names. Past this many it starts
-# from a fresh snapshot (joining a state with an old snapshot costs one C-level diff instead).
-_MAX_WRITTEN = 64
 
 
 class State:
     """Variables -> what they may hold, pending futures, names that may be unassigned.
 
-    `undefined` holds the names of `env` not assigned on every path (few), rather than the
-    names that are (all of them), so that an assignment costs the same in a long flow.
+    All three are persistent (`model/persistent.py`): forking a state at a branch costs
+    nothing, and joining two forks costs what they changed, not the size of the flow.
+    `undefined` holds the names of `env` not assigned on every path.
     """
 
-    __slots__ = ("base", "env", "pending", "undefined", "written")
+    __slots__ = ("env", "pending", "undefined")
 
     def __init__(
         self,
-        env: dict[str, frozenset[Obj]],
-        pending: frozenset[Site],
-        undefined: frozenset[str] = frozenset(),
-        base: object | None = None,
-        written: set[str] | None = None,
+        env: PMap[str, frozenset[Obj]],
+        pending: PSet[Site],
+        undefined: PSet[str] | None = None,
     ) -> None:
         self.env = env
         self.pending = pending
-        self.undefined = undefined
-        # `env` equals the snapshot `base` stands for, except at the names in `written`.
-        self.base = base if base is not None else object()
-        self.written = written if written is not None else set()
+        self.undefined = undefined if undefined is not None else PSet()
 
     def __eq__(self, other: object) -> bool:
         # What a loop's fixpoint compares: the same contents, however they are represented.
@@ -278,55 +122,42 @@ class State:
             and self.undefined == other.undefined
         )
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # compared by contents, never a dict key
 
     def is_defined(self, name: str) -> bool:
         return name in self.env and name not in self.undefined
 
     def set(self, name: str, objs: frozenset[Obj], *, defined: bool = True) -> None:
-        self.env[name] = objs
-        self.written.add(name)
-        if defined and name in self.undefined:
-            self.undefined = self.undefined - {name}
-        elif not defined and name not in self.undefined:
-            self.undefined = self.undefined | {name}
+        self.env = self.env.set(name, objs)
+        if defined:
+            self.undefined = self.undefined.discard(name)
+        else:
+            self.undefined = self.undefined.add(name)
 
     def remove(self, name: str) -> None:
-        self.env.pop(name, None)
-        self.written.add(name)
-        if name in self.undefined:
-            self.undefined = self.undefined - {name}
+        self.env = self.env.delete(name)
+        self.undefined = self.undefined.discard(name)
 
     def copy(self) -> State:
-        """A fork: it and every other fork of this state until it changes share a snapshot."""
-        if len(self.written) > _MAX_WRITTEN:
-            self.base, self.written = object(), set()
-        return State(dict(self.env), self.pending, self.undefined, self.base, set(self.written))
+        """A fork: the two share everything until either changes."""
+        return State(self.env, self.pending, self.undefined)
 
 
 def join(a: State | None, b: State | None) -> State | None:
+    """What holds after either of two paths: each name may hold what it holds on either;
+    a name assigned on one path only may be unassigned."""
     if a is None:
         return b.copy() if b is not None else None
     if b is None:
         return a.copy()
-    env = dict(a.env)
-    undefined = set(a.undefined | b.undefined)
-    if a.base is b.base:
-        # Both are the same snapshot but for the names they wrote.
-        written = a.written | b.written
-        for name in written:
-            held_a, held_b = a.env.get(name), b.env.get(name)
-            if (held_a is None) != (held_b is None):
-                undefined.add(name)  # assigned on one path only
-            if held_b is not None:
-                env[name] = held_b if held_a is None else held_a | held_b
-        return State(env, a.pending | b.pending, frozenset(undefined), a.base, written)
-    # Both usually descend from one state and differ in few names: the set difference (in C)
-    # finds those without a Python step per variable of the flow.
-    for name, objs in b.env.items() - a.env.items():
-        env[name] = env.get(name, frozenset()) | objs
-    undefined.update(a.env.keys() ^ b.env.keys())
-    return State(env, a.pending | b.pending, frozenset(undefined))
+    env, undefined = a.env, a.undefined.union(b.undefined)
+    for name in a.env.differing(b.env):
+        held_a, held_b = a.env.get(name), b.env.get(name)
+        if (held_a is None) != (held_b is None):
+            undefined = undefined.add(name)  # assigned on one path only
+        if held_b is not None:
+            env = env.set(name, held_b if held_a is None else held_a | held_b)
+    return State(env, a.pending.union(b.pending), undefined)
 
 
 def join_all(states: Iterable[State | None]) -> State | None:
@@ -351,7 +182,7 @@ class _LoopFrame:
 
 
 class FlowAnalyzer:
-    """Interprets one flow body; `analyze()` returns its `FlowFacts`."""
+    """Interprets one flow body; `analyze()` returns its `FunctionFacts`."""
 
     def __init__(
         self,
@@ -364,14 +195,15 @@ class FlowAnalyzer:
         self.model = model
         self.module = module
         self.scope = scope
-        self.facts = FlowFacts(function, flow)
+        self.facts = FunctionFacts(function, flow)
         self.loops: list[cst.CSTNode] = []
         self.loop_frames: list[_LoopFrame] = []
         self.state: State | None = None
         self._sites: dict[int, Site] = {}
         self._containers: dict[int, Container] = {}
         self._directs: dict[int, DirectValue] = {}
-        self._serial_seen: set[int] = set()
+        # (call, future) pairs already recorded as waits (a loop's body runs several passes).
+        self._waits_seen: set[tuple[int, int]] = set()
         # `.result()` / `.wait()` calls (by id) made on a known future.
         self._future_calls: set[int] = set()
         self.outer_names: set[str] = set()
@@ -382,10 +214,10 @@ class FlowAnalyzer:
 
     # -- driver ---------------------------------------------------------------------------
 
-    def analyze(self) -> FlowFacts:
+    def analyze(self) -> FunctionFacts:
         function = self.facts.function
         params = frozenset(p.name.value for p in parameters(function.params))
-        self.state = State({name: frozenset({OTHER}) for name in params}, frozenset())
+        self.state = State(PMap((name, frozenset({OTHER})) for name in params), PSet())
         self.exec_block(function.body)
         if self.state is not None:
             self._record_exit(None, None)
@@ -400,7 +232,12 @@ class FlowAnalyzer:
                     return
                 self.exec_small(small, body)
             return
-        statements = body.body if isinstance(body, cst.IndentedBlock) else body
+        statements: Sequence[cst.BaseStatement]
+        if isinstance(body, cst.IndentedBlock):
+            statements = body.body
+        else:
+            assert not isinstance(body, cst.BaseSuite)  # a one-line suite was handled above
+            statements = body
         for statement in statements:
             if self.state is None:
                 return  # unreachable code after return/raise/break/continue
@@ -506,16 +343,16 @@ class FlowAnalyzer:
                 self.assign(small.target, self.eval(small.value), small.value)
         elif isinstance(small, cst.AugAssign):
             objs = self.eval(small.value)
-            target = small.target
-            if isinstance(target, cst.Name) and self.state is not None:
-                held = self.state.env.get(target.value, frozenset())
+            augmented = small.target
+            if isinstance(augmented, cst.Name) and self.state is not None:
+                held = self.state.env.get(augmented.value, frozenset())
                 containers = [o for o in held if isinstance(o, Container)]
                 if containers and isinstance(small.operator, cst.AddAssign):
                     for container in containers:
                         container.add(self.members(objs))
                     return
                 self.escape(objs)
-                self.assign(target, frozenset({OTHER}))
+                self.assign(augmented, frozenset({OTHER}))
             else:
                 self.escape(objs)
         elif isinstance(small, cst.Return):
@@ -549,16 +386,18 @@ class FlowAnalyzer:
             # `del name` unbinds it: a fix must not name it afterwards (NameError). Deleting
             # an element or attribute leaves the name bound.
             targets = small.target.elements if isinstance(small.target, cst.Tuple) else []
-            for target in [element.value for element in targets] or [small.target]:
-                if isinstance(target, cst.Name):
-                    self.assign(target, frozenset())
+            for deleted in [element.value for element in targets] or [small.target]:
+                if isinstance(deleted, cst.Name):
+                    self.assign(deleted, frozenset())
         elif isinstance(small, (cst.Global, cst.Nonlocal)):
             # Whatever these names receive outlives the flow's frame: it escapes.
             self.outer_names |= {name.name.value for name in small.names}
         elif isinstance(small, (cst.Import, cst.ImportFrom)):
             names = small.names if not isinstance(small.names, cst.ImportStar) else ()
             for alias in names:
-                bound = alias.asname.name if alias.asname is not None else alias.name
+                bound: cst.BaseExpression = (
+                    alias.asname.name if alias.asname is not None else alias.name
+                )
                 while isinstance(bound, cst.Attribute):
                     bound = bound.value
                 if isinstance(bound, cst.Name):
@@ -605,8 +444,9 @@ class FlowAnalyzer:
         if outcome.exit is not None and outcome.body_end is not None:
             # Zero iterations means an empty collection, which holds no futures: elements the
             # body resolves on every path are resolved when the loop ends normally.
-            handled = self.futures_in(elements) - outcome.body_end.pending
-            outcome.exit.pending = outcome.exit.pending - handled
+            body_pending = outcome.body_end.pending
+            handled = [s for s in self.futures_in(elements) if s not in body_pending]
+            outcome.exit.pending = outcome.exit.pending.discard_all(handled)
         self._leave_loop(outcome, statement.orelse)
 
     def exec_while(self, statement: cst.While) -> None:
@@ -622,7 +462,7 @@ class FlowAnalyzer:
         outcome = self._loop(statement, body, self.state)
         if outcome.exit is not None and polled:
             # `while not all(f.state.is_final() for f in futures)`: a busy-wait on them.
-            outcome.exit.pending = outcome.exit.pending - polled
+            outcome.exit.pending = outcome.exit.pending.discard_all(polled)
         self._leave_loop(outcome, statement.orelse)
 
     def exec_try(self, statement: cst.Try | cst.TryStar) -> None:
@@ -679,8 +519,7 @@ class FlowAnalyzer:
             elements = target.elements
             if isinstance(value, (cst.Tuple, cst.List)) and len(value.elements) == len(elements):
                 for element, source in zip(elements, value.elements, strict=True):
-                    objs_for = self._objs_of_element(source)
-                    self.assign(element.value, objs_for)
+                    self.assign(element.value, self._objs_of_element(source))
                 return
             starred = any(isinstance(e.value, cst.StarredElement) for e in elements)
             held: list[set[Obj]] = [set() for _ in elements]
@@ -693,20 +532,20 @@ class FlowAnalyzer:
                     continue
                 for position in range(len(elements)):
                     held[position] |= self.unpacked([obj])
-            for element, objs_for in zip(elements, held, strict=True):
+            for element, position_objs in zip(elements, held, strict=True):
                 inner = element.value
                 if isinstance(inner, cst.StarredElement):
                     inner = inner.value
-                self.assign(inner, frozenset(objs_for) or frozenset({OTHER}))
+                self.assign(inner, frozenset(position_objs) or frozenset({OTHER}))
         elif isinstance(target, cst.StarredElement):
             self.assign(target.value, objs)
         elif isinstance(target, cst.Subscript):
             keys: set[Obj] = set()
-            for element in target.slice:
-                if isinstance(element.slice, cst.Index):
-                    keys |= self.eval(element.slice.value)
-            held = self.eval(target.value)
-            containers = [o for o in held if isinstance(o, Container)]
+            for subscript in target.slice:
+                if isinstance(subscript.slice, cst.Index):
+                    keys |= self.eval(subscript.slice.value)
+            receivers = self.eval(target.value)
+            containers = [o for o in receivers if isinstance(o, Container)]
             if containers:
                 for container in containers:
                     container.add(objs)
@@ -789,7 +628,7 @@ class FlowAnalyzer:
             done.add(site)
             # A resolved future was waited through its inputs too.
             stack.extend(site.upstream)
-        state.pending = state.pending - done
+        state.pending = state.pending.discard_all(done)
 
     def escape(self, objs: Iterable[Obj]) -> None:
         objs = list(objs)
@@ -807,7 +646,7 @@ class FlowAnalyzer:
         for up in upstream:
             up.consumed = True
         if state is not None:
-            state.pending = state.pending - upstream
+            state.pending = state.pending.discard_all(upstream)
 
     def escape_captured(self, node: cst.CSTNode) -> None:
         if self.state is None:
@@ -816,28 +655,19 @@ class FlowAnalyzer:
             if name in self.state.env:
                 self.escape(self.state.env[name])
 
-    def value_use(self, node: cst.CSTNode, future_expr: cst.BaseExpression, obj: Obj) -> None:
-        """A future used as its value (PFL108). It fails right there, so PFL102 need not
-        report it too: the future counts as handled."""
-        is_list = isinstance(obj, Site) and obj.is_list
-        via = obj.via if isinstance(obj, Element) else None
-        if via is not None and not (
-            isinstance(future_expr, cst.Name)
-            and isinstance(via[1].target, cst.Name)
-            and future_expr.value == via[1].target.value
-        ):
-            via = None
-        in_generator = any(isinstance(loop, cst.GeneratorExp) for loop in self.loops)
-        self.facts.value_uses.append(
-            ValueUse(node, future_expr, is_list=is_list, via=via, in_generator=in_generator)
-        )
-        self.escape([obj])
+    def future_as_value(
+        self, node: cst.CSTNode, future_expr: cst.BaseExpression, future: Site | Element
+    ) -> None:
+        """A future used as its value (a fact for PFL108). It fails right there, so PFL102
+        need not report it too: the future counts as handled."""
+        self.facts.value_uses.append(ValueUse(node, future_expr, future, tuple(self.loops)))
+        self.escape([future])
 
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
         """Bindings of a loop variable over `objs`; flags iterating a single future (PFL108)."""
         for obj in objs:
             if isinstance(obj, (Site, Element)) and not (isinstance(obj, Site) and obj.is_list):
-                self.value_use(expr, expr, obj)
+                self.future_as_value(expr, expr, obj)
         return frozenset(self.members(objs)) or frozenset({OTHER})
 
     # -- expressions ----------------------------------------------------------------------------
@@ -856,9 +686,9 @@ class FlowAnalyzer:
             return self.eval_attribute(expr)
         if isinstance(expr, cst.Subscript):
             held = self.eval(expr.value)
-            for element in expr.slice:
-                if isinstance(element.slice, cst.Index):
-                    self.eval(element.slice.value)
+            for subscript in expr.slice:
+                if isinstance(subscript.slice, cst.Index):
+                    self.eval(subscript.slice.value)
             out: set[Obj] = set()
             for obj in held:
                 if isinstance(obj, Container):
@@ -867,10 +697,10 @@ class FlowAnalyzer:
                 elif isinstance(obj, Site) and obj.is_list:
                     out |= self.members([obj])
                 elif isinstance(obj, (Site, Element)):
-                    self.value_use(expr, expr.value, obj)
+                    self.future_as_value(expr, expr.value, obj)
                     out.add(OTHER)
                 else:
-                    self._value_use(obj)
+                    self._plain_use(obj)
                     out.add(OTHER)
             return frozenset(out) or frozenset({OTHER})
         if isinstance(expr, (cst.List, cst.Tuple, cst.Set)):
@@ -888,12 +718,12 @@ class FlowAnalyzer:
             return frozenset({container})
         if isinstance(expr, cst.Dict):
             container = self._container(expr, is_dict=True)
-            for element in expr.elements:
-                if isinstance(element, cst.DictElement):
-                    container.keys |= self.eval(element.key) - {OTHER}
-                    container.add(self.eval(element.value))
-                elif isinstance(element, cst.StarredDictElement):
-                    self._merge_dict(container, self.eval(element.value))
+            for entry in expr.elements:
+                if isinstance(entry, cst.DictElement):
+                    container.keys |= self.eval(entry.key) - {OTHER}
+                    container.add(self.eval(entry.value))
+                elif isinstance(entry, cst.StarredDictElement):
+                    self._merge_dict(container, self.eval(entry.value))
             return frozenset({container})
         if isinstance(expr, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
             return self.eval_comprehension(expr)
@@ -934,19 +764,19 @@ class FlowAnalyzer:
             return self.eval(expr.left) | self.eval(expr.right)
         if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
             left, right = self.eval(expr.left), self.eval(expr.right)
-            if any(_is_collection_obj(o) for o in left | right):
+            if any(is_collection(o) for o in left | right):
                 # `futures + [future]`: a new list holding both sides' elements.
                 container = self._container(expr)
                 container.add(self.members(left | right))
                 return frozenset({container})
             for obj in left | right:
-                self._value_use(obj)
+                self._plain_use(obj)
             return frozenset({OTHER})
         if isinstance(expr, (cst.BinaryOperation, cst.Comparison, cst.UnaryOperation)):
             for child in _expression_children(expr):
                 objs = self.eval(child)
                 for obj in objs:
-                    self._value_use(obj)
+                    self._plain_use(obj)
                 if isinstance(expr, cst.BinaryOperation) and not _is_string_format(expr):
                     # What an arithmetic operator makes of a future is out of our sight;
                     # comparing one (`f is None`) or `%`-formatting it hands it nowhere.
@@ -960,7 +790,9 @@ class FlowAnalyzer:
             return self.eval(expr.value)
         return frozenset({OTHER})
 
-    def _value_use(self, obj: Obj) -> None:
+    def _plain_use(self, obj: Obj) -> None:
+        """`obj` is read as a plain value (an operand, a formatted argument): a direct call's
+        value used so is not a misused future."""
         if isinstance(obj, DirectValue):
             obj.other_uses += 1
 
@@ -986,11 +818,11 @@ class FlowAnalyzer:
     ) -> frozenset[Obj]:
         state = self.state
         assert state is not None
-        saved_env, saved_undefined = dict(state.env), state.undefined
+        saved_env, saved_undefined = state.env, state.undefined
         targets: set[str] = set()
         comp_for: cst.CompFor | None = expr.for_in
         while comp_for is not None:
-            targets |= _target_names(comp_for.target)
+            targets |= target_names(comp_for.target)
             comp_for = comp_for.inner_for_in
         container = self._container(expr, is_dict=isinstance(expr, cst.DictComp))
         # The outermost iterable is evaluated once, before the comprehension loops.
@@ -1041,7 +873,7 @@ class FlowAnalyzer:
             elif isinstance(obj, (Site, Element)) and name not in FUTURE_API:
                 is_list = isinstance(obj, Site) and obj.is_list
                 if not is_list or not hasattr(list, name):
-                    self.value_use(expr, expr.value, obj)
+                    self.future_as_value(expr, expr.value, obj)
         return frozenset({OTHER})
 
     # -- calls ----------------------------------------------------------------------------------
@@ -1122,7 +954,7 @@ class FlowAnalyzer:
         """A call that reads its arguments without resolving a future among them."""
         for objs in self.eval_args(call):
             for obj in objs:
-                self._value_use(obj)
+                self._plain_use(obj)
         return frozenset({OTHER})
 
     def _formats_only(self, func: cst.BaseExpression) -> bool:
@@ -1162,7 +994,7 @@ class FlowAnalyzer:
                     self.facts.v2_uses.append(("get_state", call))
                     result.add(OTHER)
                 elif method in ("result", "wait"):
-                    self._serial_check(call, obj)
+                    self._record_wait(call, obj)
                     self.resolve([obj])
                     result.add(OTHER)
                 elif method in FUTURE_API:
@@ -1174,7 +1006,7 @@ class FlowAnalyzer:
                 else:
                     func = call.func
                     assert isinstance(func, cst.Attribute)
-                    self.value_use(func, func.value, obj)
+                    self.future_as_value(func, func.value, obj)
                     result.add(OTHER)
             elif isinstance(obj, Container):
                 result |= self._container_method(call, obj, method, args)
@@ -1261,7 +1093,7 @@ class FlowAnalyzer:
             self.consume(site, objs)
         state = self.state
         if state is not None:
-            state.pending = state.pending | {site}
+            state.pending = state.pending.add(site)
         return frozenset({site})
 
     def call_wait(self, call: cst.Call, name: str) -> frozenset[Obj]:
@@ -1273,13 +1105,10 @@ class FlowAnalyzer:
                 self.escape(objs)
             return frozenset({OTHER})
         first = next(o for a, o in zip(call.args, objs_by_arg, strict=True) if a is args[0])
-        singles = [o for o in first if isinstance(o, (Site, Element))]
-        if singles and all(
-            isinstance(o, Element) or (isinstance(o, Site) and not o.is_list) for o in first
-        ):
-            self.facts.single_waits.append((call, args[0]))
+        self.facts.wait_calls.append(WaitCall(call, args[0], first))
         for obj in first | frozenset(self.members(first)):
-            self._serial_check(call, obj)
+            if isinstance(obj, (Site, Element)):
+                self._record_wait(call, obj)
             if isinstance(obj, DirectValue):
                 obj.use_as_future(obj.call)
         if timeout is not None:
@@ -1311,22 +1140,12 @@ class FlowAnalyzer:
             self.facts.direct_values.append(direct)
         return frozenset({direct})
 
-    def _serial_check(self, use: cst.Call, obj: Obj) -> None:
-        """`.result()` inside the loop that submitted the same future (PFL103).
-
-        Not for `.map()` lists (a barrier per chunk), `while` loops (polling), loops that can
-        stop early (`break`/`return`: the next step may depend on the result), or submits
-        whose arguments use a name the loop body assigns (each run needs the last result).
-        """
-        if not isinstance(obj, Site) or obj.is_list or not self.loops:
-            return
-        loop = self.loops[-1]
-        if loop not in obj.loops or id(loop) in self._serial_seen:
-            return
-        if not serializes(loop, obj.call):
-            return
-        self._serial_seen.add(id(loop))
-        self.facts.serial_results.append(SerialResult(use, obj, loop))
+    def _record_wait(self, use: cst.Call, future: Site | Element) -> None:
+        key = (id(use), id(future))
+        if key not in self._waits_seen:
+            # The record keeps `future` alive, so its id is not reused while the key is held.
+            self._waits_seen.add(key)
+            self.facts.waits.append(FutureWait(use, future, tuple(self.loops)))
 
     # -- exits ----------------------------------------------------------------------------------
 
@@ -1334,53 +1153,12 @@ class FlowAnalyzer:
         state = self.state
         if state is None:
             return
-        names: dict[str, frozenset[Obj]] = {}
-        for name, objs in state.env.items():
-            if (
-                name not in state.undefined
-                and objs
-                and all(isinstance(o, (Site, Container)) for o in objs)
-            ):
-                names[name] = objs
-        self.facts.exits.append(Exit(statement, suite, state.pending, names))
+        self.facts.exits.append(
+            Exit(statement, suite, frozenset(state.pending), state.env, state.undefined)
+        )
 
 
 # -- helpers ---------------------------------------------------------------------------------
-
-
-def serializes(loop: cst.CSTNode, submit: cst.Call) -> bool:
-    """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
-    Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
-    a value the body computed (each step needs the last)."""
-    if isinstance(loop, cst.While):
-        return False
-    if isinstance(loop, cst.For):
-        assigned, stops = _loop_body_facts(loop)
-        if stops or names_in(submit) & assigned:
-            return False
-    return True
-
-
-def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
-    """Names the loop body assigns, and whether it can leave the loop early."""
-    assigned = _target_names(loop.target)
-    stops = False
-    # (node, inside a nested loop): a `break` there leaves only the nested loop.
-    stack: list[tuple[cst.CSTNode, bool]] = [(loop.body, False)]
-    while stack:
-        node, nested = stack.pop()
-        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
-            stops = True
-        elif isinstance(
-            node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)
-        ):
-            assigned |= _target_names(node.target)
-        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
-            continue
-        inner = nested or isinstance(node, (cst.For, cst.While))
-        stack.extend((child, inner) for child in child_nodes(node))
-    # The loop's own target changes every iteration by design; it is not a dependency.
-    return assigned - _target_names(loop.target), stops
 
 
 def _is_string_format(expr: cst.BinaryOperation) -> bool:
@@ -1421,37 +1199,6 @@ def _parts(obj: Obj) -> tuple[frozenset[Obj], ...] | None:
     return obj.parts
 
 
-def returns_states(call: cst.Call) -> bool | None:
-    """Does a task call pass `return_state=True`? None when the flag cannot be read."""
-    flag = keyword_arg(call, "return_state")
-    if flag is None:
-        return False if not any(arg.star == "**" for arg in call.args) else None
-    value = flag.value
-    if isinstance(value, cst.Name) and value.value in ("True", "False", "None"):
-        return value.value == "True"
-    if isinstance(value, cst.Integer):
-        return value.evaluated_value != 0
-    return None
-
-
-def _is_single_future(obj: object) -> bool:
-    return isinstance(obj, Element) or (isinstance(obj, Site) and not obj.is_list)
-
-
-def _is_collection_obj(obj: Obj) -> bool:
-    return isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list)
-
-
-def _target_names(target: cst.CSTNode) -> set[str]:
-    if isinstance(target, cst.Name):
-        return {target.value}
-    if isinstance(target, (cst.Tuple, cst.List)):
-        return set().union(*(_target_names(e.value) for e in target.elements))
-    if isinstance(target, cst.StarredElement):
-        return _target_names(target.value)
-    return set()
-
-
 def _expression_children(expr: cst.CSTNode) -> list[cst.BaseExpression]:
     children = child_nodes(expr)
     return [c for c in children if isinstance(c, cst.BaseExpression)] + [
@@ -1469,5 +1216,5 @@ def analyze_function(
     flow: Flow | None,
     scope: Scope,
     module: cst.Module,
-) -> FlowFacts:
+) -> FunctionFacts:
     return FlowAnalyzer(model, function, flow, scope, module).analyze()

@@ -49,6 +49,27 @@ class Rule:
             fix_versions=fix_versions,
         )
 
+    def fix(
+        self,
+        replacements: Mapping[
+            cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+        ],
+        imports: Sequence[ImportRequest] = (),
+        *,
+        transformer: cst.CSTTransformer | None = None,
+    ) -> CstFix:
+        """This rule's fix for one finding, titled and rated by its metadata (`fix_title`,
+        `fix_safety`), as Fixit's `report(replacement=...)` does; pass it to `report`."""
+        if self.meta.fix_safety is None:
+            raise TypeError(f"{self.meta.code} declares no fix safety: it offers no fix")
+        return CstFix(
+            self.meta.fix_title or "",
+            self.meta.fix_safety,
+            replacements,
+            imports,
+            transformer=transformer,
+        )
+
 
 class SyntaxErrorRule(Rule):
     """PFL000 is emitted by the engine itself when a file does not parse."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.futures import DirectValue, returns_states, serializes
+from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
 from prefect_lint.versions import PREFECT_3
 
 
@@ -97,6 +98,7 @@ is silent on 2.x targets.
         statement = self.context.statement_for(node)
         if facts.flow is None or facts.flow.is_async is not False:
             return
+        loop_facts: LoopFacts = {}  # each loop body walked once
         for direct in facts.direct_values:
             task = direct.callee
             if not isinstance(task, Task) or task.is_async is not True or direct.escaped:
@@ -109,9 +111,9 @@ is silent on 2.x targets.
                 f"async task `{name}` called from sync flow `{node.name.value}` returns a "
                 f"coroutine that never runs: no task run, no error; use `{callee}.submit(...).result()`"
             )
-            self.report(call, message, fix=self._fix(direct), statement=statement)
+            self.report(call, message, fix=self._fix(direct, loop_facts), statement=statement)
 
-    def _fix(self, direct: DirectValue) -> CstFix | None:
+    def _fix(self, direct: DirectValue, loop_facts: LoopFacts) -> CstFix | None:
         """What the call was meant to return: the value (`.submit(...).result()`), or with
         `return_state=True` the State (`.submit(..., return_state=True)` waits and gives it)."""
         call = direct.call
@@ -120,10 +122,10 @@ is silent on 2.x targets.
         if flag is None:
             return None  # a flag we cannot read: the rewrite could give the wrong kind
         if flag:
-            return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: submitted})
-        if direct.loops and serializes(direct.loops[-1], call):
+            return self.fix({call: submitted})
+        if direct.loops and serializes(direct.loops[-1], call, loop_facts):
             # `.result()` in the loop would run the tasks one at a time (PFL103): a safe fix
             # must not create a finding, and overlapping them is not what the code says.
             return None
         wrapped = cst.Call(func=cst.Attribute(value=submitted, attr=cst.Name("result")))
-        return CstFix(self.meta.fix_title or "", Applicability.SAFE, {call: wrapped})
+        return self.fix({call: wrapped})

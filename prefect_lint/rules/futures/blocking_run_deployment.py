@@ -229,28 +229,24 @@ which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offer
                 module, _, name = dotted.rpartition(".")
                 imports.append(ImportRequest(module, name))
         future, wait = names
-        waiting = cst.parse_statement(
+        waiting = cst.parse_expression(
             f"{wait}([{future}(flow_run_id=flow_run.id) for flow_run in {collection}])"
         )
+        assert isinstance(waiting, cst.Call)
         timeout = keyword_arg(shape.call, "timeout")
         if timeout is not None and not (
             isinstance(timeout.value, cst.Name) and timeout.value.value == "None"
         ):
             # Each run was waited for at most `timeout` seconds; all of them, started together,
             # are now waited for at most that long (a literal: `_blocks_until_done`).
-            call = waiting.body[0].value  # type: ignore[attr-defined]
-            waiting = waiting.with_changes(
-                body=[cst.Expr(with_keyword(call, "timeout", timeout.value))]
-            )
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.UNSAFE,
-            replacements={},
-            imports=imports,
+            waiting = with_keyword(waiting, "timeout", timeout.value)
+        return self.fix(
+            {},
+            imports,
             transformer=InsertStatements(
                 before=before,
                 replace=replace,
-                after={id(anchor): list(waiting.body)},  # type: ignore[attr-defined]
+                after={id(anchor): [cst.Expr(waiting)]},
             ),
         )
 

@@ -6,10 +6,11 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import body_nodes
-from prefect_lint.model.futures import DirectValue, serializes
+from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
 from prefect_lint.versions import ALL_VERSIONS
 
@@ -109,13 +110,14 @@ only.
             return
         statement = self.context.statement_for(node)
         versions = sync_flow_versions(self.context, node)
+        loop_facts: LoopFacts = {}  # each loop body walked once
         for direct in facts.direct_values:
             if not direct.future_uses:
                 continue
             if isinstance(direct.callee, Flow):
                 self._report_flow(direct, statement)
                 continue
-            fix = self._fix(direct)
+            fix = self._fix(direct, loop_facts)
             for use in direct.future_uses:
                 message = (
                     f"`{direct.callee_text}(...)` is a direct task call: it already ran and "
@@ -146,18 +148,16 @@ only.
             )
             self.report(use, message, statement=statement)
 
-    def _fix(self, direct: DirectValue) -> CstFix | None:
+    def _fix(self, direct: DirectValue, loop_facts: LoopFacts) -> CstFix | None:
         if direct.other_uses:
             return None
-        if direct.loops and serializes(direct.loops[-1], direct.call):
+        if direct.loops and serializes(direct.loops[-1], direct.call, loop_facts):
             # Waiting on the new future in the loop that submits it is PFL103: a safe fix
             # must not create a finding.
             return None
         call = direct.call
         submit = cst.Attribute(value=call.func, attr=cst.Name("submit"))
-        return CstFix(
-            self.meta.fix_title or "", Applicability.SAFE, {call: call.with_changes(func=submit)}
-        )
+        return self.fix({call: call.with_changes(func=submit)})
 
 
 def _may_return_states(flow: Flow) -> bool:

@@ -130,9 +130,6 @@ too. Flows bound to infrastructure have `.submit()` from 3.3.6 on.
             return None
         text, needs_import = reference
         wrapped = cst.Call(func=cst.parse_expression(text), args=[cst.Arg(func.value)])
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.UNSAFE,
-            replacements={func.value: wrapped},
-            imports=[ImportRequest("prefect", "task")] if needs_import else (),
+        return self.fix(
+            {func.value: wrapped}, [ImportRequest("prefect", "task")] if needs_import else ()
         )

@@ -9,7 +9,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.model.futures import ValueUse
+from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
@@ -107,12 +107,12 @@ return coroutines to await), so there the rule reports for 3.x targets only.
         statement = self.context.statement_for(node)
         versions = sync_flow_versions(self.context, node)
         seen: set[int] = set()
-        waiter = _Waiter(self.meta.fix_title or "", None, ())
+        waiter: _Waiter | None = _Waiter(self, None, ())
         if node.asynchronous is not None:
             # `.result()` would block the event loop: wait in a worker thread instead.
             model = self.context.model
             threaded = to_thread_reference(model, model.scope_of(node, self.context.scope(node)))
-            waiter = _Waiter(waiter.title, *threaded) if threaded else None  # type: ignore[assignment]
+            waiter = _Waiter(self, *threaded) if threaded else None
         whole_list = _whole_list_fixes(facts.value_uses, waiter) if waiter else {}
         for use in facts.value_uses:
             if id(use.node) in seen:
@@ -122,7 +122,8 @@ return coroutines to await), so there the rule reports for 3.x targets only.
             if len(future) > 40 or "\n" in future:
                 future = "the future"
             message = f"`{future}` is a future, not its value: {_failure(use)}; use `.result()`"
-            fix = whole_list.get(id(use.via[1])) if use.via is not None else None
+            via = _via(use)
+            fix = whole_list.get(id(via[1])) if via is not None else None
             if fix is None and waiter is not None:
                 fix = waiter.fix(use)
             self.report(use.node, message, fix=fix, statement=statement, versions=versions)
@@ -133,7 +134,7 @@ class _Waiter:
     """How this function gets a future's value: `.result()`, or in an async function
     `await asyncio.to_thread(future.result)`."""
 
-    title: str
+    rule: Rule
     to_thread: str | None
     imports: tuple[ImportRequest, ...] | list[ImportRequest]
 
@@ -150,23 +151,23 @@ class _Waiter:
         )
 
     def fix(self, use: ValueUse) -> CstFix | None:
-        if self.to_thread is not None and use.in_generator:
+        if self.to_thread is not None and _in_generator(use):
             return None  # `await` would turn the generator expression into an async one
         expr = use.future_expr
         value = self.value(expr, bare=use.node is expr)
-        return CstFix(self.title, Applicability.UNSAFE, {expr: value}, list(self.imports))
+        return self.rule.fix({expr: value}, self.imports)
 
 
 def _whole_list_fixes(uses: list[ValueUse], waiter: _Waiter) -> dict[int, CstFix]:
     """`[r["x"] for r in futures]`: iterate over `futures.result()` (the values, taken once)
     when every mention of `r` in the comprehension uses it as a value."""
-    by_for: dict[int, list[ValueUse]] = {}
+    by_for: dict[int, tuple[tuple[cst.CSTNode, cst.CompFor], list[ValueUse]]] = {}
     for use in uses:
-        if use.via is not None:
-            by_for.setdefault(id(use.via[1]), []).append(use)
+        via = _via(use)
+        if via is not None:
+            by_for.setdefault(id(via[1]), (via, []))[1].append(use)
     fixes: dict[int, CstFix] = {}
-    for group in by_for.values():
-        comprehension, comp_for = group[0].via  # type: ignore[misc]
+    for (comprehension, comp_for), group in by_for.values():
         target = comp_for.target
         assert isinstance(target, cst.Name)
         # Only a name holding the `.map()` list itself: a slice or copy is a plain list.
@@ -175,12 +176,10 @@ def _whole_list_fixes(uses: list[ValueUse], waiter: _Waiter) -> dict[int, CstFix
         mentions = _count_name(comprehension, target.value) - 1  # minus the `for` target
         if mentions != len({id(use.node) for use in group}):
             continue  # `r` is also used as a future (`r.state`): keep it a future
-        if waiter.to_thread is not None and any(use.in_generator for use in group):
+        if waiter.to_thread is not None and any(_in_generator(use) for use in group):
             continue
         values = waiter.value(comp_for.iter, bare=True)
-        fixes[id(comp_for)] = CstFix(
-            waiter.title, Applicability.UNSAFE, {comp_for.iter: values}, list(waiter.imports)
-        )
+        fixes[id(comp_for)] = waiter.rule.fix({comp_for.iter: values}, waiter.imports)
     return fixes
 
 
@@ -202,3 +201,19 @@ def _failure(use: ValueUse) -> str:
     if isinstance(node, cst.Attribute):
         return f"`.{node.attr.value}` raises AttributeError"
     return "iterating it raises TypeError"
+
+
+def _via(use: ValueUse) -> tuple[cst.CSTNode, cst.CompFor] | None:
+    """`[r["x"] for r in futures]`: the comprehension and its `for` that took the future
+    straight from a `.map()` list, when the use is of that very name."""
+    future, expr = use.future, use.future_expr
+    via = future.via if isinstance(future, Element) else None
+    if via is None or not isinstance(expr, cst.Name):
+        return None
+    target = via[1].target
+    return via if isinstance(target, cst.Name) and expr.value == target.value else None
+
+
+def _in_generator(use: ValueUse) -> bool:
+    """Inside a generator expression (`await` there would make it an async generator)."""
+    return any(isinstance(loop, cst.GeneratorExp) for loop in use.loops)

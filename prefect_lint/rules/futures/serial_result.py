@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
-from prefect_lint.model.futures import SerialResult
+from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
+from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
 from prefect_lint.versions import ALL_VERSIONS
@@ -101,7 +105,7 @@ targets only.
         statement = self.context.statement_for(node)
         versions = sync_flow_versions(self.context, node)
         taken: set[str] | None = None
-        for serial in facts.serial_results:
+        for serial in serial_results(facts):
             if taken is None:
                 taken = taken_names(node, self.context.model.walrus_names)
             task = serial.site.task.name or "the task"
@@ -142,4 +146,94 @@ targets only.
             replacement = collect_comprehension(loop, serial.site.call, method, name)
         if replacement is None:
             return None
-        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, {loop: replacement})
+        return self.fix({loop: replacement})
+
+
+# What the walk of a loop's body found (names it assigns, whether it can stop early), by loop.
+LoopFacts = dict[int, tuple[set[str], bool]]
+
+
+@dataclass
+class SerialResult:
+    use: cst.Call  # the `.result()` / `.wait()` / `wait(...)` call
+    site: Site
+    loop: cst.CSTNode  # the innermost loop around `use`, which also submitted `site`
+
+
+def serial_results(facts: FunctionFacts) -> list[SerialResult]:
+    """Waits on a single future inside the innermost loop that submitted it, where that
+    serializes the runs: the first such wait of each loop.
+
+    Not for `.map()` lists (a barrier per chunk), `while` loops (polling), loops that can
+    stop early (`break`/`return`: the next step may depend on the result), or submits
+    whose arguments use a name the loop body assigns (each run needs the last result).
+    """
+    found: list[SerialResult] = []
+    reported: set[int] = set()
+    # (loop, submit call) -> `serializes`; the loop body is walked once per loop.
+    decided: dict[tuple[int, int], bool] = {}
+    body_facts: LoopFacts = {}
+    for wait in facts.waits:
+        site = _single_site(wait)
+        if site is None or not wait.loops:
+            continue
+        loop = wait.loops[-1]
+        if loop not in site.loops or id(loop) in reported:
+            continue
+        key = (id(loop), id(site.call))
+        if key not in decided:
+            decided[key] = serializes(loop, site.call, body_facts)
+        if decided[key]:
+            reported.add(id(loop))
+            found.append(SerialResult(wait.use, site, loop))
+    return found
+
+
+def _single_site(wait: FutureWait) -> Site | None:
+    future = wait.future
+    return future if isinstance(future, Site) and not future.is_list else None
+
+
+def serializes(
+    loop: cst.CSTNode,
+    submit: cst.Call,
+    body_facts: LoopFacts | None = None,
+) -> bool:
+    """Would waiting on `submit`'s future inside `loop` make its runs go one at a time (PFL103)?
+    Not in `while` loops (polling), loops that can stop early, or loops whose next submit uses
+    a value the body computed (each step needs the last). `body_facts` keeps what the walk of
+    each loop's body found, for a caller asking about many submits."""
+    if isinstance(loop, cst.While):
+        return False
+    if isinstance(loop, cst.For):
+        if body_facts is None:
+            assigned, stops = _loop_body_facts(loop)
+        else:
+            if id(loop) not in body_facts:
+                body_facts[id(loop)] = _loop_body_facts(loop)
+            assigned, stops = body_facts[id(loop)]
+        if stops or names_in(submit) & assigned:
+            return False
+    return True
+
+
+def _loop_body_facts(loop: cst.For) -> tuple[set[str], bool]:
+    """Names the loop body assigns, and whether it can leave the loop early."""
+    assigned = target_names(loop.target)
+    stops = False
+    # (node, inside a nested loop): a `break` there leaves only the nested loop.
+    stack: list[tuple[cst.CSTNode, bool]] = [(loop.body, False)]
+    while stack:
+        node, nested = stack.pop()
+        if isinstance(node, cst.Return) or (isinstance(node, cst.Break) and not nested):
+            stops = True
+        elif isinstance(
+            node, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign, cst.NamedExpr, cst.For)
+        ):
+            assigned |= target_names(node.target)
+        elif isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        inner = nested or isinstance(node, (cst.For, cst.While))
+        stack.extend((child, inner) for child in child_nodes(node))
+    # The loop's own target changes every iteration by design; it is not a dependency.
+    return assigned - target_names(loop.target), stops

@@ -289,7 +289,7 @@ only once it has).
                 replacements[loop] = replacement
         if not replacements:
             return None
-        return CstFix(self.meta.fix_title or "", Applicability.UNSAFE, replacements)
+        return self.fix(replacements)
 
 
 def _submittable(call: cst.Call, loop: cst.CSTNode) -> bool:

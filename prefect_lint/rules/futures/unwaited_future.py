@@ -6,10 +6,10 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.fixes.names import fresh_name, taken_names
+from prefect_lint.fixes.names import taken_names
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
-from prefect_lint.model.futures import Container, Exit, FlowFacts, Site
+from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -171,7 +171,7 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
 
     # -- fix ----------------------------------------------------------------------------------
 
-    def _fix(self, facts: FlowFacts) -> CstFix | None:
+    def _fix(self, facts: FunctionFacts) -> CstFix | None:
         function = facts.function
         body = function.body
         if not isinstance(body, cst.IndentedBlock):
@@ -190,17 +190,19 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
             if threaded is None:
                 return None
             to_thread, thread_imports = threaded
-        taken = taken_names(function, self.context.model.walrus_names)
+        fresh = _FreshNames(taken_names(function, self.context.model.walrus_names))
         bindings: dict[int, str] = {}  # bare `task.submit()` statements we name
         bare = _bare_submits(body)
+        bare_by_call = {id(expr.value): key for key, expr in bare.items()}
+        order = {site: position for position, site in enumerate(facts.sites)}
         before: dict[int, list[cst.BaseSmallStatement]] = {}
         after_body: dict[int, list[cst.BaseSmallStatement]] = {}
         uses_wait = False
         for exit_ in facts.exits:
-            pending = [s for s in facts.sites if s in exit_.pending and not s.consumed]
+            pending = sorted((s for s in exit_.pending if not s.consumed), key=order.__getitem__)
             if not pending:
                 continue
-            items = self._wait_items(pending, exit_, bare, bindings, taken)
+            items = _wait_items(pending, exit_, bare_by_call, bindings, fresh)
             if items is None:
                 return None
             statement, used_wait = _wait_statement(wait_name, items, to_thread)
@@ -218,66 +220,103 @@ fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
             )
             for key, name in bindings.items()
         }
-        return CstFix(
-            title=self.meta.fix_title or "",
-            applicability=Applicability.SAFE,
-            replacements={},
-            imports=[
+        return self.fix(
+            {},
+            [
                 *([ImportRequest("prefect.futures", "wait")] if needs_import and uses_wait else ()),
                 *thread_imports,
             ],
             transformer=InsertStatements(before, after_body, replace),
         )
 
-    def _wait_items(
-        self,
-        pending: list[Site],
-        exit_: Exit,
-        bare: dict[int, cst.Expr],
-        bindings: dict[int, str],
-        taken: set[str],
-    ) -> list[tuple[str, bool, bool]] | None:
-        """What to wait on, covering every pending future, or None: (name, spread, is a
-        `.map()` list)."""
-        items: list[tuple[str, bool, bool]] = []
-        used: set[str] = set()
-        for site in pending:
-            held = _holder(site, exit_)
-            if held is None:
-                key = next((k for k, expr in bare.items() if expr.value is site.call), None)
-                if key is None:
-                    return None
-                if key not in bindings:
-                    bindings[key] = _fresh_name(site, taken)
-                name, starred = bindings[key], site.is_list
-            else:
-                name, starred = held
-            if name in used:
-                continue
-            used.add(name)
-            items.append((name, starred, site.is_list and starred))
-        return items
+
+def _wait_items(
+    pending: list[Site],
+    exit_: Exit,
+    bare_by_call: dict[int, int],
+    bindings: dict[int, str],
+    fresh: _FreshNames,
+) -> list[tuple[str, bool, bool]] | None:
+    """What to wait on, covering every pending future, or None: (name, spread, is a
+    `.map()` list)."""
+    holders = _Holders(exit_)
+    items: list[tuple[str, bool, bool]] = []
+    used: set[str] = set()
+    for site in pending:
+        held = holders.of(site)
+        if held is None:
+            key = bare_by_call.get(id(site.call))
+            if key is None:
+                return None
+            if key not in bindings:
+                bindings[key] = _fresh_name(site, fresh)
+            name, starred = bindings[key], site.is_list
+        else:
+            name, starred = held
+        if name in used:
+            continue
+        used.add(name)
+        items.append((name, starred, site.is_list and starred))
+    return items
 
 
-def _holder(site: Site, exit_: Exit) -> tuple[str, bool] | None:
-    """A name that holds `site` at the exit, and whether it is spread (`*name`) in the list.
+class _Holders:
+    """The names that hold each future at an exit, found in one pass over the exit's names.
 
     `wait` needs a flat list of futures: a name qualifies when everything it may hold is a
     single future (the site itself), or everything is a `.map()` list or a container whose
     members are all single futures (spread). A dict (iterating it gives its keys) or a list of
-    `.map()` lists does not qualify.
+    `.map()` lists does not qualify. The first name in alphabetical order wins.
     """
-    for name, objs in sorted(exit_.names.items()):
-        if site in objs and all(isinstance(o, Site) and o.is_list == site.is_list for o in objs):
+
+    def __init__(self, exit_: Exit) -> None:
+        # Names holding only futures of the same kind (all `.map()` lists, or all single).
+        self.direct: dict[Site, str] = {}
+        # Names holding collections a single future sits in, to be spread into the list.
+        self.spread: dict[Site, str] = {}
+        for name, objs in sorted(exit_.names.items()):
+            if all(isinstance(o, Site) for o in objs):
+                kinds = {o.is_list for o in objs if isinstance(o, Site)}
+                if len(kinds) == 1:
+                    for obj in objs:
+                        if isinstance(obj, Site):
+                            self.direct.setdefault(obj, name)
+            if all(_spreads_to_futures(o) for o in objs):
+                for obj in objs:
+                    if isinstance(obj, Container):
+                        for member in _source(obj).members:
+                            if isinstance(member, Site):
+                                self.spread.setdefault(member, name)
+
+    def of(self, site: Site) -> tuple[str, bool] | None:
+        """A name that holds `site`, and whether it is spread (`*name`) in the list."""
+        name = self.direct.get(site)
+        if name is not None:
             return name, site.is_list
-    if site.is_list:
-        return None
-    for name, objs in sorted(exit_.names.items()):
-        if any(isinstance(o, Container) and site in _source(o).members for o in objs) and all(
-            _spreads_to_futures(o) for o in objs
-        ):
-            return name, True
-    return None
+        if site.is_list:
+            return None
+        name = self.spread.get(site)
+        return (name, True) if name is not None else None
+
+
+class _FreshNames:
+    """`fresh_name` for many names from the same few stems: each stem's search resumes where
+    it stopped (the taken names only grow), instead of counting up from 2 every time."""
+
+    def __init__(self, taken: set[str]) -> None:
+        self.taken = taken
+        self.next: dict[str, int] = {}
+
+    def __call__(self, base: str) -> str:
+        counter = self.next.get(base, 1)
+        while True:
+            name = base if counter == 1 else f"{base}_{counter}"
+            if name not in self.taken:
+                break
+            counter += 1
+        self.taken.add(name)
+        self.next[base] = counter + 1
+        return name
 
 
 def _source(container: Container) -> Container:
@@ -308,10 +347,10 @@ def _reiterable(node: cst.CSTNode) -> bool:
     )
 
 
-def _fresh_name(site: Site, taken: set[str]) -> str:
+def _fresh_name(site: Site, fresh: _FreshNames) -> str:
     receiver = site.call.func.value if isinstance(site.call.func, cst.Attribute) else None
     stem = receiver.value if isinstance(receiver, cst.Name) else (site.task.name or "task")
-    return fresh_name(f"{stem}_{'futures' if site.is_list else 'future'}", taken)
+    return fresh(f"{stem}_{'futures' if site.is_list else 'future'}")
 
 
 def _bare_submits(body: cst.IndentedBlock) -> dict[int, cst.Expr]:

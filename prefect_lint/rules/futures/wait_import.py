@@ -60,7 +60,8 @@ def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> cst.Impo
     last, original_last = kept[-1], names[-1]
     if last is not original_last:
         # The new last name takes over the layout before `)`, keeping its own comment.
-        own = last.comma.whitespace_after if isinstance(last.comma, cst.Comma) else None
+        last_comma = last.comma if isinstance(last.comma, cst.Comma) else None
+        own = last_comma.whitespace_after if last_comma is not None else None
         tail = (
             original_last.comma.whitespace_after
             if isinstance(original_last.comma, cst.Comma)
@@ -72,7 +73,8 @@ def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> cst.Impo
             ws = own.with_changes(
                 empty_lines=[*own.empty_lines, *carried], last_line=tail.last_line
             )
-            last = last.with_changes(comma=last.comma.with_changes(whitespace_after=ws))
+            assert last_comma is not None  # `own` is its whitespace
+            last = last.with_changes(comma=last_comma.with_changes(whitespace_after=ws))
         elif isinstance(own, cst.ParenthesizedWhitespace) and rpar is not None:
             # No trailing comma before: keep this name's comma (and comment); the newline
             # before `)` is already in it.
@@ -83,7 +85,8 @@ def _remaining(node: cst.ImportFrom, removed: list[cst.ImportAlias]) -> cst.Impo
                 else cst.SimpleWhitespace("")
             )
             ws = own.with_changes(empty_lines=[*own.empty_lines, *carried], last_line=indent)
-            last = last.with_changes(comma=last.comma.with_changes(whitespace_after=ws))
+            assert last_comma is not None  # `own` is its whitespace
+            last = last.with_changes(comma=last_comma.with_changes(whitespace_after=ws))
             rpar = rpar.with_changes(whitespace_before=cst.SimpleWhitespace(""))
         else:
             last = last.with_changes(comma=original_last.comma)
@@ -229,7 +232,9 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
         futures_module = cst.parse_expression("prefect.futures")
         assert isinstance(futures_module, cst.Attribute)
         remaining = _remaining(node, bad)
-        replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel]
+        replacements: dict[
+            cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
+        ]
         imports: list[ImportRequest] = []
         if remaining is None:
             # Every name moves: the statement just changes its module.
@@ -256,7 +261,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
                 replacements = {line: cst.FlattenSentinel([kept_line, moved_line])}
             else:
                 replacements = {node: cst.FlattenSentinel([kept_import, moved_import])}
-        return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements, imports)
+        return self.fix(replacements, imports)
 
     # -- `prefect.wait(...)` ----------------------------------------------------------------
 
@@ -271,7 +276,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
             f"`prefect.{name}` raises AttributeError: module prefect has no attribute "
             f"{name}; use `prefect.futures.{name}`"
         )
-        fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {node: fixed})
+        fix = self.fix({node: fixed})
         self.report(node, message, fix=fix)
 
     # -- `wait(...)` with no import at all ----------------------------------------------------
@@ -300,12 +305,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
                 f"`{name}` is never imported: NameError at runtime; "
                 f"import it from `prefect.futures`"
             )
-            fix = CstFix(
-                self.meta.fix_title or "",
-                Applicability.SAFE,
-                {},
-                [ImportRequest("prefect.futures", name)],
-            )
+            fix = self.fix({}, [ImportRequest("prefect.futures", name)])
             self.report(call.func, message, fix=fix, statement=statement)
 
     def _module_imports_prefect(self) -> bool:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.model.future_facts import Obj, is_single_future
+from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
 
@@ -83,12 +84,20 @@ offered for every report; the call, which raised `TypeError`, now waits for that
         if facts is None:
             return
         statement = self.context.statement_for(node)
-        for call, arg in facts.single_waits:
+        for wait_call in facts.wait_calls:
+            if not _only_single_futures(wait_call.held):
+                continue
+            call, arg = wait_call.call, wait_call.arg
             name = self.context.module.code_for_node(call.func)
             message = (
                 f"`{name}()` takes a list of futures: given one future it raises "
                 f"TypeError: 'PrefectConcurrentFuture' object is not iterable"
             )
             wrapped = arg.with_changes(value=cst.List([cst.Element(arg.value)]))
-            fix = CstFix(self.meta.fix_title or "", Applicability.SAFE, {arg: wrapped})
+            fix = self.fix({arg: wrapped})
             self.report(arg.value, message, fix=fix, statement=statement)
+
+
+def _only_single_futures(held: frozenset[Obj]) -> bool:
+    """The argument holds a future of one run on every path, never a collection of them."""
+    return bool(held) and all(is_single_future(obj) for obj in held)
