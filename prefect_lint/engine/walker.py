@@ -6,10 +6,8 @@ fields (whitespace, parentheses, commas, comments) are never entered.
 
 Children are visited in dataclass field order, which is not always source order (a
 `FunctionDef`'s decorators come after its body). Rules that need source order read the
-node they are given.
-
-`child_nodes` lives in `prefect_lint.tree` (with the other plain tree walks) and is
-re-exported here for the code that imports it from the walker.
+node they are given. The plain tree walks (`child_nodes` and friends) live in
+`prefect_lint.tree`.
 """
 
 from __future__ import annotations
@@ -19,11 +17,11 @@ from typing import Any
 
 import libcst as cst
 
-from prefect_lint.tree import child_nodes, fields_of
+from prefect_lint.tree import fields_of
 
 NodeCallback = Callable[[Any], Any]
 
-__all__ = ["NodeCallback", "Walker", "child_nodes"]
+__all__ = ["NodeCallback", "Walker"]
 
 # Nodes without children worth entering; skipped outright unless a listener asks for them.
 _LEAVES = frozenset(

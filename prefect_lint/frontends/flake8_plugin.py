@@ -75,7 +75,7 @@ class Flake8Plugin:
         style guides once, so that a file runs only the rules whose codes flake8 reports."""
         try:
             # flake8 ships no type information; what is used is typed by the Protocols above.
-            from flake8.style_guide import (  # type: ignore[import-untyped, unused-ignore]
+            from flake8.style_guide import (
                 Decision,
                 StyleGuideManager,
             )

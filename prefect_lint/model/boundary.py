@@ -21,9 +21,6 @@ from prefect_lint.model.module import ModuleModel, keyword_arg
 from prefect_lint.model.pickling import ENTERS_AS_ITSELF, UnpicklableKind, unpicklable_cst_call
 from prefect_lint.model.scopes import AssignBinding, Binding, EnteredBinding, Scope
 from prefect_lint.model.values import Dotted, Flow, Runner, Task
-from prefect_lint.tree import NESTED_SCOPES as NESTED_SCOPES  # re-exported for rules/futures
-from prefect_lint.tree import body_nodes as body_nodes  # re-exported for rules/futures
-from prefect_lint.tree import own_nodes as own_nodes  # re-exported for rules/futures
 from prefect_lint.tree import returns_of
 
 # Runners that cloudpickle every task's parameters, result and the flow (§6).

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.model import api
 from prefect_lint.model.boundary import single_assignment
 from prefect_lint.model.future_facts import (
@@ -45,6 +44,7 @@ from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
 from prefect_lint.model.persistent import PMap, PSet
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
+from prefect_lint.tree import child_nodes
 
 # What a PrefectFuture / PrefectFutureList offers besides being a value (futures.py).
 FUTURE_API = frozenset(

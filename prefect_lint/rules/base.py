@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import ClassVar
 
 import libcst as cst
 
 from prefect_lint.engine.context import RuleContext
+from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.records import CstFix, ImportRequest, RuleMeta
+from prefect_lint.tree import Replacement
 from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 # Rules import their records from here, beside the base class they extend.
@@ -51,12 +54,10 @@ class Rule:
 
     def fix(
         self,
-        replacements: Mapping[
-            cst.CSTNode, cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]
-        ],
+        replacements: Mapping[cst.CSTNode, Replacement],
         imports: Sequence[ImportRequest] = (),
         *,
-        transformer: cst.CSTTransformer | None = None,
+        transformer: InsertStatements | None = None,
     ) -> CstFix:
         """This rule's fix for one finding, titled and rated by its metadata (`fix_title`,
         `fix_safety`), as Fixit's `report(replacement=...)` does; pass it to `report`."""

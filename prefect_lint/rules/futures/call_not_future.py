@@ -5,13 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.boundary import body_nodes
 from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.tree import body_nodes
 from prefect_lint.versions import ALL_VERSIONS
 
 

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.tree import child_nodes
 from prefect_lint.versions import ALL_VERSIONS
 
 

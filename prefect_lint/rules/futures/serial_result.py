@@ -7,13 +7,13 @@ from dataclasses import dataclass
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.tree import child_nodes
 from prefect_lint.versions import ALL_VERSIONS
 
 

@@ -8,13 +8,13 @@ from dataclasses import dataclass
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.engine.walker import child_nodes
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
-from prefect_lint.model.boundary import NESTED_SCOPES, body_nodes, own_nodes, single_assignment
+from prefect_lint.model.boundary import single_assignment
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.scopes import ImportBinding, Scope, names_in
 from prefect_lint.model.values import Dotted, Flow, Function, Task
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.tree import NESTED_SCOPES, body_nodes, child_nodes, own_nodes
 from prefect_lint.versions import PREFECT_3
 
 _SUBMITTING = frozenset({"submit", "map"})
