@@ -15,6 +15,7 @@ model acts on. Names that lead into the project are followed by `ProjectIndex.re
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -49,14 +50,16 @@ _ACTED_ON = frozenset(
         "prefect.logging.loggers.get_logger",
         "prefect.context.get_run_context",
         "prefect.variables.Variable.get",
-        *api._ALIASES,  # noqa: SLF001 - every spelling the model normalises
-        *api._ALIASES.values(),  # noqa: SLF001
+        *api._ALIASES,
+        *api._ALIASES.values(),
         *(f"prefect.{name}" for name in api.FUTURES_ONLY),
     }
 )
 # Past this many rounds of `a = b.c` aliasing the names are not followed: the file is relevant.
 _MAX_ALIAS_ROUNDS = 8
 _MAX_NAMES = 20_000
+_BODIES = ("body", "orelse", "finalbody")
+_TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
 
 
 @dataclass(frozen=True)
@@ -83,10 +86,22 @@ def file_facts(text: str) -> FileFacts | None:
         return None
     collector = _Collector()
     try:
-        collector.collect(tree)
+        if ":=" in text or not text.isascii():
+            # `:=` binds inside expressions, and Python normalises non-ASCII identifiers
+            # (NFKC), which the text search would miss: read every node then.
+            collector.collect_nodes(tree)
+        else:
+            collector.collect_statements(tree.body)
     except RecursionError:
         return None
-    return collector.facts()
+    return collector.facts(text)
+
+
+# Between the links of a chain: spaces, line continuations, and comments inside brackets.
+_GAP = r"(?:[ \t\f]|\\\r?\n|\r?\n|#[^\n]*)*"
+# `(a).b` and `(a.b).c` are chains too.
+_LINK = re.compile(r"(?:" + _GAP + r"\))*" + _GAP + r"\." + _GAP + r"([^\W\d]\w*)")
+_BARE_WAIT = re.compile(r"(?<![\w.])(?:" + "|".join(api.FUTURES_ONLY) + r")" + _GAP + r"\(")
 
 
 class _Collector:
@@ -95,12 +110,30 @@ class _Collector:
         self.names: set[str] = set()
         self.aliases: list[tuple[str, ast.expr]] = []
         self.chains: list[tuple[str, tuple[str, ...]]] = []
-        self.calls_bare_wait = False
+        self.by_nodes = False
 
     def bind(self, local: str, dotted: str) -> None:
         self.bound.setdefault(local, set()).add(dotted)
 
-    def collect(self, tree: ast.AST) -> None:
+    def collect_statements(self, body: list[ast.stmt]) -> None:
+        """Imports and assignments bind names; only statements hold them (no `:=` here)."""
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            self.statement(node)
+            for field in _BODIES:
+                inner = getattr(node, field, None)
+                if inner:
+                    stack.extend(inner)
+            if isinstance(node, _TRY):
+                for handler in node.handlers:
+                    stack.extend(handler.body)
+            elif isinstance(node, ast.Match):
+                for case in node.cases:
+                    stack.extend(case.body)
+
+    def collect_nodes(self, tree: ast.AST) -> None:
+        self.by_nodes = True
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute):
                 attrs: list[str] = []
@@ -110,26 +143,28 @@ class _Collector:
                     current = current.value
                 if isinstance(current, ast.Name):
                     self.chains.append((current.id, tuple(reversed(attrs))))
-            elif isinstance(node, ast.Import):
-                for alias in node.names:
-                    self.names.add(alias.name)
-                    if alias.asname:
-                        self.bind(alias.asname, api.canonical(alias.name))
-                    else:
-                        head = alias.name.split(".", 1)[0]
-                        self.bind(head, head)
-            elif isinstance(node, ast.ImportFrom):
-                self._import_from(node)
-            elif isinstance(node, ast.Assign):
-                if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                    self.aliases.append((node.targets[0].id, node.value))
-            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)):
-                if isinstance(node.target, ast.Name) and node.value is not None:
+            elif isinstance(node, ast.NamedExpr):
+                if isinstance(node.target, ast.Name):
                     self.aliases.append((node.target.id, node.value))
-            elif isinstance(node, ast.Call):
-                func = node.func
-                if isinstance(func, ast.Name) and func.id in api.FUTURES_ONLY:
-                    self.calls_bare_wait = True
+            elif isinstance(node, ast.stmt):
+                self.statement(node)
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.names.add(alias.name)
+                if alias.asname:
+                    self.bind(alias.asname, api.canonical(alias.name))
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    self.bind(head, head)
+        elif isinstance(node, ast.ImportFrom):
+            self._import_from(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            single = not isinstance(node, ast.Assign) or len(node.targets) == 1
+            if single and isinstance(target, ast.Name) and node.value is not None:
+                self.aliases.append((target.id, node.value))
 
     def _import_from(self, node: ast.ImportFrom) -> None:
         module = node.module or ""
@@ -160,7 +195,26 @@ class _Collector:
             return set()
         return {_extend(base, reversed(attrs)) for base in self.bound.get(expr.id, ())}
 
-    def facts(self) -> FileFacts:
+    def _text_chains(self, text: str) -> None:
+        """Every `name.attr...` in the text whose first name is bound by an import or an
+        alias (strings and comments too: more chains than the code has, never fewer)."""
+        roots = sorted(self.bound, key=len, reverse=True)
+        if not roots:
+            return
+        pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, roots)) + r")(?!\w)")
+        for match in pattern.finditer(text):
+            attrs: list[str] = []
+            position = match.end()
+            while True:
+                link = _LINK.match(text, position)
+                if link is None:
+                    break
+                attrs.append(link.group(1))
+                position = link.end()
+            if attrs:
+                self.chains.append((match.group(1), tuple(attrs)))
+
+    def facts(self, text: str) -> FileFacts:
         opaque = True
         for _ in range(_MAX_ALIAS_ROUNDS):
             changed = False
@@ -172,6 +226,8 @@ class _Collector:
             if not changed:
                 opaque = False
                 break
+        if not self.by_nodes:
+            self._text_chains(text)
         names = set(self.names)
         for values in self.bound.values():
             names.update(values)
@@ -184,7 +240,8 @@ class _Collector:
             if len(names) > _MAX_NAMES:
                 opaque = True
                 break
-        return FileFacts(frozenset(names), self.calls_bare_wait, opaque)
+        bare_wait = bool(_BARE_WAIT.search(text))
+        return FileFacts(frozenset(names), bare_wait, opaque)
 
 
 def _extend(base: str, attrs: object) -> str:
@@ -229,6 +286,4 @@ def may_report(facts: FileFacts, decorators: UserDecorators) -> bool:
 
 def project_names(facts: FileFacts, decorators: UserDecorators) -> list[str]:
     """The names that may lead into project modules (never Prefect's own)."""
-    return [
-        name for name in facts.names if name and not is_prefect_family(name, decorators)
-    ]
+    return [name for name in facts.names if name and not is_prefect_family(name, decorators)]
