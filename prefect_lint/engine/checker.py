@@ -157,10 +157,16 @@ def _run_rules(
     )
     context.ancestors = walker.ancestors
     context.walker = walker
-    if iterative:
-        walker.walk_iterative(model.module)
-    else:
-        walker.walk(model.module)
+    try:
+        if iterative:
+            walker.walk_iterative(model.module)
+        else:
+            walker.walk(model.module)
+    finally:
+        # The context holds the walker, which holds the rules, which hold the context: a
+        # cycle keeping the whole tree alive until the next full collection (measured: all
+        # of a run's trees). Cut it, and the tree goes as soon as the file is done.
+        context.walker = None
     return context
 
 
