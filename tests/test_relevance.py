@@ -12,7 +12,7 @@ import pytest
 from prefect_lint.engine import checker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.project import ProjectIndex, index_for
-from prefect_lint.model.relevance import file_facts, may_report
+from prefect_lint.model.relevance import file_facts, may_report, obviously_relevant
 from prefect_lint.rule_codes import RULE_CODES
 
 CODES = frozenset(RULE_CODES)
@@ -194,3 +194,22 @@ def test_the_answer_depends_on_the_files_read(tmp_path: Path) -> None:
     assert not index.reaches_prefect(["a", "a.X"], str(tmp_path / "job.py"))
     recorded = index.stop_recording(str(tmp_path / "job.py"))
     assert str(tmp_path / "a.py") in recorded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from prefect import flow, task\n",
+        "from prefect import get_run_logger, task as t\n",
+        "from prefect.flows import flow\n",
+        "import prefect\n\n@prefect.task\ndef t(): ...\n",
+    ],
+)
+def test_obvious_flow_and_task_modules_need_no_first_parse(text: str) -> None:
+    assert obviously_relevant(text)
+    assert _own(text)
+
+
+def test_the_shortcut_never_says_no_for_the_decision() -> None:
+    assert not obviously_relevant("import prefect\nprefect.wait([])\n")
+    assert _own("import prefect\nprefect.wait([])\n")

@@ -21,7 +21,12 @@ from prefect_lint.engine.walker import Walker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.project import ProjectIndex
-from prefect_lint.model.relevance import file_facts, may_report, project_names
+from prefect_lint.model.relevance import (
+    file_facts,
+    may_report,
+    obviously_relevant,
+    project_names,
+)
 from prefect_lint.model.target import LATEST, Target
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
@@ -57,7 +62,7 @@ def _may_report(
     """Whether any enabled rule can report on the file: decided from `ast` before LibCST
     builds a tree (see model/relevance.py). A file Python rejects, or one LibCST might choke
     on, goes the full way, which reports why."""
-    if _suspicious(source):
+    if obviously_relevant(source) or _suspicious(source):
         return True
     facts = file_facts(source)
     if facts is None:

@@ -62,6 +62,20 @@ _BODIES = ("body", "orelse", "finalbody")
 _TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
 
 
+# Text that (as code) makes a flow or a task: such a file is checked without a first parse.
+# Only ever answers "relevant", so text in a string or comment costs a parse, never a finding.
+_OBVIOUS = re.compile(
+    r"^[ \t]*from[ \t]+prefect(?:\.flows|\.tasks)?[ \t]+import\b[^\n]*\b(?:flow|task)\b"
+    r"|\bprefect\.(?:flow|task)\b",
+    re.MULTILINE,
+)
+
+
+def obviously_relevant(text: str) -> bool:
+    """A cheap yes for most Prefect modules: they import `flow` or `task`."""
+    return _OBVIOUS.search(text) is not None
+
+
 @dataclass(frozen=True)
 class FileFacts:
     """What a cheap parse tells about a file's names.
