@@ -21,6 +21,12 @@ from prefect_lint.engine.walker import Walker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.project import ProjectIndex
+from prefect_lint.model.relevance import (
+    file_facts,
+    may_report,
+    obviously_relevant,
+    project_names,
+)
 from prefect_lint.model.target import LATEST, Target
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
@@ -43,6 +49,30 @@ def may_involve_prefect(text: str, decorators: UserDecorators = NO_USER_DECORATO
         or any(call in text for call in _FUTURE_CALLS)
         or decorators.mentioned_in(text)
     )
+
+
+def _may_report(
+    source: str,
+    path: str,
+    codes: frozenset[str],
+    decorators: UserDecorators,
+    index: ProjectIndex | None,
+    target: Target | None,
+) -> bool:
+    """Whether any enabled rule can report on the file: decided from `ast` before LibCST
+    builds a tree (see model/relevance.py). A file Python rejects, or one LibCST might choke
+    on, goes the full way, which reports why."""
+    if obviously_relevant(source) or _suspicious(source):
+        return True
+    facts = file_facts(source)
+    if facts is None:
+        return True
+    version = (target or LATEST).prefect_version
+    if not any(r.meta.code in codes and version in r.meta.versions for r in VISITOR_RULES):
+        return False
+    if may_report(facts, decorators):
+        return True
+    return index is not None and index.reaches_prefect(project_names(facts, decorators), path)
 
 
 def _rejected_by_python(source: str) -> Diagnostic | None:
@@ -132,10 +162,16 @@ def _run_rules(
     )
     context.ancestors = walker.ancestors
     context.walker = walker
-    if iterative:
-        walker.walk_iterative(model.module)
-    else:
-        walker.walk(model.module)
+    try:
+        if iterative:
+            walker.walk_iterative(model.module)
+        else:
+            walker.walk(model.module)
+    finally:
+        # The context holds the walker, which holds the rules, which hold the context: a
+        # cycle keeping the whole tree alive until the next full collection (measured: all
+        # of a run's trees). Cut it, and the tree goes as soon as the file is done.
+        context.walker = None
     return context
 
 
@@ -183,6 +219,8 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
+    if model is None and not _may_report(source, path, codes, decorators, index, target):
+        return []
     if isinstance(model, ModuleModel):
         module = model.module
     else:

@@ -54,6 +54,10 @@ def _node_type(name: str) -> type:
     return node_type
 
 
+def _done(node: cst.CSTNode) -> None:
+    """What `Walker.walk`'s recursive closure is rebound to once the walk is over."""
+
+
 class Walker:
     """Dispatches `visit_<Node>` / `leave_<Node>` methods of many listeners in one pass.
 
@@ -113,7 +117,12 @@ class Walker:
                 for callback in callbacks:
                     callback(node)
 
-        enter(root)
+        try:
+            enter(root)
+        finally:
+            # `enter` refers to itself through its closure: a cycle that would keep this
+            # walker, its listeners and the whole tree alive until a full collection.
+            enter = _done
 
     def walk_iterative(self, root: cst.CSTNode) -> None:
         """The same walk with an explicit stack, for trees too deep to recurse over."""

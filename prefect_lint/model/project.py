@@ -13,13 +13,14 @@ from __future__ import annotations
 import os
 import re
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import libcst as cst
 
 from prefect_lint.digest import digest_bytes, digest_file
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.relevance import file_facts, project_names
 from prefect_lint.model.root import import_root
 from prefect_lint.model.values import Dotted, Value
 
@@ -83,6 +84,10 @@ class ProjectIndex:
         self._recorders: list[dict[str, bool]] = []
         self._export_deps: dict[str, dict[str, bool]] = {}
         self._digests: dict[str, str | None] = {}
+        # For `reaches_prefect`: per file, whether it may carry Prefect values (None: unknown
+        # yet), and the project files each (name, importer directory) may lead to.
+        self._reaches: dict[str, bool] = {}
+        self._leads: dict[tuple[str, str, bool], tuple[str, ...]] = {}
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         """Whether `text` imports a project module that mentions prefect (or one re-exporting
@@ -108,6 +113,99 @@ class ProjectIndex:
                 depth > 1 and self.imports_prefect_code(text, path, depth - 1)
             )
         return self._mentions[key]
+
+    def reaches_prefect(self, names: Iterable[str], importer: str) -> bool:
+        """Whether names used in `importer` may lead to a project module that carries Prefect
+        values (it mentions prefect or a configured wrapper, or imports such a module).
+
+        The model resolves a name through the longest module prefix that is a project file,
+        then through what that module binds: a module bound there (`import pkg.sub as s`) may
+        be extended by attributes in the importer, so for the modules reached every file under
+        the directories their names lead to is followed as well. Each file read counts as a
+        dependency of the answer for the result cache.
+        """
+        pending = self._leads_of(names, importer, packages=False)
+        seen: set[str] = set(pending)
+        while pending:
+            path = pending.pop()
+            known = self._reaches.get(path)
+            if known is not None:
+                self._note_file(path)
+                if known:
+                    return True
+                continue
+            text = self._text(path)
+            self._note_file(path)
+            if text is None or "prefect" in text or self.decorators.mentioned_in(text):
+                self._reaches[path] = True
+                return True
+            facts = file_facts(text)
+            if facts is None:
+                self._reaches[path] = True
+                return True
+            for found in self._leads_of(project_names(facts, self.decorators), path, True):
+                if found not in seen:
+                    seen.add(found)
+                    pending.append(found)
+        # Every file seen leads only to files seen, none of which carries Prefect values.
+        for path in seen:
+            self._reaches[path] = False
+        return False
+
+    def _leads_of(self, names: Iterable[str], importer: str, packages: bool) -> list[str]:
+        found: list[str] = []
+        for name in names:
+            found.extend(self._leads_of_name(name, importer, packages))
+        return found
+
+    def _leads_of_name(self, name: str, importer: str, packages: bool) -> tuple[str, ...]:
+        key = (name, os.path.dirname(os.path.abspath(importer)), packages)
+        if key not in self._leads:
+            files: list[str] = []
+            for prefix in _prefixes(name):
+                module = self.find_module(prefix, importer)
+                if module is not None:
+                    files.append(os.path.abspath(module))
+                    if packages:
+                        files.extend(self._files_under(module))
+            self._leads[key] = tuple(files)
+        else:
+            # Replayed for the dependency recorder (the probes are cached there).
+            for prefix in _prefixes(name):
+                self.find_module(prefix, importer)
+        return self._leads[key]
+
+    def _files_under(self, module: str) -> list[str]:
+        """Python files a module's name can reach by attributes: the rest of its package, or
+        a directory beside a module file of the same name."""
+        if os.path.basename(module) == "__init__.py":
+            directory = os.path.dirname(module)
+        else:
+            directory = module[: -len(".py")]
+        if not os.path.isdir(directory) or not self.contains(directory):
+            return []
+        files: list[str] = []
+        for base, dirs, names in os.walk(directory):
+            dirs.sort()
+            files.extend(
+                os.path.abspath(os.path.join(base, n)) for n in sorted(names) if n.endswith(".py")
+            )
+        return files
+
+    def _text(self, path: str) -> str | None:
+        try:
+            if os.path.getsize(path) > _MAX_BYTES:
+                return None
+            with open(path, "rb") as handle:
+                data = handle.read()
+        except OSError:
+            return None
+        self._digests[path] = digest_bytes(data)
+        return data.decode("utf-8", errors="replace")
+
+    def _note_file(self, path: str) -> None:
+        if self._recorders:
+            self._recorders[-1][path] = True
 
     def contains(self, path: str) -> bool:
         absolute = os.path.abspath(path)
@@ -274,12 +372,16 @@ class ProjectIndex:
             self._mentions.clear()
             self._export_deps.clear()
             self._digests.clear()
+            self._reaches.clear()
+            self._leads.clear()
             _unchecked.clear()
         else:
             key = os.path.abspath(path)
             self._exports.pop(key, None)
             self._digests.pop(key, None)
             _unchecked.pop(key, None)
+            # What a changed file leads to may change what other files reach.
+            self._reaches.clear()
 
     def model_of_text(self, path: str, text: str) -> ModuleModel | None:
         """The model the index already built from exactly `text`: each file parses once."""
@@ -360,3 +462,13 @@ class ProjectIndex:
             finally:
                 self._resolving.discard(key)
         return None
+
+
+def _prefixes(name: str) -> list[str]:
+    level = len(name) - len(name.lstrip("."))
+    parts = name[level:].split(".") if name[level:] else []
+    return [
+        "." * level + ".".join(parts[:split])
+        for split in range(len(parts), -1, -1)
+        if split or level
+    ]

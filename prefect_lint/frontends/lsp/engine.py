@@ -13,7 +13,7 @@ the project index, whose caches outlive the check: every call into the index run
 from __future__ import annotations
 
 import os
-from collections.abc import Collection
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from types import TracebackType
 
@@ -136,6 +136,10 @@ class GuardedIndex(ProjectIndex):
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         with INTERRUPTS:
             return super().imports_prefect_code(text, importer, depth)
+
+    def reaches_prefect(self, names: Iterable[str], importer: str) -> bool:
+        with INTERRUPTS:
+            return super().reaches_prefect(names, importer)
 
     def contains(self, path: str) -> bool:
         with INTERRUPTS:

@@ -1,0 +1,303 @@
+"""Whether a file can produce any finding, decided from Python's own `ast` (about a tenth of a
+LibCST parse), so that files that cannot are never parsed with LibCST.
+
+Every rule reports on something the model resolved through the file's imports: a flow or a
+task (made by `prefect.flow` / `prefect.task`, a configured wrapper, or imported from a project
+module), a runner or infrastructure decorator, a name the migration table moved, a run-context
+API, or `wait` / `as_completed` taken from the wrong place. The model only ever gets a
+Prefect value from an import binding, from an assignment of a name or attribute chain, or from
+a project module (the project index). So this collects every dotted name an import or an
+attribute chain rooted at a name can evaluate to, over all scopes at once (more names than the
+model sees, never fewer), and answers "relevant" when one of them is a name some rule or the
+model acts on. Names that lead into the project are followed by `ProjectIndex.reaches_prefect`.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import warnings
+from dataclasses import dataclass
+
+from prefect_lint.model import api
+from prefect_lint.model.api import UserDecorators
+from prefect_lint.model.migration import moved_name
+
+# Names the model turns into flows, tasks, runners and decorators, and the Prefect names rules
+# compare against (the futures analysis, PFL105, PFL106, PFL401, PFL204). Most of them only
+# matter next to a flow or task, and are here so that this list needs no reasoning per rule.
+_ACTED_ON = frozenset(
+    {
+        api.FLOW,
+        api.TASK,
+        api.FUTURES_WAIT,
+        api.FUTURES_AS_COMPLETED,
+        api.BIND_FLOW_TO_INFRASTRUCTURE,
+        api.RUN_DEPLOYMENT,
+        api.ARUN_DEPLOYMENT,
+        api.THREAD_POOL_RUNNER,
+        api.PROCESS_POOL_RUNNER,
+        api.DASK_RUNNER,
+        api.RAY_RUNNER,
+        "prefect.wait",
+        "prefect.as_completed",
+        "prefect.unmapped",
+        "prefect.allow_failure",
+        "prefect.get_run_logger",
+        "prefect.logging.get_run_logger",
+        "prefect.logging.loggers.get_run_logger",
+        "prefect.logging.get_logger",
+        "prefect.logging.loggers.get_logger",
+        "prefect.context.get_run_context",
+        "prefect.variables.Variable.get",
+        *api._ALIASES,
+        *api._ALIASES.values(),
+        *(f"prefect.{name}" for name in api.FUTURES_ONLY),
+    }
+)
+# Past this many rounds of `a = b.c` aliasing the names are not followed: the file is relevant.
+_MAX_ALIAS_ROUNDS = 8
+_MAX_NAMES = 20_000
+_BODIES = ("body", "orelse", "finalbody")
+_TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
+
+
+# Text that (as code) makes a flow or a task: such a file is checked without a first parse.
+# Only ever answers "relevant", so text in a string or comment costs a parse, never a finding.
+_OBVIOUS = re.compile(
+    r"^[ \t]*from[ \t]+prefect(?:\.flows|\.tasks)?[ \t]+import\b[^\n]*\b(?:flow|task)\b"
+    r"|\bprefect\.(?:flow|task)\b",
+    re.MULTILINE,
+)
+
+
+def obviously_relevant(text: str) -> bool:
+    """A cheap yes for most Prefect modules: they import `flow` or `task`."""
+    return _OBVIOUS.search(text) is not None
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What a cheap parse tells about a file's names.
+
+    `names`: every dotted name an import or an attribute chain may evaluate to (relative ones
+    start with dots); `calls_bare_wait`: a call of a plain `wait(...)` / `as_completed(...)`
+    (PFL105 reports it when nothing imports it); `opaque`: aliasing too deep to follow.
+    """
+
+    names: frozenset[str]
+    calls_bare_wait: bool
+    opaque: bool = False
+
+
+def file_facts(text: str) -> FileFacts | None:
+    """The facts of `text`; None when Python cannot parse it (the full parse reports why)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+    collector = _Collector()
+    try:
+        if ":=" in text or not text.isascii():
+            # `:=` binds inside expressions, and Python normalises non-ASCII identifiers
+            # (NFKC), which the text search would miss: read every node then.
+            collector.collect_nodes(tree)
+        else:
+            collector.collect_statements(tree.body)
+    except RecursionError:
+        return None
+    return collector.facts(text)
+
+
+# Between the links of a chain: spaces, line continuations, and comments inside brackets.
+_GAP = r"(?:[ \t\f]|\\\r?\n|\r?\n|#[^\n]*)*"
+# `(a).b` and `(a.b).c` are chains too.
+_LINK = re.compile(r"(?:" + _GAP + r"\))*" + _GAP + r"\." + _GAP + r"([^\W\d]\w*)")
+_BARE_WAIT = re.compile(r"(?<![\w.])(?:" + "|".join(api.FUTURES_ONLY) + r")" + _GAP + r"\(")
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.bound: dict[str, set[str]] = {}  # local name -> dotted values it may hold
+        self.names: set[str] = set()
+        self.aliases: list[tuple[str, ast.expr]] = []
+        self.chains: list[tuple[str, tuple[str, ...]]] = []
+        self.by_nodes = False
+
+    def bind(self, local: str, dotted: str) -> None:
+        self.bound.setdefault(local, set()).add(dotted)
+
+    def collect_statements(self, body: list[ast.stmt]) -> None:
+        """Imports and assignments bind names; only statements hold them (no `:=` here)."""
+        stack = list(body)
+        while stack:
+            node = stack.pop()
+            self.statement(node)
+            for field in _BODIES:
+                inner = getattr(node, field, None)
+                if inner:
+                    stack.extend(inner)
+            if isinstance(node, _TRY):
+                for handler in node.handlers:
+                    stack.extend(handler.body)
+            elif isinstance(node, ast.Match):
+                for case in node.cases:
+                    stack.extend(case.body)
+
+    def collect_nodes(self, tree: ast.AST) -> None:
+        self.by_nodes = True
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute):
+                attrs: list[str] = []
+                current: ast.expr = node
+                while isinstance(current, ast.Attribute):
+                    attrs.append(current.attr)
+                    current = current.value
+                if isinstance(current, ast.Name):
+                    self.chains.append((current.id, tuple(reversed(attrs))))
+            elif isinstance(node, ast.NamedExpr):
+                if isinstance(node.target, ast.Name):
+                    self.aliases.append((node.target.id, node.value))
+            elif isinstance(node, ast.stmt):
+                self.statement(node)
+
+    def statement(self, node: ast.stmt) -> None:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                self.names.add(alias.name)
+                if alias.asname:
+                    self.bind(alias.asname, api.canonical(alias.name))
+                else:
+                    head = alias.name.split(".", 1)[0]
+                    self.bind(head, head)
+        elif isinstance(node, ast.ImportFrom):
+            self._import_from(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            target = node.targets[0] if isinstance(node, ast.Assign) else node.target
+            single = not isinstance(node, ast.Assign) or len(node.targets) == 1
+            if single and isinstance(target, ast.Name) and node.value is not None:
+                self.aliases.append((target.id, node.value))
+
+    def _import_from(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level:
+            dots = "." * node.level
+            self.names.add(dots + module)
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                path = f"{module}.{alias.name}" if module else alias.name
+                self.bind(alias.asname or alias.name, dots + path)
+            return
+        self.names.add(module)
+        for alias in node.names:
+            if alias.name == "*":
+                # Names from a star import stay unknown to the model; the module is noted.
+                continue
+            full = f"{module}.{alias.name}"
+            self.names.add(full)
+            self.bind(alias.asname or alias.name, api.canonical(full))
+
+    def _values(self, expr: ast.expr) -> set[str]:
+        attrs: list[str] = []
+        while isinstance(expr, ast.Attribute):
+            attrs.append(expr.attr)
+            expr = expr.value
+        if not isinstance(expr, ast.Name):
+            return set()
+        return {_extend(base, reversed(attrs)) for base in self.bound.get(expr.id, ())}
+
+    def _text_chains(self, text: str) -> None:
+        """Every `name.attr...` in the text whose first name is bound by an import or an
+        alias (strings and comments too: more chains than the code has, never fewer)."""
+        roots = sorted(self.bound, key=len, reverse=True)
+        if not roots:
+            return
+        pattern = re.compile(r"(?<![\w.])(" + "|".join(map(re.escape, roots)) + r")(?!\w)")
+        for match in pattern.finditer(text):
+            attrs: list[str] = []
+            position = match.end()
+            while True:
+                link = _LINK.match(text, position)
+                if link is None:
+                    break
+                attrs.append(link.group(1))
+                position = link.end()
+            if attrs:
+                self.chains.append((match.group(1), tuple(attrs)))
+
+    def facts(self, text: str) -> FileFacts:
+        opaque = True
+        for _ in range(_MAX_ALIAS_ROUNDS):
+            changed = False
+            for local, value in self.aliases:
+                new = self._values(value) - self.bound.get(local, set())
+                if new:
+                    self.bound.setdefault(local, set()).update(new)
+                    changed = True
+            if not changed:
+                opaque = False
+                break
+        if not self.by_nodes:
+            self._text_chains(text)
+        names = set(self.names)
+        for values in self.bound.values():
+            names.update(values)
+        for root, attrs in self.chains:
+            for base in self.bound.get(root, ()):
+                current = base
+                for attr in attrs:
+                    current = api.canonical(f"{current}.{attr}")
+                    names.add(current)
+            if len(names) > _MAX_NAMES:
+                opaque = True
+                break
+        bare_wait = bool(_BARE_WAIT.search(text))
+        return FileFacts(frozenset(names), bare_wait, opaque)
+
+
+def _extend(base: str, attrs: object) -> str:
+    current = base
+    for attr in attrs:  # type: ignore[attr-defined]
+        current = api.canonical(f"{current}.{attr}")
+    return current
+
+
+def is_prefect_family(name: str, decorators: UserDecorators) -> bool:
+    """A name of Prefect or of a `prefect-*` integration, or a configured wrapper."""
+    root = name.partition(".")[0]
+    return root == "prefect" or root.startswith("prefect_") or _configured(name, decorators)
+
+
+def _configured(name: str, decorators: UserDecorators) -> bool:
+    return decorators.kind_of(name) is not None
+
+
+def acted_on(name: str, decorators: UserDecorators) -> bool:
+    """Whether some rule (or the model, making a flow, task or runner) acts on `name`."""
+    root = name.partition(".")[0]
+    if root.startswith("prefect_") or _configured(name, decorators):
+        return True
+    if root != "prefect":
+        return False
+    return name in _ACTED_ON or moved_name(name) is not None
+
+
+def may_report(facts: FileFacts, decorators: UserDecorators) -> bool:
+    """Whether the file's own names can lead a rule to report (project modules aside)."""
+    if facts.opaque:
+        return True
+    family = False
+    for name in facts.names:
+        if acted_on(name, decorators):
+            return True
+        family = family or is_prefect_family(name, decorators)
+    # PFL105: `wait(...)` never imported, in a module that imports from Prefect.
+    return family and facts.calls_bare_wait
+
+
+def project_names(facts: FileFacts, decorators: UserDecorators) -> list[str]:
+    """The names that may lead into project modules (never Prefect's own)."""
+    return [name for name in facts.names if name and not is_prefect_family(name, decorators)]

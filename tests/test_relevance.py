@@ -1,0 +1,215 @@
+"""The per-file skip decision (model/relevance.py): files no rule can report on are never
+parsed with LibCST, and near misses still are."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import libcst
+import pytest
+
+from prefect_lint.engine import checker
+from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
+from prefect_lint.model.project import ProjectIndex, index_for
+from prefect_lint.model.relevance import file_facts, may_report, obviously_relevant
+from prefect_lint.rule_codes import RULE_CODES
+
+CODES = frozenset(RULE_CODES)
+
+
+def _own(text: str, decorators: UserDecorators = NO_USER_DECORATORS) -> bool:
+    facts = file_facts(textwrap.dedent(text))
+    assert facts is not None
+    return may_report(facts, decorators)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from prefect.client.orchestration import get_client\nclient = get_client()\n",
+        "import prefect\nprint(prefect.__version__)\n",
+        "import prefect.settings as s\nvalue = s.PREFECT_API_URL.value()\n",
+        "from prefect.settings import PREFECT_API_URL\nurl = PREFECT_API_URL.value()\n",
+        "# prefect.flow is mentioned only in a comment\nimport os\n",
+        "from prefect.futures import PrefectFuture\nx: PrefectFuture\nevent.wait()\n",
+    ],
+)
+def test_files_no_rule_can_report_on_are_skipped(text: str) -> None:
+    assert not _own(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from prefect import flow\n",
+        "from prefect.flows import flow as f\n",
+        "import prefect\n@prefect.flow\ndef etl(): ...\n",
+        "import prefect as p\nmake = p\n@make.task\ndef t(): ...\n",
+        "import prefect\nx = (prefect\n   # a comment\n   .flow)\n",
+        "import prefect\nx = (prefect).task\n",
+        "import prefect\nprefect.wait([])\n",
+        "from prefect import get_client\nwait([])\n",  # PFL105: wait never imported
+        "from prefect.deployments import Deployment\n",  # a name Prefect 3 removed
+        "from prefect_dask import DaskTaskRunner\n",
+        "from prefect import get_run_logger\nlogger = get_run_logger()\n",
+        "import prefect\nif (m := prefect):\n    m.flow\n",
+        "from prefect.task_runners import ConcurrentTaskRunner\n",
+    ],
+)
+def test_near_misses_are_fully_checked(text: str) -> None:
+    assert _own(text)
+
+
+def test_configured_wrappers_count() -> None:
+    decorators = UserDecorators(flows=frozenset({"acme.deco.tracked_flow"}))
+    assert _own("from acme.deco import tracked_flow\n", decorators)
+    assert not _own("from acme.deco import other\n", decorators)
+
+
+def test_unparsable_text_has_no_facts() -> None:
+    assert file_facts("def broken(:\n") is None
+
+
+def _project(tmp_path: Path, files: dict[str, str]) -> ProjectIndex:
+    (tmp_path / "pyproject.toml").write_text("")
+    for name, text in files.items():
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(textwrap.dedent(text))
+    return index_for(str(tmp_path / "pyproject.toml"))
+
+
+def _parses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    parsed: list[str] = []
+    original = libcst.parse_module
+
+    def counting(source: str, *args: object, **kwargs: object) -> libcst.Module:
+        parsed.append(source)
+        return original(source, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(checker.cst, "parse_module", counting)
+    return parsed
+
+
+def test_a_skipped_file_is_never_parsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    index = _project(tmp_path, {"job.py": "import prefect\nprint(prefect.__version__)\n"})
+    parsed = _parses(monkeypatch)
+    path = str(tmp_path / "job.py")
+    source = (tmp_path / "job.py").read_text()
+    assert checker.check_source(source, path, CODES, index=index) == []
+    assert parsed == []
+
+
+def test_a_name_from_a_local_module_re_exporting_prefect_flow(tmp_path: Path) -> None:
+    index = _project(
+        tmp_path,
+        {
+            "pkg/__init__.py": "",
+            "pkg/compat.py": "from prefect import flow as make_flow\n",
+            "pkg/job.py": """\
+                from pkg.compat import make_flow
+
+                @make_flow
+                def child() -> int:
+                    return 1
+
+                @make_flow
+                def parent() -> None:
+                    child.submit()
+                """,
+        },
+    )
+    path = tmp_path / "pkg" / "job.py"
+    facts = file_facts(path.read_text())
+    assert facts is not None and not may_report(facts, NO_USER_DECORATORS)
+    diagnostics = checker.check_source(path.read_text(), str(path), CODES, index=index)
+    assert [d.code for d in diagnostics] == ["PFL101"]
+
+
+def test_a_module_re_exporting_prefect_itself(tmp_path: Path) -> None:
+    # `compat.p` is the module `prefect`: `p.flow` is `prefect.flow`.
+    index = _project(
+        tmp_path,
+        {
+            "compat.py": "import prefect as p\n",
+            "job.py": """\
+                from compat import p
+
+                @p.flow
+                def child() -> int:
+                    return 1
+
+                @p.flow
+                def parent() -> None:
+                    child.submit()
+                """,
+        },
+    )
+    path = tmp_path / "job.py"
+    diagnostics = checker.check_source(path.read_text(), str(path), CODES, index=index)
+    assert [d.code for d in diagnostics] == ["PFL101"]
+
+
+def test_through_a_module_without_prefect(tmp_path: Path) -> None:
+    index = _project(
+        tmp_path,
+        {
+            "flows.py": "from prefect import flow\n\n@flow\ndef child() -> int:\n    return 1\n",
+            "middle.py": "from flows import child\n",
+            "job.py": """\
+                # uses prefect flows from elsewhere
+                from middle import child
+                from prefect import get_client
+
+                def parent() -> None:
+                    child.submit()
+                """,
+        },
+    )
+    path = tmp_path / "job.py"
+    assert index.reaches_prefect(["middle.child"], str(path))
+    assert checker._may_report(path.read_text(), str(path), CODES, NO_USER_DECORATORS, index, None)
+
+
+def test_project_modules_without_prefect_are_not_followed_for_ever(tmp_path: Path) -> None:
+    index = _project(
+        tmp_path,
+        {
+            "a.py": "import b\n",
+            "b.py": "import a\n",
+            "job.py": "import a\nfrom prefect.settings import PREFECT_HOME\n",
+        },
+    )
+    path = tmp_path / "job.py"
+    assert not index.reaches_prefect(["a", "a.x"], str(path))
+    assert not checker._may_report(
+        path.read_text(), str(path), CODES, NO_USER_DECORATORS, index, None
+    )
+
+
+def test_the_answer_depends_on_the_files_read(tmp_path: Path) -> None:
+    index = _project(tmp_path, {"a.py": "X = 1\n", "job.py": "import a\n"})
+    index.start_recording()
+    assert not index.reaches_prefect(["a", "a.X"], str(tmp_path / "job.py"))
+    recorded = index.stop_recording(str(tmp_path / "job.py"))
+    assert str(tmp_path / "a.py") in recorded
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "from prefect import flow, task\n",
+        "from prefect import get_run_logger, task as t\n",
+        "from prefect.flows import flow\n",
+        "import prefect\n\n@prefect.task\ndef t(): ...\n",
+    ],
+)
+def test_obvious_flow_and_task_modules_need_no_first_parse(text: str) -> None:
+    assert obviously_relevant(text)
+    assert _own(text)
+
+
+def test_the_shortcut_never_says_no_for_the_decision() -> None:
+    assert not obviously_relevant("import prefect\nprefect.wait([])\n")
+    assert _own("import prefect\nprefect.wait([])\n")
