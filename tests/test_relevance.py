@@ -11,7 +11,8 @@ import pytest
 
 from prefect_lint.engine import checker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
-from prefect_lint.model.project import ProjectIndex, index_for
+from prefect_lint.model.exports import index_for
+from prefect_lint.model.project import ProjectIndex
 from prefect_lint.model.relevance import file_facts, may_report, obviously_relevant
 from prefect_lint.rule_codes import RULE_CODES
 
