@@ -18,11 +18,11 @@ silence: docs hold fragments, doctests and pseudo-code that were never meant to 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position
+from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position, line_starts
+from prefect_lint.engine.report import Outcome
 from prefect_lint.fixes.edits import trimmed_edit
 
 if TYPE_CHECKING:
@@ -221,10 +221,9 @@ def _document_edits(
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for line in split_lines(text):
-        starts.append(starts[-1] + len(line))
-    return starts
+    # One more start at the end of a last line without a line ending, for a block running
+    # to the end of the document.
+    return [*line_starts(text), len(text)]
 
 
 def _map_diagnostic(
@@ -254,14 +253,6 @@ def _map_dropped(message: str, block: CodeBlock) -> str:
         return message
     position = block.to_document(Position(int(match["line"]), int(match["column"]) - 1))
     return f"{match['path']}:{position.line}:{position.column + 1}: {message[match.end() :]}"
-
-
-@dataclass
-class MarkdownOutcome:
-    text: str
-    diagnostics: list[Diagnostic]
-    fixed: Counter[str] = field(default_factory=Counter)
-    dropped: list[str] = field(default_factory=list)
 
 
 def _check_blocks(
@@ -297,15 +288,15 @@ def check_markdown(
     render_fixes: bool = False,
     index: ProjectIndex | None = None,
     target: Target | None = None,
-) -> MarkdownOutcome:
+) -> Outcome:
     """Check (with `fix`: fix) every Python block of a document; positions in the document."""
     if not fix:
-        return MarkdownOutcome(text, _check_blocks(text, path, codes, render_fixes, index, target))
+        return Outcome(text, _check_blocks(text, path, codes, render_fixes, index, target))
     from prefect_lint.engine.fixer import fix_source
     from prefect_lint.fixes.edits import apply_edits
 
     starts = _line_starts(text)
-    outcome = MarkdownOutcome(text=text, diagnostics=[])
+    outcome = Outcome(text=text, diagnostics=[])
     edits: list[Edit] = []
     for block in code_blocks(text):
         fixed = fix_source(block.text, path, codes, unsafe=unsafe_fixes, index=index, target=target)

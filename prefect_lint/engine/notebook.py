@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,6 +34,7 @@ from prefect_lint.diagnostics import (
     offset_to_position,
     position_to_offset,
 )
+from prefect_lint.engine.report import Outcome
 from prefect_lint.engine.source import python_parses
 
 if TYPE_CHECKING:
@@ -251,15 +251,6 @@ def _map(
     )
 
 
-@dataclass
-class NotebookOutcome:
-    text: str
-    diagnostics: list[Diagnostic]
-    cell_sources: dict[int, str]
-    fixed: Counter[str] = field(default_factory=Counter)
-    dropped: list[str] = field(default_factory=list)
-
-
 def _check(
     notebook: Notebook,
     path: str,
@@ -271,10 +262,15 @@ def _check(
 ) -> list[Diagnostic]:
     from prefect_lint.engine.checker import check_source
 
-    extra = {"decorators": decorators} if decorators is not None else {}
     module = notebook.module
     found = check_source(
-        module, path, codes, index=index, target=target, render_fixes=render_fixes, **extra
+        module,
+        path,
+        codes,
+        index=index,
+        target=target,
+        render_fixes=render_fixes,
+        decorators=decorators,
     )
     starts = line_starts(module) if render_fixes else None
     mapped = [m for d in found if d.code != SYNTAX_ERROR and (m := _map(d, notebook, starts))]
@@ -293,23 +289,28 @@ def check_notebook(
     index: ProjectIndex | None = None,
     target: Target | None = None,
     decorators: UserDecorators | None = None,
-) -> NotebookOutcome:
+) -> Outcome:
     """Check (with `fix`: fix) a notebook's code cells; raises NotebookError for bad JSON."""
     notebook = read_notebook(text)
     if notebook is None or not notebook.cells:
-        return NotebookOutcome(text, [], {})
-    outcome = NotebookOutcome(
+        return Outcome(text, [], cell_sources={})
+    outcome = Outcome(
         text,
         _check(notebook, path, codes, index, target, decorators, render_fixes),
-        notebook.cell_sources(),
+        cell_sources=notebook.cell_sources(),
     )
     if not fix or not any(d.fixable for d in outcome.diagnostics):
         return outcome
     from prefect_lint.engine.fixer import fix_source
 
-    extra = {"decorators": decorators} if decorators is not None else {}
     fixed = fix_source(
-        notebook.module, path, codes, unsafe=unsafe_fixes, index=index, target=target, **extra
+        notebook.module,
+        path,
+        codes,
+        unsafe=unsafe_fixes,
+        index=index,
+        target=target,
+        decorators=decorators,
     )
     if fixed.text == notebook.module:
         return outcome

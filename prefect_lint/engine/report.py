@@ -2,9 +2,23 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from prefect_lint.diagnostics import Diagnostic, FileError
+
+
+@dataclass
+class Outcome:
+    """What checking (with `--fix`: fixing) one module, Markdown document or notebook gave."""
+
+    text: str  # the text after the fixes (the checked text when nothing was fixed)
+    diagnostics: list[Diagnostic]
+    fixed: Counter[str] = field(default_factory=Counter)
+    # One line per fix that was not applied (its result did not parse, or it crossed cells).
+    dropped: list[str] = field(default_factory=list)
+    # A notebook's code cells (1-based number -> source), which its diagnostics point into.
+    cell_sources: dict[int, str] | None = None
 
 
 @dataclass

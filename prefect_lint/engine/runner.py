@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Protocol
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
 
 from prefect_lint.config import Settings, SettingsResolver
-from prefect_lint.diagnostics import Diagnostic, FileError
+from prefect_lint.diagnostics import FileError
 from prefect_lint.digest import digest_bytes
 from prefect_lint.engine.cache import ResultCache
-from prefect_lint.engine.markdown import is_markdown
-from prefect_lint.engine.notebook import is_notebook
-from prefect_lint.engine.report import FileReport
+from prefect_lint.engine.markdown import check_markdown, is_markdown
+from prefect_lint.engine.notebook import NotebookError, check_notebook, is_notebook
+from prefect_lint.engine.report import FileReport, Outcome
 from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, with_text_evidence
+
+if TYPE_CHECKING:
+    from prefect_lint.model.project import ProjectIndex
 
 # Below this many files a process pool costs more than it saves.
 _PARALLEL_THRESHOLD = 16
@@ -38,21 +41,30 @@ class Mode:
     track_dependencies: bool = False
 
 
-class _Outcome(Protocol):
-    """What fixing a module, a Markdown document or a notebook gives back."""
-
-    text: str
-    diagnostics: list[Diagnostic]
-    fixed: Counter[str]
-    dropped: list[str]
-
-
-def _take_outcome(report: FileReport, outcome: _Outcome, original: str) -> None:
+def _take_outcome(report: FileReport, outcome: Outcome, original: str) -> None:
     report.diagnostics = outcome.diagnostics
     report.fixed = dict(outcome.fixed)
     report.dropped_fixes = outcome.dropped
     report.source = outcome.text
     report.changed = outcome.text != original
+    report.cell_sources = outcome.cell_sources
+
+
+class _DocumentChecker(Protocol):
+    """`check_markdown` or `check_notebook`: check (and maybe fix) a document's code."""
+
+    def __call__(
+        self,
+        text: str,
+        path: str,
+        codes: frozenset[str],
+        *,
+        fix: bool,
+        unsafe_fixes: bool,
+        render_fixes: bool,
+        index: ProjectIndex | None,
+        target: Target | None,
+    ) -> Outcome: ...
 
 
 def check_text(
@@ -77,11 +89,14 @@ def check_text(
     if recording:
         index.start_recording()  # type: ignore[union-attr]
     try:
-        if is_notebook(path):
-            from prefect_lint.engine.notebook import NotebookError, check_notebook
-
+        if is_notebook(path) or is_markdown(path):
+            check_document: _DocumentChecker = (
+                partial(check_notebook, decorators=decorators)
+                if is_notebook(path)
+                else check_markdown
+            )
             try:
-                notebook = check_notebook(
+                document = check_document(
                     text,
                     path,
                     codes,
@@ -90,26 +105,10 @@ def check_text(
                     render_fixes=mode.render_fixes,
                     index=index,
                     target=target,
-                    decorators=decorators,
                 )
             except NotebookError as error:
                 report.error = FileError(path, f"cannot read the notebook: {error}")
                 return report
-            _take_outcome(report, notebook, text)
-            report.cell_sources = notebook.cell_sources
-        elif is_markdown(path):
-            from prefect_lint.engine.markdown import check_markdown
-
-            document = check_markdown(
-                text,
-                path,
-                codes,
-                fix=mode.fix,
-                unsafe_fixes=mode.unsafe_fixes,
-                render_fixes=mode.render_fixes,
-                index=index,
-                target=target,
-            )
             _take_outcome(report, document, text)
         elif mode.fix:
             outcome = fix_source(
