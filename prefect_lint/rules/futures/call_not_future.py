@@ -64,12 +64,7 @@ def pipeline() -> int:
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-def fetch(n: int) -> int:
-    return n
+# ... (the rest as in the Example)
 
 
 @flow

@@ -78,13 +78,7 @@ def crawl(pages: list[int]) -> list[int]:
 
 ## Use instead
 ```python
-from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
-
-
-@task
-def fetch(n: int) -> int:
-    return n * 2
+# ... (the rest as in the Example)
 
 
 @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
