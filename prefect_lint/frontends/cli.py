@@ -458,17 +458,19 @@ def command_check(args: argparse.Namespace) -> int:
 WATCHED_SUFFIXES = (".py", ".pyi", ".ipynb", ".md", ".mdx", ".toml", ".cfg", ".txt")
 
 
+def _missing_extra(problem: str, extra: str) -> int:
+    """Report an optional dependency that is not installed, with the command that adds it."""
+    _error(f"{problem} with `pip install 'prefect-lint[{extra}]'`")
+    return EXIT_ERROR
+
+
 def command_watch(args: argparse.Namespace) -> int:
     """`check --watch`: check, then check again after every change (until Ctrl-C)."""
     try:
         # Imported here: an optional dependency (the `watch` extra).
         import watchfiles
     except ImportError as error:
-        _error(
-            f"--watch needs watchfiles ({error}); install it with "
-            "`pip install 'prefect-lint[watch]'`"
-        )
-        return EXIT_ERROR
+        return _missing_extra(f"--watch needs watchfiles ({error}); install it", "watch")
     if args.paths == ["-"] or args.add_noqa:
         _error("--watch cannot be combined with stdin or --add-noqa")
         return EXIT_ERROR
@@ -576,11 +578,9 @@ def command_server(args: argparse.Namespace) -> int:
         # Imported here: pygls is an optional dependency and slow to import.
         from prefect_lint.frontends.lsp import serve
     except ImportError as error:
-        _error(
-            f"the language server needs pygls and lsprotocol ({error}); "
-            "install them with `pip install 'prefect-lint[lsp]'`"
+        return _missing_extra(
+            f"the language server needs pygls and lsprotocol ({error}); install them", "lsp"
         )
-        return EXIT_ERROR
     return serve(timeout=args.timeout)
 
 
