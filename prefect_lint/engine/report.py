@@ -8,6 +8,18 @@ from dataclasses import dataclass, field
 from prefect_lint.diagnostics import Diagnostic, FileError
 
 
+@dataclass(frozen=True)
+class Mode:
+    """What a run does with each file besides checking it."""
+
+    fix: bool = False  # apply fixes
+    unsafe_fixes: bool = False
+    write: bool = True  # write fixed files back (False for --diff)
+    render_fixes: bool = False  # attach edits to diagnostics (JSON, editors)
+    # Record the project files each result depends on (for the result cache).
+    track_dependencies: bool = False
+
+
 @dataclass
 class Outcome:
     """What checking (with `--fix`: fixing) one module, Markdown document or notebook gave."""
