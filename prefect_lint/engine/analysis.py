@@ -4,6 +4,7 @@ Prefect target and the user's wrapper decorators."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypedDict
 
 from prefect_lint.diagnostics import Diagnostic
 from prefect_lint.engine.checker import check_source
@@ -26,22 +27,19 @@ class FileSetup:
 
     def check(self, text: str, *, render_fixes: bool = False) -> list[Diagnostic]:
         return check_source(
-            text,
-            self.path,
-            self.codes,
-            render_fixes=render_fixes,
-            index=self.index,
-            target=self.target,
-            decorators=self.decorators,
+            text, self.path, self.codes, render_fixes=render_fixes, **self._project()
         )
 
     def fix(self, text: str, *, unsafe: bool = False) -> FixOutcome:
-        return fix_source(
-            text,
-            self.path,
-            self.codes,
-            unsafe=unsafe,
-            index=self.index,
-            target=self.target,
-            decorators=self.decorators,
-        )
+        return fix_source(text, self.path, self.codes, unsafe=unsafe, **self._project())
+
+    def _project(self) -> _Project:
+        return {"index": self.index, "target": self.target, "decorators": self.decorators}
+
+
+class _Project(TypedDict):
+    """The keywords `check_source` and `fix_source` take about the file's surroundings."""
+
+    index: ProjectIndex | None
+    target: Target | None
+    decorators: UserDecorators | None

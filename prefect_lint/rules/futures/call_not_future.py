@@ -56,9 +56,9 @@ def fetch(n: int) -> int:
 
 
 @flow
-def pipeline() -> int:
-    first = fetch(1)
-    second = fetch(2)
+def pipeline(n: int) -> int:
+    first = fetch(n)
+    second = fetch(n + 1)
     return first.result() + second.result()
 ```
 
@@ -68,9 +68,9 @@ def pipeline() -> int:
 
 
 @flow
-def pipeline() -> int:
-    first = fetch.submit(1)
-    second = fetch.submit(2)
+def pipeline(n: int) -> int:
+    first = fetch.submit(n)
+    second = fetch.submit(n + 1)
     return first.result() + second.result()
 ```
 
