@@ -30,8 +30,8 @@ from prefect_lint.config import (
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
-from prefect_lint.engine.report import FileReport
-from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
+from prefect_lint.engine.report import FileReport, Mode
+from prefect_lint.engine.runner import check_text, default_jobs, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source, write_atomic
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import conflict
