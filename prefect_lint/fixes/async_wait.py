@@ -4,7 +4,7 @@
 them; in an `async def` flow that thread runs the event loop, so everything gathered with the
 flow stops too. `await asyncio.to_thread(...)` waits the same way without blocking the loop
 (measured on Prefect 3.9: three gathered async subflows keep overlapping; see
-tests/runtime/test_fix_proof.py).
+docs/prefect-semantics.md#sync-wait-blocks-the-event-loop).
 """
 
 from __future__ import annotations

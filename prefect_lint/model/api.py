@@ -1,4 +1,8 @@
-"""What Prefect's public names are, after following re-exports (prefect-semantics.md §1, §2, §7).
+"""What Prefect's public names are, after following re-exports.
+
+The facts: docs/prefect-semantics.md#wait-lives-in-prefect-futures,
+docs/prefect-semantics.md#infrastructure-bound-flow-submit and
+docs/prefect-semantics.md#migration-table (the `ConcurrentTaskRunner` alias).
 
 Every dotted name the linter meets is normalised here, so `prefect.flows.flow`,
 `prefect.main.flow` and `prefect.flow` are one thing to the rules.
@@ -44,7 +48,7 @@ _ALIASES: dict[str, str] = {
 FUTURES_ONLY = {"wait": FUTURES_WAIT, "as_completed": FUTURES_AS_COMPLETED}
 
 # Infrastructure decorators return an `InfrastructureBoundFlow`, the one flow class that has
-# `.submit()` (prefect-semantics.md §1).
+# `.submit()` (docs/prefect-semantics.md#infrastructure-bound-flow-submit).
 _INFRA_PACKAGES = (
     "prefect_kubernetes",
     "prefect_aws",

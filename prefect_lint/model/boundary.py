@@ -1,9 +1,13 @@
-"""The process boundary (prefect-semantics.md §6): which flows run tasks in other processes,
+"""The process boundary: which flows run tasks in other processes,
 and which values cannot be cloudpickled across it.
 
 Only values whose origin is certain count: a call the pickling table knows, reached directly
 or through one plain assignment (`conn = sqlite3.connect(...)` then `t.submit(conn)`).
 Parameters, attributes, containers and anything assigned twice stay unknown, so silent.
+
+The facts: docs/prefect-semantics.md#process-runners-pickle-across,
+docs/prefect-semantics.md#flow-pickled-with-its-globals and
+docs/prefect-semantics.md#spawn-reimports-the-script.
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ The target detection scans a whole project, so this reads files with Python's ow
 words. Names are resolved through the file's imports, never matched as bare text. Imports
 guarded as compatibility code (`try: ... except ImportError`, a version check) are not
 evidence: such code is written to run on both generations.
+The fact: docs/prefect-semantics.md#prefect-2-only-names.
 """
 
 from __future__ import annotations

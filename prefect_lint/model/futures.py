@@ -1,4 +1,8 @@
-"""Where each future of a flow goes: created, consumed, resolved, escaped (prefect-semantics §3).
+"""Where each future of a flow goes: created, consumed, resolved, escaped.
+
+The facts: docs/prefect-semantics.md#unwaited-futures-are-abandoned,
+docs/prefect-semantics.md#what-waits-for-a-future and
+docs/prefect-semantics.md#return-state-is-a-state.
 
 One abstract interpretation of a flow's body over its statements. Every `.submit()` / `.map()`
 call site is one abstract future; variables map to the sets of objects they may hold. What

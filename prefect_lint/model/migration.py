@@ -7,7 +7,8 @@ as the row says.
 
 Seeded from Prefect's own list (`prefect/_internal/compatibility/migration.py`: `MOVED_IN_V3`,
 `REMOVED_IN_V3`) and from the module diff between the 2.20.17 and 3.9.1 wheels; each `error`
-was taken from a 3.9.1 run of the row's `statement` (see `MovedName.error`).
+was taken from a 3.9.1 run of the row's `statement` (see `MovedName.error`). The facts:
+docs/prefect-semantics.md#migration-table and docs/prefect-semantics.md#prefect-2-only-names.
 """
 
 from __future__ import annotations

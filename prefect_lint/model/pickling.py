@@ -1,4 +1,7 @@
-"""Calls whose result cannot cross a process boundary (prefect-semantics.md §6).
+"""Calls whose result cannot cross a process boundary.
+
+The facts: docs/prefect-semantics.md#cloudpickle-table and
+docs/prefect-semantics.md#process-runners-pickle-across.
 
 Process-based task runners (ProcessPoolTaskRunner, Dask, Ray) cloudpickle task parameters,
 return values and the flow object with the module globals its body references. This module

@@ -4,7 +4,8 @@ code's own evidence.
 The target is the lowest version a pin allows (`prefect>=3.4,<4` -> 3.4; `prefect==2.19.1` ->
 2.19). Without a pin, code that uses names only Prefect 2 has (the migration table's evidence
 rows: `prefect.deployments.Deployment`, `prefect.infrastructure`, ...) makes the project a 2.x
-project. Nothing at all means "the latest 3.x".
+project (docs/prefect-semantics.md#prefect-2-only-names). Nothing at all means "the latest
+3.x".
 """
 
 from __future__ import annotations

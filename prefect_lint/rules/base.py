@@ -25,6 +25,8 @@ DOC_SECTIONS = (
     "Versions",
 )
 OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
+# The facts document, relative to docs/rules/ where the rendered docs live.
+SEMANTICS_DOC = "../prefect-semantics.md"
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
@@ -51,6 +53,9 @@ class RuleMeta:
     message_only_fix: bool = False
     # The releases the fix is correct for (None: the rule's `versions`); never written outside.
     fix_versions: VersionRange | None = None
+    # Anchors in docs/prefect-semantics.md: the Prefect facts the rule, its message and its
+    # fix rely on (tests/test_semantics_doc.py keeps them valid; every rule names one).
+    facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not _CODE.match(self.code):
@@ -123,7 +128,14 @@ class RuleMeta:
         docs = self.docs.strip().replace(
             "## Versions\n", f"## Versions\n{self.versions_line()}\n\n", 1
         )
-        return f"{header}\n{docs}\n"
+        return f"{header}\n{docs}\n{self.facts_section()}"
+
+    def facts_section(self) -> str:
+        """The generated closing section: links to the Prefect facts the rule relies on."""
+        if not self.facts:
+            return ""
+        links = "\n".join(f"- [{fact}]({SEMANTICS_DOC}#{fact})" for fact in self.facts)
+        return f"\n## Prefect facts\nWhat Prefect does that this rule relies on:\n\n{links}\n"
 
 
 @dataclass(frozen=True)
@@ -191,6 +203,7 @@ class SyntaxErrorRule(Rule):
         summary="file does not parse",
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=("entrypoints-are-imported",),
         docs="""
 ## What it does
 Reports a file that mentions Prefect but is not valid Python, with the parser's message and

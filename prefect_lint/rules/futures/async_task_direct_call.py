@@ -21,6 +21,10 @@ class AsyncTaskDirectCall(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "async-task-direct-call",
+            "return-state-is-a-state",
+        ),
         docs="""
 ## What it does
 Checks sync flows (`def`, not `async def`) for direct calls to tasks defined with

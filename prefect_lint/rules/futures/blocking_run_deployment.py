@@ -49,6 +49,10 @@ class BlockingRunDeployment(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=(
+            "run-deployment-waits",
+            "flow-run-future",
+        ),
         # `PrefectFlowRunFuture` first shipped in 3.2.8.
         fix_versions=since("3.3"),
         docs="""

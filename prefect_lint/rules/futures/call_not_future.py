@@ -24,6 +24,12 @@ class CallNotFuture(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=(
+            "direct-call-runs-inline",
+            "return-state-is-a-state",
+            "subflow-in-a-task",
+            "changed-calls",
+        ),
         docs="""
 ## What it does
 Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:

@@ -22,6 +22,11 @@ class FlowSubmit(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=(
+            "flow-has-no-submit",
+            "infrastructure-bound-flow-submit",
+            "subflow-in-a-task",
+        ),
         docs="""
 ## What it does
 Checks for `.submit()` and `.map()` called on a flow object (a function decorated with

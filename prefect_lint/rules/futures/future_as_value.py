@@ -26,6 +26,12 @@ class FutureAsValue(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=(
+            "future-is-a-handle",
+            "return-state-is-a-state",
+            "sync-wait-blocks-the-event-loop",
+            "changed-calls",
+        ),
         docs="""
 ## What it does
 Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value

@@ -23,6 +23,10 @@ class SerialResultInLoop(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=ALL_VERSIONS,
+        facts=(
+            "result-blocks",
+            "changed-calls",
+        ),
         docs="""
 ## What it does
 Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or

@@ -42,6 +42,10 @@ class UnusedTaskRunner(Rule):
         since="0.1.0",
         preview=True,
         versions=PREFECT_3,
+        facts=(
+            "direct-call-runs-inline",
+            "result-blocks",
+        ),
         docs="""
 ## What it does
 Checks flows that set `task_runner=` (in `@flow(...)` or a `.with_options(...)` copy) but

@@ -30,6 +30,12 @@ class UnwaitedFuture(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "unwaited-futures-are-abandoned",
+            "what-waits-for-a-future",
+            "wait-lives-in-prefect-futures",
+            "sync-wait-blocks-the-event-loop",
+        ),
         docs="""
 ## What it does
 Checks flows for *terminal* futures, from `.submit()` or `.map()`, that are still unresolved

@@ -122,6 +122,10 @@ class WaitImport(Rule):
         fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "wait-lives-in-prefect-futures",
+            "entrypoints-are-imported",
+        ),
         docs="""
 ## What it does
 Checks for `wait` and `as_completed` imported from the top-level `prefect` package

@@ -19,6 +19,10 @@ class WaitNotList(Rule):
         fix_availability=FixAvailability.ALWAYS,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "wait-iterates-its-argument",
+            "wait-lives-in-prefect-futures",
+        ),
         docs="""
 ## What it does
 Checks for `prefect.futures.wait(...)` and `as_completed(...)` given a single future instead

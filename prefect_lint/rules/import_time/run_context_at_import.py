@@ -38,6 +38,10 @@ class RunContextAtImport(Rule):
         preview=True,
         message_only_fix=True,
         versions=PREFECT_3,
+        facts=(
+            "run-context-at-import",
+            "entrypoints-are-imported",
+        ),
         docs="""
 ## What it does
 Checks code that runs when a module is imported (module level, class bodies, decorator

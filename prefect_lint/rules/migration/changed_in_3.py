@@ -28,6 +28,7 @@ class ChangedIn3(Rule):
         fix_safety=Applicability.SAFE,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=("changed-calls",),
         docs="""
 ## What it does
 Checks for Prefect 2 idioms that Prefect 3 rejects or answers differently:

@@ -19,6 +19,7 @@ class DeprecatedIn3(MovedNameRule, Rule):
         fix_safety=Applicability.SAFE,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=("migration-table",),
         docs="""
 ## What it does
 Checks for Prefect 2 names that Prefect 3 still resolves through a compatibility shim:

@@ -19,6 +19,10 @@ class RemovedIn3(MovedNameRule, Rule):
         fix_safety=Applicability.SAFE,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "migration-table",
+            "entrypoints-are-imported",
+        ),
         docs="""
 ## What it does
 Checks for imports and uses of Prefect 2 names that Prefect 3 removed: agents and

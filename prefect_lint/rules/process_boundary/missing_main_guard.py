@@ -25,6 +25,7 @@ class MissingMainGuard(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=("spawn-reimports-the-script",),
         docs="""
 ## What it does
 Checks for module-level calls of a flow that runs on `ProcessPoolTaskRunner` or

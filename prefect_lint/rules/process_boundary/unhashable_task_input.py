@@ -22,6 +22,7 @@ class UnhashableTaskInput(Rule):
         since="0.1.0",
         preview=True,
         versions=since("3.2"),
+        facts=("default-cache-key-hashes-inputs",),
         docs="""
 ## What it does
 Checks tasks for a parameter annotated with a type whose objects cannot be hashed (a

@@ -41,6 +41,12 @@ class UnpicklableArgument(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "process-runners-pickle-across",
+            "cloudpickle-table",
+            "default-cache-key-hashes-inputs",
+            "thread-pool-switch",
+        ),
         docs="""
 ## What it does
 Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a

@@ -34,6 +34,11 @@ class UnpicklableGlobal(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "flow-pickled-with-its-globals",
+            "cloudpickle-table",
+            "thread-pool-switch",
+        ),
         docs="""
 ## What it does
 Checks flows on a process-based task runner (`ProcessPoolTaskRunner`,

@@ -31,6 +31,11 @@ class UnpicklableReturn(Rule):
         fix_availability=FixAvailability.SOMETIMES,
         since="0.1.0",
         versions=PREFECT_3,
+        facts=(
+            "process-runners-pickle-across",
+            "cloudpickle-table",
+            "thread-pool-switch",
+        ),
         docs="""
 ## What it does
 Checks flows that run on a process-based task runner (`ProcessPoolTaskRunner`,
