@@ -7,5 +7,6 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption(
         "--update-goldens",
         action="store_true",
-        help="rewrite fixtures/**/*.fixed.py from the current fixer output (review the diff!)",
+        help="rewrite fixtures/**/*.fixed.py and tests/snapshots/*.txt from the current output "
+        "(review the diff!)",
     )

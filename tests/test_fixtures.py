@@ -1,4 +1,5 @@
-"""Every fixture: the marked lines are exactly the diagnostics, and `--fix` gives the golden."""
+"""Every fixture: the markers are exactly the diagnostics (line, column, code and a fragment
+of the message), and `--fix` gives the golden."""
 
 from __future__ import annotations
 
@@ -11,7 +12,14 @@ from prefect_lint.config import all_codes, find_config, load_settings
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import fix_source
 from prefect_lint.model.project import ProjectIndex, index_for
-from tests.fixture_files import case_id, expected_markers, fixture_cases, golden_path
+from tests.fixture_files import (
+    case_id,
+    compare,
+    expected_markers,
+    fixture_cases,
+    golden_path,
+    parse_markers,
+)
 
 ALL = frozenset(all_codes())
 CASES = fixture_cases()
@@ -27,8 +35,10 @@ def index_of(case: Path) -> ProjectIndex:
 def test_diagnostics_match_markers(case: Path) -> None:
     text = case.read_text(encoding="utf-8")
     diagnostics = check_source(text, str(case), ALL, index=index_of(case))
-    actual = Counter((d.start.line, d.code) for d in diagnostics)
-    assert actual == expected_markers(text)
+    # Columns as the CLI prints them (1-based), so a marker reads like `path:line:col`.
+    found = [(d.start.line, d.start.column + 1, d) for d in diagnostics]
+    expected, actual = compare(parse_markers(text), found)
+    assert actual == expected
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case_id(c) for c in CASES])
