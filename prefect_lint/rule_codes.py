@@ -8,6 +8,8 @@ classes would import LibCST (~0.2 s), which a run answered from the cache must n
 from __future__ import annotations
 
 DOCS_URL = "https://github.com/prefect-lint/prefect-lint/blob/main/docs/rules/{code}.md"
+# The code of a file that does not parse (`SyntaxErrorRule`).
+SYNTAX_ERROR = "PFL000"
 
 # code -> preview, in code order.
 RULE_CODES: dict[str, bool] = {

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from prefect_lint.rule_codes import RULE_CODES
+
 SOURCE = """\
 from prefect import flow, wait
 
@@ -105,27 +107,201 @@ def test_flake8_reads_the_configuration_nearest_each_file(tmp_path: Path) -> Non
     assert found == EXPECTED_FLAKE8
 
 
-def test_flake8_plugin_runs_only_the_codes_flake8_reports(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    from flake8.main.cli import main as flake8_main
+# -- only the codes flake8 reports are checked ------------------------------------------------
 
-    from prefect_lint.frontends import flake8_plugin
+# PFL105 on line 1 and PFL101 on lines 11 to 14: line 12 silences PFL101, line 13 every code,
+# line 14 another code only.
+NOQA_SOURCE = """\
+from prefect import flow, wait
 
-    monkeypatch.setattr(flake8_plugin.Flake8Plugin, "selected", None)  # restored afterwards
-    asked: list[frozenset[str]] = []
-    real_check = flake8_plugin.check_source
+
+@flow
+def child() -> int:
+    return 1
+
+
+@flow
+def parent() -> None:
+    wait([child.submit()])
+    wait([child.submit()])  # noqa: PFL101
+    wait([child.submit()])  # noqa
+    wait([child.submit()])  # noqa: E501
+"""
+
+ALL_CODES = frozenset(RULE_CODES)
+
+
+@pytest.fixture
+def engine_calls(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, frozenset[str]]]:
+    """(file name, codes) of every file the plugin hands to the engine during the test."""
+    from prefect_lint.engine import checker
+
+    calls: list[tuple[str, frozenset[str]]] = []
+    real_check = checker.check_source
 
     def spy(source: str, path: str, codes: frozenset[str], **options: Any) -> Any:
-        asked.append(codes)
+        calls.append((Path(path).name, codes))
         return real_check(source, path, codes, **options)
 
-    monkeypatch.setattr(flake8_plugin, "check_source", spy)
+    monkeypatch.setattr(checker, "check_source", spy)
+    return calls
+
+
+def _flake8_in_process(
+    args: list[str], capsys: pytest.CaptureFixture[str]
+) -> tuple[int, list[str]]:
+    """A real flake8 run in this process (with `--jobs 1`, the engine can be watched; else in
+    forked workers, as flake8 runs by default): exit code, sorted output lines."""
+    from flake8.main.cli import main as flake8_main
+
+    capsys.readouterr()
+    status = flake8_main(args)
+    lines = [line.split("/")[-1] for line in capsys.readouterr().out.splitlines()]
+    return status, sorted(lines)
+
+
+def _project(tmp_path: Path) -> Path:
+    for name in ("skipped.py", "partly.py", "checked.py"):
+        (tmp_path / name).write_text(NOQA_SOURCE)
+    return tmp_path
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--extend-ignore", "PFL"], frozenset()),
+        (["--ignore", "PFL"], frozenset()),
+        (["--select", "E,F,W"], frozenset()),
+        (["--select", "PFL101"], frozenset({"PFL101"})),
+        (
+            ["--select", "E", "--extend-select", "PFL10"],
+            frozenset(c for c in ALL_CODES if c.startswith("PFL10")),
+        ),
+        (["--ignore", "PFL105"], ALL_CODES - {"PFL105"}),
+        (
+            ["--extend-select", "PFL", "--extend-ignore", "PFL2,PFL3"],
+            frozenset(c for c in ALL_CODES if c[3] in "014"),
+        ),
+        ([], ALL_CODES),
+    ],
+)
+def test_flake8_plugin_checks_only_the_codes_flake8_reports(
+    tmp_path: Path,
+    args: list[str],
+    expected: frozenset[str],
+    engine_calls: list[tuple[str, frozenset[str]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     path = tmp_path / "flows.py"
-    path.write_text(SOURCE)
-    assert flake8_main(["--extend-ignore", "PFL", str(path)]) == 0
-    assert asked == []
-    assert flake8_main(["--select", "PFL101", str(path)]) == 1
-    assert asked == [frozenset({"PFL101"})]
-    reported = capsys.readouterr().out
-    assert "PFL101" in reported and "PFL105" not in reported
+    path.write_text(NOQA_SOURCE)
+    _flake8_in_process([*args, str(path)], capsys)
+    assert engine_calls == ([("flows.py", expected)] if expected else [])
+
+
+def test_flake8_plugin_skips_files_whose_per_file_ignores_cover_its_codes(
+    tmp_path: Path,
+    engine_calls: list[tuple[str, frozenset[str]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    project = _project(tmp_path)
+    ignores = "skipped.py:PFL partly.py:PFL105,E"
+    status, lines = _flake8_in_process(
+        ["--jobs", "1", "--select", "PFL", "--per-file-ignores", ignores, str(project)], capsys
+    )
+    assert sorted(engine_calls) == [
+        ("checked.py", ALL_CODES),
+        ("partly.py", ALL_CODES - {"PFL105"}),
+    ]
+    assert status == 1
+    assert [line.split(" ")[0] for line in lines] == [
+        "checked.py:11:11:",
+        "checked.py:14:11:",
+        "checked.py:1:27:",
+        "partly.py:11:11:",
+        "partly.py:14:11:",
+    ]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--select", "PFL"],
+        ["--select", "PFL", "--disable-noqa"],
+        ["--extend-select", "PFL", "--per-file-ignores", "skipped.py:PFL partly.py:PFL101"],
+        ["--select", "E,PFL105", "--per-file-ignores", "*.py:PFL1"],
+        ["--extend-ignore", "PFL"],
+    ],
+)
+def test_flake8_reports_the_same_as_when_every_code_is_checked(
+    tmp_path: Path,
+    args: list[str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Skipping codes changes nothing flake8 prints: noqa, --disable-noqa and per-file
+    ignores still work as flake8 applies them (the reference run checks every code)."""
+    from prefect_lint.frontends.flake8_plugin import Flake8Plugin
+
+    project = _project(tmp_path)
+    narrowed = _flake8_in_process([*args, str(project)], capsys)
+
+    def every_code(cls: type[Flake8Plugin], options: object) -> None:
+        cls._selection = None
+
+    monkeypatch.setattr(Flake8Plugin, "parse_options", classmethod(every_code))
+    assert narrowed == _flake8_in_process([*args, str(project)], capsys)
+
+
+def test_flake8_noqa_is_applied_by_flake8(tmp_path: Path) -> None:
+    (tmp_path / "flows.py").write_text(NOQA_SOURCE)
+    honoured = _flake8("--select", "PFL", "flows.py", cwd=tmp_path)
+    assert [line.split(" ")[0] for line in honoured.stdout.splitlines()] == [
+        "flows.py:1:27:",
+        "flows.py:11:11:",
+        "flows.py:14:11:",
+    ]
+    disabled = _flake8("--select", "PFL", "--disable-noqa", "flows.py", cwd=tmp_path)
+    assert [line.split(" ")[0] for line in disabled.stdout.splitlines()] == [
+        "flows.py:1:27:",
+        "flows.py:11:11:",
+        "flows.py:12:11:",
+        "flows.py:13:11:",
+        "flows.py:14:11:",
+    ]
+
+
+IMPORTED = """\
+import sys
+
+from flake8.main.cli import main
+
+status = main(sys.argv[1:])
+heavy = ("libcst", "prefect_lint.engine.checker", "prefect_lint.rules")
+print(" ".join(name for name in heavy if name in sys.modules))
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "imported"),
+    [
+        (["--extend-ignore", "PFL"], ""),
+        (["--select", "E,W,F"], ""),
+        (["--per-file-ignores", "flows.py:PFL"], ""),
+        (["--select", "PFL105"], "libcst prefect_lint.engine.checker prefect_lint.rules"),
+    ],
+)
+def test_flake8_without_pfl_codes_never_imports_the_engine(
+    tmp_path: Path, args: list[str], imported: str
+) -> None:
+    """flake8 imports the plugin on every run: with no PFL code to report, neither LibCST nor
+    the engine is loaded (the measured cost of an unselected plugin is its import)."""
+    (tmp_path / "flows.py").write_text(NOQA_SOURCE)
+    result = subprocess.run(
+        [sys.executable, "-c", IMPORTED, *args, "flows.py"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.stdout.splitlines()[-1] == imported, result.stderr
+    assert ("PFL" in result.stdout) == bool(imported)

@@ -1,71 +1,129 @@
 """Positions for reported nodes only.
 
-LibCST's PositionProvider regenerates the whole module with position tracking (about twice
-the cost of parsing). Here plain code generation (cheap) measures the module-level
-statements that come before a reported one, and position tracking runs only inside the
-statements that hold reported nodes.
+LibCST's PositionProvider regenerates the whole module with position tracking: it splits
+every token on newlines and builds two position objects per node, about twice the cost of
+parsing. Here plain code generation (cheap) measures the module-level statements that
+come before a reported one; inside the statements that hold reported nodes, a codegen
+state records character offsets only (one addition per token), and offsets become lines
+and columns only for the nodes that are asked for.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 import libcst as cst
-from libcst._position import CodeRange
-from libcst.metadata.position_provider import PositionProvidingCodegenState
+from libcst._nodes.internal import CodegenState
 
 from prefect_lint.diagnostics import Position
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-class _RangeSink:
-    """Stands in for the metadata provider that the codegen state records into."""
+class _OffsetCodegenState(CodegenState):
+    """Code generation that remembers where each node starts and ends, as offsets.
 
-    def __init__(self) -> None:
-        self._computed: dict[cst.CSTNode, CodeRange] = {}
+    The spans follow PositionProvider's rules: a node that records a syntactic position
+    gets it (hoisted from `start_node`/`end_node` when given), any other node the span of
+    everything it generated.
+    """
+
+    def __init__(self, module: cst.Module, base: int) -> None:
+        super().__init__(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        self.offset = base
+        self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._starts: list[int] = []
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        for token in self.indent_tokens:
+            self.offset += len(token)
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.offset += len(value)
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self._starts.append(self.offset)
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        start = self._starts.pop()
+        if node not in self.spans:
+            self.spans[node] = (start, self.offset)
+
+    @contextmanager
+    def record_syntactic_position(
+        self,
+        node: cst.CSTNode,
+        *,
+        start_node: cst.CSTNode | None = None,
+        end_node: cst.CSTNode | None = None,
+    ) -> Iterator[None]:
+        start = self.offset
+        try:
+            yield
+        finally:
+            end = self.offset
+            if start_node is not None:
+                start = self.spans[start_node][0]
+            if end_node is not None:
+                end = self.spans[end_node][1]
+            self.spans[node] = (start, end)
+
+
+class NodeSpans:
+    """Where the nodes of the measured statements are, as offsets into the source."""
+
+    def __init__(self, source: str) -> None:
+        self._source = source
+        self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._line_starts: list[int] | None = None
+
+    def add(self, spans: dict[cst.CSTNode, tuple[int, int]]) -> None:
+        self._spans.update(spans)
+
+    def __contains__(self, node: cst.CSTNode) -> bool:
+        return node in self._spans
+
+    def position(self, node: cst.CSTNode) -> tuple[Position, Position] | None:
+        span = self._spans.get(node)
+        if span is None:
+            return None
+        return self._at(span[0]), self._at(span[1])
+
+    def _at(self, offset: int) -> Position:
+        if self._line_starts is None:
+            # Built once, on the first position asked for: linear in the source.
+            self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self._source))]
+        line = bisect_right(self._line_starts, offset)
+        return Position(line, offset - self._line_starts[line - 1])
 
 
 def statement_ranges(
     module: cst.Module, source: str, statements: Iterable[cst.CSTNode]
-) -> dict[cst.CSTNode, CodeRange]:
-    """Ranges of every node inside the given module-level statements."""
+) -> NodeSpans:
+    """Spans of every node inside the given module-level statements."""
     wanted = {id(s) for s in statements}
-    ranges: dict[cst.CSTNode, CodeRange] = {}
+    found = NodeSpans(source)
     offset = sum(len(module.code_for_node(line)) for line in module.header)
-    # Newlines are counted once over the text, from the previous reported statement on.
-    counted_to, line = 0, 1
     for statement in module.body:
         if not wanted:
             break
         if id(statement) in wanted:
             wanted.discard(id(statement))
-            line += len(_NEWLINE.findall(source, counted_to, offset))
-            counted_to = offset
-            sink = _RangeSink()
-            state = PositionProvidingCodegenState(
-                default_indent=module.default_indent,
-                default_newline=module.default_newline,
-                provider=sink,  # type: ignore[arg-type]
-                line=line,
-                column=0,
-            )
+            state = _OffsetCodegenState(module, offset)
             statement._codegen(state)
-            ranges.update(sink._computed)
-            offset += len("".join(state.tokens))
+            found.add(state.spans)
+            offset = state.offset
         else:
             offset += len(module.code_for_node(statement))
-    return ranges
+    return found
 
 
-def node_position(
-    ranges: dict[cst.CSTNode, CodeRange], node: cst.CSTNode
-) -> tuple[Position, Position]:
-    code_range = ranges.get(node)
-    if code_range is None:
-        return Position(1, 0), Position(1, 0)
-    return (
-        Position(code_range.start.line, code_range.start.column),
-        Position(code_range.end.line, code_range.end.column),
-    )
+def node_position(spans: NodeSpans, node: cst.CSTNode) -> tuple[Position, Position]:
+    return spans.position(node) or (Position(1, 0), Position(1, 0))

@@ -574,14 +574,20 @@ def command_rule(args: argparse.Namespace) -> int:
 
 
 def command_server(args: argparse.Namespace) -> int:
+    from prefect_lint.frontends.lsp.process import EngineProcess
+
+    # Its process imports LibCST and the rules while this one imports pygls.
+    engine = EngineProcess(args.timeout)
+    engine.spawn()
     try:
         # Imported here: pygls is an optional dependency and slow to import.
-        from prefect_lint.frontends.lsp import serve
+        from prefect_lint.frontends.lsp.server import serve
     except ImportError as error:
+        engine.stop()
         return _missing_extra(
             f"the language server needs pygls and lsprotocol ({error}); install them", "lsp"
         )
-    return serve(timeout=args.timeout)
+    return serve(timeout=args.timeout, engine=engine)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

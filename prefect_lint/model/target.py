@@ -28,6 +28,7 @@ _REQUIREMENT = re.compile(
     r"""^\s*prefect\s*(?:\[[^\]]*\]\s*)?(?P<spec>(?:[=~<>!]=?|===)[^;#]*)?(?:[;#].*)?$""",
     re.IGNORECASE,
 )
+_PIN_LIST = re.compile(r"requirements.*\.(txt|in)$")
 _CLAUSE = re.compile(r"(===|==|~=|>=|>|<=|<|!=)\s*v?(\d+(?:\.\d+){0,2})")
 
 
@@ -148,27 +149,30 @@ def _from_lines(path: str) -> str | bool | None:
         return False
 
 
-def detect_target(root: str, configured: str | None) -> Target:
-    """The target of the project at `root` (a setting wins, then pins, then the code)."""
-    if configured:
-        return Target(configured, "target-version setting")
-    candidates: list[tuple[str, object]] = [("pyproject.toml", _from_pyproject)]
+def pin_files(root: str) -> list[str]:
+    """The files at `root` that may pin prefect, in the order their pins count (those that
+    exist): pyproject.toml, requirements*.txt / requirements*.in, setup.cfg."""
     try:
         names = sorted(os.listdir(root))
     except OSError:
         names = []
-    candidates += [(n, _from_lines) for n in names if re.match(r"requirements.*\.(txt|in)$", n)]
-    candidates.append(("setup.cfg", _from_lines))
-    for name, reader in candidates:
-        path = os.path.join(root, name)
-        if os.path.isfile(path):
-            found = reader(path)  # type: ignore[operator]
-            if isinstance(found, str):
-                return Target(found, f"{path} (prefect pin)")
-            if found is None:
-                # `prefect` or `prefect<4`: no lower bound, so either generation may be meant.
-                unbounded = f"{path} names prefect without a lower bound"
-                break
+    ordered = ["pyproject.toml", *(n for n in names if _PIN_LIST.match(n)), "setup.cfg"]
+    return [path for path in (os.path.join(root, n) for n in ordered) if os.path.isfile(path)]
+
+
+def detect_target(root: str, configured: str | None) -> Target:
+    """The target of the project at `root` (a setting wins, then pins, then the code)."""
+    if configured:
+        return Target(configured, "target-version setting")
+    for path in pin_files(root):
+        reader = _from_pyproject if os.path.basename(path) == "pyproject.toml" else _from_lines
+        found = reader(path)
+        if isinstance(found, str):
+            return Target(found, f"{path} (prefect pin)")
+        if found is None:
+            # `prefect` or `prefect<4`: no lower bound, so either generation may be meant.
+            unbounded = f"{path} names prefect without a lower bound"
+            break
     else:
         unbounded = "no prefect pin"
     evidence = project_evidence(root)

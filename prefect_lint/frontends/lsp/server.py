@@ -1,31 +1,20 @@
-"""`prefect-lint server`: the language server (LSP over stdio), built on pygls 2.
+"""The pygls server: open documents, when to check them, diagnostics and code actions.
 
-It runs the CLI's engine on the editor's unsaved text: the same settings (`[tool.prefect-lint]`
-found from the document's path, per-file ignores, exclude), the same project index (so flows and
-tasks imported from sibling modules are known) and the same Prefect target. Diagnostics carry
-their fix as LSP edits; code actions apply one fix, add a `# noqa`, or run the `--fix` loop.
-
-Processes: the engine runs in a child process (LibCST can crash or take minutes on pathological
-input; the child is replaced, the server stays up). It keeps per-process caches (project indexes,
-parsed modules), so one worker thread sends it one request at a time. The event loop only
-schedules, converts positions and publishes.
+The event loop only schedules, converts positions and publishes; engine calls run on one worker
+thread, which talks to the engine process. This process imports neither LibCST nor the rules
+(the engine process does): it starts in a fraction of the time.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import io
 import logging
-import multiprocessing
 import os
 import sys
-import tokenize
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
-from multiprocessing.process import BaseProcess
 from typing import Any, TypeVar
 
 from lsprotocol import types
@@ -33,357 +22,36 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from prefect_lint import __version__
-from prefect_lint.config import ConfigError, Settings, SettingsResolver
-from prefect_lint.diagnostics import (
-    Applicability,
-    Diagnostic,
-    Fix,
-    Position,
-    line_starts,
-    offset_to_position,
-)
-from prefect_lint.engine.checker import SYNTAX_ERROR, check_source
-from prefect_lint.engine.fixer import fix_source
-from prefect_lint.engine.noqa import is_suppressed, suppressed_codes, suppression_edit
+from prefect_lint.diagnostics import Applicability, Diagnostic, Fix, Position
 from prefect_lint.fixes.edits import diff_edits
-from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
-from prefect_lint.model.project import ProjectIndex, find_project_root, index_for
-from prefect_lint.model.target import Target, detect_target, with_text_evidence
-from prefect_lint.rules import rule_meta
+from prefect_lint.frontends.lsp import MAX_CHARACTERS
+from prefect_lint.frontends.lsp.noqa import noqa_edit
+from prefect_lint.frontends.lsp.positions import LineIndex
+from prefect_lint.frontends.lsp.process import Cancelled, EngineFailure, EngineProcess
+from prefect_lint.model.root import find_project_root
+from prefect_lint.rule_codes import DOCS_URL, RULE_CODES, SYNTAX_ERROR
 
 SOURCE = "prefect-lint"
 FIX_ALL_KIND = "source.fixAll.prefect-lint"
-DEBOUNCE_SECONDS = 0.3
+# How long a change waits for the next one before it is checked: a typed character follows
+# the previous one within this often enough that a burst of keystrokes is checked once. Short,
+# as a check that a newer change makes pointless is stopped anyway (`_schedule`).
+DEBOUNCE_SECONDS = 0.05
 CHECK_TIMEOUT_SECONDS = 30.0
-STARTUP_TIMEOUT_SECONDS = 120.0
-# Larger documents are not checked: parsing them would hold the worker for many seconds.
-MAX_CHARACTERS = 2_000_000
+# Files whose change outside the editor can change a finding: Python modules (the project
+# index, 2.x evidence), prefect pins and prefect-lint's configuration.
+WATCHED = (
+    "**/*.py",
+    "**/pyproject.toml",
+    "**/setup.cfg",
+    "**/requirements*.txt",
+    "**/requirements*.in",
+    "**/prefect-lint.toml",
+    "**/.prefect-lint.toml",
+)
 
 log = logging.getLogger("prefect_lint.lsp")
 T = TypeVar("T")
-
-
-# -- positions ---------------------------------------------------------------------------------
-
-
-def _units(text: str, encoding: str) -> int:
-    """The length of `text` in the negotiated encoding's code units."""
-    if encoding == types.PositionEncodingKind.Utf32:
-        return len(text)
-    if encoding == types.PositionEncodingKind.Utf8:
-        return len(text.encode("utf-8", "surrogatepass"))
-    # UTF-16 (LSP's default): characters outside the BMP take two units.
-    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
-
-
-class LineIndex:
-    """Converts between the engine's positions (characters) and LSP's (code units).
-
-    Lines end at `\\n`, `\\r\\n` or a lone `\\r`, for the engine and for LSP alike.
-    """
-
-    def __init__(self, text: str, encoding: str) -> None:
-        self.text = text
-        self.encoding = encoding
-        self.starts = line_starts(text)
-
-    def line_end(self, index: int) -> int:
-        """The offset where the content of 0-based line `index` ends (before its newline)."""
-        if index + 1 >= len(self.starts):
-            return len(self.text)
-        end = self.starts[index + 1]
-        while end > self.starts[index] and self.text[end - 1] in "\r\n":
-            end -= 1
-        return end
-
-    def line(self, index: int) -> str:
-        return self.text[self.starts[index] : self.line_end(index)]
-
-    def offset_to_lsp(self, offset: int) -> types.Position:
-        offset = max(0, min(offset, len(self.text)))
-        position = offset_to_position(self.starts, offset)
-        start = self.starts[position.line - 1]
-        prefix = self.text[start:offset]
-        return types.Position(line=position.line - 1, character=_units(prefix, self.encoding))
-
-    def to_lsp(self, position: Position) -> types.Position:
-        if position.line < 1:
-            return types.Position(line=0, character=0)
-        if position.line > len(self.starts):
-            return self.offset_to_lsp(len(self.text))
-        index = position.line - 1
-        offset = min(self.starts[index] + max(position.column, 0), self.line_end(index))
-        return self.offset_to_lsp(offset)
-
-    def from_lsp(self, position: types.Position) -> int:
-        if position.line >= len(self.starts):
-            return len(self.text)
-        start, end = self.starts[position.line], self.line_end(position.line)
-        if self.encoding == types.PositionEncodingKind.Utf32:
-            return min(start + position.character, end)
-        units = 0
-        offset = start
-        while offset < end and units < position.character:
-            units += _units(self.text[offset], self.encoding)
-            offset += 1
-        return offset
-
-    def range_of(self, start: int, end: int) -> types.Range:
-        return types.Range(start=self.offset_to_lsp(start), end=self.offset_to_lsp(end))
-
-
-# -- engine calls (worker thread) -------------------------------------------------------------
-
-
-@dataclass
-class EngineContext:
-    """What checking one document needs, resolved from its path."""
-
-    path: str
-    codes: frozenset[str]
-    index: ProjectIndex | None
-    target: Target
-    excluded: bool
-    config_error: str | None = None
-    decorators: UserDecorators = NO_USER_DECORATORS
-
-
-def _excluded(settings: Settings, path: str) -> bool:
-    """`exclude` / `extend-exclude`, matched against the path below the settings' root."""
-    relative = settings.relative(path)
-    if relative.startswith("../") or os.path.isabs(relative):
-        return False
-    return bool(settings.exclude_spec.match_file(relative))
-
-
-class Engine:
-    """The CLI's engine for documents that live in the editor; runs in the engine process."""
-
-    def __init__(self) -> None:
-        # The CLI's resolution (nearest configuration, `extend`), re-reading a configuration
-        # whenever a file of its chain changed.
-        self._resolver = SettingsResolver(reload=True)
-
-    def _settings_for(self, anchor: str) -> tuple[Settings, str | None]:
-        try:
-            return self._resolver(anchor), None
-        except (ConfigError, OSError) as error:
-            # Checked with the defaults meanwhile; the user is told what is wrong.
-            return Settings(root=find_project_root(anchor)), str(error)
-
-    def context(self, path: str | None, workspace_root: str) -> EngineContext:
-        anchor = path if path is not None else os.path.join(workspace_root, "untitled.py")
-        settings, error = self._settings_for(anchor)
-        return EngineContext(
-            path=path if path is not None else "-",
-            codes=settings.codes_for(anchor),
-            # Documents that are not files have no project to import from.
-            index=index_for(path, settings.user_decorators) if path is not None else None,
-            target=detect_target(find_project_root(anchor), settings.target_version),
-            excluded=path is not None and _excluded(settings, path),
-            config_error=error,
-            decorators=settings.user_decorators,
-        )
-
-    def check(
-        self, path: str | None, workspace_root: str, text: str
-    ) -> tuple[list[Diagnostic], str | None]:
-        """The diagnostics (with rendered fixes) and the configuration problem, if any."""
-        context = self.context(path, workspace_root)
-        if context.excluded or len(text) > MAX_CHARACTERS:
-            return [], context.config_error
-        if context.index is not None:
-            # The buffer's own top-level names may have changed since the last check.
-            context.index.forget(context.path)
-        found = check_source(
-            text,
-            context.path,
-            context.codes,
-            index=context.index,
-            # An unsaved buffer may show 2.x code that the project scan did not see.
-            target=with_text_evidence(context.target, text, context.path),
-            decorators=context.decorators,
-        )
-        return found, context.config_error
-
-    def check_cells(
-        self, path: str | None, workspace_root: str, cells: list[str]
-    ) -> tuple[list[Diagnostic], str | None]:
-        """A notebook's code cells, joined as `prefect-lint check` joins an `.ipynb` file's;
-        each diagnostic's `cell` is its 1-based position in `cells`."""
-        from prefect_lint.engine.notebook import check_cells
-
-        context = self.context(path, workspace_root)
-        if context.excluded or sum(map(len, cells)) > MAX_CHARACTERS:
-            return [], context.config_error
-        found = check_cells(
-            cells,
-            context.path,
-            context.codes,
-            index=context.index,
-            target=context.target,
-            decorators=context.decorators,
-        )
-        return found, context.config_error
-
-    def fix_for(
-        self, path: str | None, workspace_root: str, text: str, code: str, start: Position
-    ) -> Fix | None:
-        """The rendered fix of the `code` diagnostic at `start` (only that one is rendered)."""
-        context = self.context(path, workspace_root)
-        if context.excluded or len(text) > MAX_CHARACTERS:
-            return None
-        found = check_source(
-            text,
-            context.path,
-            context.codes,
-            render_fixes=True,
-            index=context.index,
-            # An unsaved buffer may show 2.x code that the project scan did not see.
-            target=with_text_evidence(context.target, text, context.path),
-            decorators=context.decorators,
-            render_only={(code, start)},
-        )
-        return next((d.fix for d in found if d.code == code and d.start == start), None)
-
-    def fix_all(self, path: str | None, workspace_root: str, text: str) -> str:
-        """The text after the `--fix` loop (safe fixes only)."""
-        context = self.context(path, workspace_root)
-        if context.excluded or len(text) > MAX_CHARACTERS:
-            return text
-        outcome = fix_source(
-            text,
-            context.path,
-            context.codes,
-            index=context.index,
-            # An unsaved buffer may show 2.x code that the project scan did not see.
-            target=with_text_evidence(context.target, text, context.path),
-            decorators=context.decorators,
-        )
-        return outcome.text
-
-    def forget(self, path: str) -> None:
-        """A file was saved: what any module of its project exports may have changed."""
-        settings, _ = self._settings_for(path)
-        index_for(path, settings.user_decorators).forget()
-
-
-class EngineFailure(Exception):
-    """The engine process crashed, hung or raised; the message says which, in one line."""
-
-
-def _engine_main(connection: Connection) -> None:
-    """The engine process: answer (method, args) requests until the pipe closes."""
-    # Its stdout is the server's protocol stream: anything printed goes to stderr instead.
-    os.dup2(2, 1)
-    engine = Engine()
-    connection.send((True, "ready"))
-    while True:
-        try:
-            method, args = connection.recv()
-        except (EOFError, OSError):
-            return
-        try:
-            reply: tuple[bool, Any] = (True, getattr(engine, method)(*args))
-        except Exception as error:
-            reply = (False, f"internal error: {type(error).__name__}: {error}")
-        connection.send(reply)
-
-
-class EngineProcess:
-    """The engine in a child process, called from one thread at a time.
-
-    LibCST's native parser can overflow its stack (a segmentation fault) on deeply nested
-    input, and some inputs take minutes to parse. In a child process neither takes the server
-    down: a crashed or overdue child is replaced, and the document is reported as unchecked.
-    """
-
-    def __init__(self, timeout: float) -> None:
-        self.timeout = timeout
-        self._process: BaseProcess | None = None
-        self._connection: Connection | None = None
-
-    def _start(self) -> tuple[BaseProcess, Connection]:
-        # Spawned, not forked: the server has threads, and a fork copies their held locks.
-        context = multiprocessing.get_context("spawn")
-        parent, child = context.Pipe()
-        process = context.Process(
-            target=_engine_main, args=(child,), name="prefect-lint-engine", daemon=True
-        )
-        process.start()
-        child.close()
-        self._process, self._connection = process, parent
-        # Starting (imports) is not part of any check's time.
-        if not parent.poll(STARTUP_TIMEOUT_SECONDS):
-            self.stop()
-            raise EngineFailure("the checker process did not start")
-        try:
-            parent.recv()
-        except (EOFError, OSError) as error:
-            self.stop()
-            raise EngineFailure("the checker process did not start") from error
-        return process, parent
-
-    def call(self, method: str, *args: Any) -> Any:
-        process, connection = self._process, self._connection
-        if process is None or connection is None or not process.is_alive():
-            self.stop()
-            process, connection = self._start()
-        try:
-            connection.send((method, args))
-            if not connection.poll(self.timeout):
-                self.stop()
-                raise EngineFailure(f"took longer than {self.timeout:g} s and was stopped")
-            ok, value = connection.recv()
-        except (EOFError, OSError) as error:
-            process.join(1)
-            code = process.exitcode
-            self.stop()
-            raise EngineFailure(f"the checker process crashed (exit code {code})") from error
-        if not ok:
-            raise EngineFailure(value)
-        return value
-
-    def stop(self) -> None:
-        if self._process is not None:
-            self._process.kill()
-            self._process.join(5)
-        if self._connection is not None:
-            self._connection.close()
-        self._process = self._connection = None
-
-
-def noqa_edit(lines: LineIndex, line: int, code: str) -> tuple[int, int, str] | None:
-    """The edit (start, end, text; document offsets) that suppresses `code` on 0-based `line`.
-
-    None if no comment can go there: the result must tokenize, with a real comment on that line
-    that suppresses the code (a line ending inside a string or after a backslash cannot).
-    """
-    if line >= len(lines.starts):
-        return None
-    start, end, content = suppression_edit(lines.line(line), code)
-    begin = lines.starts[line]
-    edit = (begin + start, begin + end, content)
-    new_text = lines.text[: edit[0]] + edit[2] + lines.text[edit[1] :]
-    new_line = LineIndex(new_text, lines.encoding).line(line)
-    if not is_suppressed(code, suppressed_codes(new_line)):
-        return None
-    if not _comment_suppresses(new_text, line + 1, code):
-        return None
-    return edit
-
-
-def _comment_suppresses(text: str, row: int, code: str) -> bool:
-    """Python's tokenizer sees a comment on `row` (1-based) that suppresses `code`."""
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.start[0] > row:
-                return False
-            if token.type == tokenize.COMMENT and token.start[0] == row:
-                return is_suppressed(code, suppressed_codes(token.string))
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return False
-    return False
 
 
 # -- the server -------------------------------------------------------------------------------
@@ -413,7 +81,9 @@ def _kind_wanted(kind: str, only: Sequence[str] | None) -> bool:
 
 
 class PrefectLintServer(LanguageServer):
-    def __init__(self, timeout: float = CHECK_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None
+    ) -> None:
         # Full sync: the server keeps each document as one string, with no incremental patching
         # whose line model (Python's str.splitlines) would differ from LSP's.
         super().__init__(
@@ -432,7 +102,7 @@ class PrefectLintServer(LanguageServer):
         )
         self.documents: dict[str, Document] = {}
         self.published: dict[str, Published] = {}
-        self.engine = EngineProcess(timeout)
+        self.engine = engine if engine is not None else EngineProcess(timeout)
         # One thread talks to the engine process, so requests reach it one at a time.
         self.worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prefect-lint")
         # uri -> digest of a text the engine crashed or hung on: not tried again as it is.
@@ -523,18 +193,63 @@ class PrefectLintServer(LanguageServer):
             if other.path is not None and find_project_root(other.path) == root:
                 self._schedule(other.uri, 0.0)
 
-    def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
+    # -- files changed outside the editor ---------------------------------------------------
+
+    async def initialized(self) -> None:
+        """Ask the client to report changes to Python, pin and configuration files, if it can
+        watch files for the server (`workspace/didChangeWatchedFiles`)."""
+        capabilities = self.client_capabilities
+        workspace = capabilities.workspace if capabilities else None
+        watched = workspace.did_change_watched_files if workspace else None
+        if watched is None or not watched.dynamic_registration:
+            return  # a saved document still refreshes its project (didSave)
+        options = types.DidChangeWatchedFilesRegistrationOptions(
+            watchers=[types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED]
+        )
+        registration = types.Registration(
+            id="prefect-lint-watched-files",
+            method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+            register_options=options,
+        )
+        try:
+            await self.client_register_capability_async(
+                types.RegistrationParams(registrations=[registration])
+            )
+        except Exception as error:  # the client said no: didSave still works
+            log.warning("cannot watch files: %s", error)
+
+    async def did_change_watched_files(self, params: types.DidChangeWatchedFilesParams) -> None:
+        """A Python file changed, appeared or went away outside the editor (a checkout, a
+        formatter): its project's index and Prefect target are read again. A pin or
+        configuration file is noticed by the engine on its own (it compares modification
+        times); either way, the open documents are checked again."""
+        for change in params.changes:
+            if not change.uri.startswith("file:"):
+                continue
+            path = to_fs_path(change.uri)
+            if path is not None and path.endswith(".py") and change.uri not in self.documents:
+                try:
+                    await self._in_worker(self.engine.call, "forget", path)
+                except EngineFailure as error:
+                    log.warning("cannot refresh the project index: %s", error)
+        for document in list(self.documents.values()):
+            self._schedule(document.uri, DEBOUNCE_SECONDS)
+
+    async def did_close(self, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        pending = self._pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
-        self.documents.pop(uri, None)
+        self._cancel(uri)
+        document = self.documents.pop(uri, None)
         self.published.pop(uri, None)
         self._failed.pop(uri, None)
         self._fix_all.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
+        if document is not None and document.path is not None:
+            try:
+                await self._in_worker(self.engine.call, "close", document.path)
+            except EngineFailure as error:
+                log.warning("cannot refresh the project index: %s", error)
 
     # -- notebooks ----------------------------------------------------------------------------
     # pygls keeps the notebook and its cells' text in the workspace; diagnostics are published
@@ -548,9 +263,7 @@ class PrefectLintServer(LanguageServer):
 
     def did_close_notebook(self, params: types.DidCloseNotebookDocumentParams) -> None:
         uri = params.notebook_document.uri
-        pending = self._pending.pop(uri, None)
-        if pending is not None:
-            pending.cancel()
+        self._cancel(uri)
         for cell in self._notebook_cells.pop(uri, []):
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=cell, diagnostics=[])
@@ -596,11 +309,17 @@ class PrefectLintServer(LanguageServer):
         path = to_fs_path(uri) if uri.startswith("file:") else None
         self.documents[uri] = Document(uri, path, version, text, self._next_serial())
 
-    def _schedule(self, uri: str, delay: float, *, notebook: bool = False) -> None:
-        """Check `uri` after `delay`; a newer request replaces a pending one."""
+    def _cancel(self, uri: str) -> None:
+        """Drop the check of `uri` that is waiting, and stop the one the engine is running:
+        what it would publish is out of date."""
         pending = self._pending.pop(uri, None)
         if pending is not None:
             pending.cancel()
+            self.engine.cancel(uri)
+
+    def _schedule(self, uri: str, delay: float, *, notebook: bool = False) -> None:
+        """Check `uri` after `delay`; a newer request replaces a pending or running one."""
+        self._cancel(uri)
         self._pending[uri] = asyncio.get_running_loop().create_task(
             self._lint(uri, delay, notebook=notebook)
         )
@@ -617,7 +336,7 @@ class PrefectLintServer(LanguageServer):
                 return
             published = await self._check(document)
             current = self.documents.get(uri)
-            if current is None or current.serial != document.serial:
+            if published is None or current is None or current.serial != document.serial:
                 return  # the text changed while it was checked: its own check will publish
             self.published[uri] = published
             self.text_document_publish_diagnostics(
@@ -633,7 +352,8 @@ class PrefectLintServer(LanguageServer):
             if self._pending.get(uri) is asyncio.current_task():
                 del self._pending[uri]
 
-    async def _check(self, document: Document) -> Published:
+    async def _check(self, document: Document) -> Published | None:
+        """What to publish for `document`; None if a newer text stopped its check."""
         found: list[Diagnostic] = []
         digest = hashlib.sha256(document.text.encode("utf-8", "surrogatepass")).hexdigest()
         if len(document.text) > MAX_CHARACTERS:
@@ -644,10 +364,17 @@ class PrefectLintServer(LanguageServer):
         elif self._failed.get(document.uri) != digest:
             try:
                 found, config_error = await self._in_worker(
-                    self.engine.call, "check", document.path, self.workspace_root, document.text
+                    self.engine.call_cancellable,
+                    document.uri,
+                    "check",
+                    document.path,
+                    self.workspace_root,
+                    document.text,
                 )
                 if config_error is not None:
                     self._warn_once(f"prefect-lint: {config_error} (using the defaults)")
+            except Cancelled:
+                return None
             except EngineFailure as error:
                 self._failed[document.uri] = digest
                 self._warn_once(f"prefect-lint: {document.uri} was not checked: {error}")
@@ -667,7 +394,6 @@ class PrefectLintServer(LanguageServer):
             offset = lines.from_lsp(start)
             if offset < lines.line_end(start.line):
                 end = lines.offset_to_lsp(offset + 1)
-        meta = rule_meta(diagnostic.code)
         fix_data = None
         if diagnostic.fix_applicability is not None and diagnostic.fix_title is not None:
             fix_data = {
@@ -683,7 +409,11 @@ class PrefectLintServer(LanguageServer):
                 else types.DiagnosticSeverity.Warning
             ),
             code=diagnostic.code,
-            code_description=types.CodeDescription(href=meta.url) if meta is not None else None,
+            code_description=(
+                types.CodeDescription(href=DOCS_URL.format(code=diagnostic.code))
+                if diagnostic.code in RULE_CODES
+                else None
+            ),
             source=SOURCE,
             # Enough to rebuild the fix on request: its edits are rendered only then, as
             # rendering rewrites the whole module (too slow for every keystroke).
@@ -717,7 +447,7 @@ class PrefectLintServer(LanguageServer):
         published = self.published.get(document.uri)
         for candidate in published.diagnostics if published else []:
             if candidate.code == diagnostic.code and candidate.range == diagnostic.range:
-                return candidate.data  # type: ignore[no-any-return]
+                return candidate.data if isinstance(candidate.data, dict) else None
         return None
 
     async def _quick_fixes(
@@ -859,8 +589,10 @@ class PrefectLintServer(LanguageServer):
         return edits
 
 
-def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
-    server = PrefectLintServer(timeout)
+def build_server(
+    timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None
+) -> PrefectLintServer:
+    server = PrefectLintServer(timeout, engine)
 
     # pygls marks handler functions with attributes, so they are functions, not bound methods.
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
@@ -893,9 +625,19 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
     async def did_save(ls: PrefectLintServer, params: types.DidSaveTextDocumentParams) -> None:
         await ls.did_save(params)
 
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: PrefectLintServer, params: types.InitializedParams) -> None:
+        await ls.initialized()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(
+        ls: PrefectLintServer, params: types.DidChangeWatchedFilesParams
+    ) -> None:
+        await ls.did_change_watched_files(params)
+
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.did_close(params)
+    async def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
+        await ls.did_close(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
@@ -922,13 +664,17 @@ def build_server(timeout: float = CHECK_TIMEOUT_SECONDS) -> PrefectLintServer:
     return server
 
 
-def serve(timeout: float = CHECK_TIMEOUT_SECONDS) -> int:
-    """Speak LSP on stdin/stdout until the client says `exit`."""
+def serve(timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None) -> int:
+    """Speak LSP on stdin/stdout until the client says `exit`; `engine`: one already spawned
+    (`prefect-lint server` spawns it before it imports pygls, so both imports overlap)."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(name)s: %(message)s")
     protocol_out = sys.stdout.buffer
     # Anything printed by accident must not corrupt the protocol stream.
     sys.stdout = sys.stderr
-    server = build_server(timeout)
+    server = build_server(timeout, engine)
+    # The engine process starts (and imports LibCST and the rules) while the client and the
+    # server shake hands: the first document opened need not wait for it.
+    server.worker.submit(server.engine.start)
     try:
         server.start_io(sys.stdin.buffer, protocol_out)
     finally:
