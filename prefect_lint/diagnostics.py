@@ -73,6 +73,12 @@ class Diagnostic:
     def fixable(self) -> bool:
         return self.fix_applicability is not None
 
+    def fix_applies(self, unsafe_fixes: bool) -> bool:
+        """Whether `--fix` (with `--unsafe-fixes` when given) would apply this fix."""
+        return self.fix_applicability == Applicability.SAFE or (
+            unsafe_fixes and self.fix_applicability == Applicability.UNSAFE
+        )
+
 
 # Ruff's (and pycodestyle's) code for "this file could not be read": an I/O or decoding
 # failure is not a finding about Prefect, so it has no rule page, but tools that read ruff's

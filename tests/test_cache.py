@@ -87,7 +87,7 @@ def project(tmp_path: Path) -> Path:
 
 
 def entries(cache: Path) -> list[Path]:
-    return sorted(p for p in cache.glob("v*/*/*.json") if not p.name.startswith(".tmp-"))
+    return sorted(p for p in cache.glob("v*/*/*.json") if not p.name.startswith(".prefect-lint-"))
 
 
 def test_warm_run_answers_from_the_cache_with_the_same_output(project: Path) -> None:
@@ -314,7 +314,7 @@ def test_parallel_runs_share_the_cache_safely(tmp_path: Path) -> None:
     warm = check(tmp_path, "--jobs", "2", ".")
     assert counts(warm) == (41, 0)
     assert warm.stdout == expected.stdout
-    leftovers = list((tmp_path / ".prefect_lint_cache").rglob(".tmp-*"))
+    leftovers = list((tmp_path / ".prefect_lint_cache").rglob(".prefect-lint-*"))
     assert leftovers == []
 
 

@@ -152,7 +152,8 @@ def _as_nobody(function, *args):  # type: ignore[no-untyped-def]
 
 def _fix_file(path: str) -> tuple[str | None, bool, list[str]]:
     from prefect_lint.config import Settings
-    from prefect_lint.engine.runner import Mode, check_file
+    from prefect_lint.engine.report import Mode
+    from prefect_lint.engine.runner import check_file
 
     report = check_file(path, Settings(), Mode(fix=True))
     error = None if report.error is None else report.error.message

@@ -28,6 +28,7 @@ from prefect_lint import __version__
 from prefect_lint.diagnostics import Applicability, Diagnostic, Edit, Fix, Position
 from prefect_lint.digest import digest_bytes, digest_file
 from prefect_lint.engine.report import FileReport
+from prefect_lint.engine.source import replace_file
 from prefect_lint.model.root import find_project_root
 
 FORMAT = 1
@@ -107,12 +108,6 @@ def _diagnostic(record: dict[str, Any]) -> Diagnostic:
         fix_title=None if record["fix_title"] is None else str(record["fix_title"]),
         fix_applicability=None if applicability is None else Applicability(applicability),
         cell=None if record.get("cell") is None else int(record["cell"]),
-    )
-
-
-def _applicable(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
-    return diagnostic.fix_applicability == Applicability.SAFE or (
-        unsafe_fixes and diagnostic.fix_applicability == Applicability.UNSAFE
     )
 
 
@@ -198,7 +193,7 @@ class ResultCache:
         if (
             diagnostics is not None
             and fixing
-            and any(_applicable(d, unsafe_fixes) for d in diagnostics)
+            and any(d.fix_applies(unsafe_fixes) for d in diagnostics)
         ):
             diagnostics = None
         if diagnostics is not None:
@@ -261,7 +256,7 @@ class ResultCache:
         try:
             self._prepare()
             os.makedirs(os.path.dirname(entry_path), exist_ok=True)
-            _write_atomic(entry_path, json.dumps(entry, separators=(",", ":")))
+            _write(entry_path, json.dumps(entry, separators=(",", ":")))
         except OSError:
             # A read-only or full disk makes the cache useless, not the run wrong.
             self.write_errors += 1
@@ -273,32 +268,10 @@ class ResultCache:
         for name, content in ((".gitignore", GITIGNORE), ("CACHEDIR.TAG", CACHEDIR_TAG)):
             path = os.path.join(self.directory, name)
             if not os.path.exists(path):
-                _write_atomic(path, content)
+                _write(path, content)
         self._prepared = True
 
 
-_UMASK: list[int] = []
-
-
-def _umask() -> int:
-    if not _UMASK:
-        current = os.umask(0o022)  # the only way to read it is to set it
-        os.umask(current)
-        _UMASK.append(current)
-    return _UMASK[0]
-
-
-def _write_atomic(path: str, content: str) -> None:
-    import tempfile  # only runs that write pay for it
-
-    fd, temp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".tmp-", suffix=".json")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(content)
-        # mkstemp makes the file private; a cache shared by a team (CI, containers) must not be.
-        os.chmod(temp, 0o666 & ~_umask())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
+def _write(path: str, content: str) -> None:
+    # Not synced: a lost entry is only a miss.
+    replace_file(path, content.encode("utf-8"), sync=False)

@@ -24,6 +24,7 @@ from prefect_lint.diagnostics import (
     position_to_offset,
 )
 from prefect_lint.engine.checker import SYNTAX_ERROR, check_source, may_involve_prefect
+from prefect_lint.engine.report import Outcome
 from prefect_lint.engine.source import python_parses
 from prefect_lint.fixes.edits import apply_edits, select_compatible
 from prefect_lint.model.api import UserDecorators
@@ -34,12 +35,7 @@ MAX_ITERATIONS = 20
 
 
 @dataclass
-class FixOutcome:
-    text: str
-    diagnostics: list[Diagnostic]
-    fixed: Counter[str] = field(default_factory=Counter)
-    # One line per fix that was dropped because its result did not parse.
-    dropped: list[str] = field(default_factory=list)
+class FixOutcome(Outcome):
     # Diagnostics of the final text that the first check did not report (a fix created them).
     introduced: list[Diagnostic] = field(default_factory=list)
     # Whether some pass created a finding, even one a later pass fixed.

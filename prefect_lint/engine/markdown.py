@@ -18,17 +18,16 @@ silence: docs hold fragments, doctests and pseudo-code that were never meant to 
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position
+from prefect_lint.diagnostics import Diagnostic, Edit, Fix, Position, line_starts
+from prefect_lint.engine.report import Mode, Outcome
 from prefect_lint.fixes.edits import trimmed_edit
 
 if TYPE_CHECKING:
-    from prefect_lint.model.project import ProjectIndex
-    from prefect_lint.model.target import Target
+    from prefect_lint.engine.analysis import FileSetup
 
 MARKDOWN_SUFFIXES = (".md", ".mdx")
 PYTHON_LANGUAGES = frozenset({"python", "py", "python3"})
@@ -222,10 +221,9 @@ def _document_edits(
 
 
 def _line_starts(text: str) -> list[int]:
-    starts = [0]
-    for line in split_lines(text):
-        starts.append(starts[-1] + len(line))
-    return starts
+    # One more start at the end of a last line without a line ending, for a block running
+    # to the end of the document.
+    return [*line_starts(text), len(text)]
 
 
 def _map_diagnostic(
@@ -257,30 +255,11 @@ def _map_dropped(message: str, block: CodeBlock) -> str:
     return f"{match['path']}:{position.line}:{position.column + 1}: {message[match.end() :]}"
 
 
-@dataclass
-class MarkdownOutcome:
-    text: str
-    diagnostics: list[Diagnostic]
-    fixed: Counter[str] = field(default_factory=Counter)
-    dropped: list[str] = field(default_factory=list)
-
-
-def _check_blocks(
-    text: str,
-    path: str,
-    codes: frozenset[str],
-    render_fixes: bool,
-    index: ProjectIndex | None,
-    target: Target | None,
-) -> list[Diagnostic]:
-    from prefect_lint.engine.checker import check_source
-
+def _check_blocks(text: str, setup: FileSetup, render_fixes: bool) -> list[Diagnostic]:
     starts = _line_starts(text)
     diagnostics: list[Diagnostic] = []
     for block in code_blocks(text):
-        found = check_source(
-            block.text, path, codes, render_fixes=render_fixes, index=index, target=target
-        )
+        found = setup.check(block.text, render_fixes=render_fixes)
         if any(d.code == SYNTAX_ERROR for d in found):
             continue
         diagnostics.extend(_map_diagnostic(d, text, block, starts, render_fixes) for d in found)
@@ -288,28 +267,18 @@ def _check_blocks(
     return diagnostics
 
 
-def check_markdown(
-    text: str,
-    path: str,
-    codes: frozenset[str],
-    *,
-    fix: bool = False,
-    unsafe_fixes: bool = False,
-    render_fixes: bool = False,
-    index: ProjectIndex | None = None,
-    target: Target | None = None,
-) -> MarkdownOutcome:
-    """Check (with `fix`: fix) every Python block of a document; positions in the document."""
-    if not fix:
-        return MarkdownOutcome(text, _check_blocks(text, path, codes, render_fixes, index, target))
-    from prefect_lint.engine.fixer import fix_source
+def check_markdown(text: str, setup: FileSetup, mode: Mode) -> Outcome:
+    """Check (with `mode.fix`: fix) every Python block of a document; positions in the
+    document."""
+    if not mode.fix:
+        return Outcome(text, _check_blocks(text, setup, mode.render_fixes))
     from prefect_lint.fixes.edits import apply_edits
 
     starts = _line_starts(text)
-    outcome = MarkdownOutcome(text=text, diagnostics=[])
+    outcome = Outcome(text=text, diagnostics=[])
     edits: list[Edit] = []
     for block in code_blocks(text):
-        fixed = fix_source(block.text, path, codes, unsafe=unsafe_fixes, index=index, target=target)
+        fixed = setup.fix(block.text, unsafe=mode.unsafe_fixes)
         if any(d.code == SYNTAX_ERROR for d in fixed.diagnostics):
             continue
         outcome.fixed.update(fixed.fixed)
@@ -322,6 +291,6 @@ def check_markdown(
     if edits:
         outcome.text = apply_edits(text, edits)
         # What remains, at its place in the fixed document.
-        outcome.diagnostics = _check_blocks(outcome.text, path, codes, True, index, target)
+        outcome.diagnostics = _check_blocks(outcome.text, setup, True)
     outcome.diagnostics.sort(key=lambda d: (d.start, d.code))
     return outcome

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,9 +34,11 @@ from prefect_lint.diagnostics import (
     offset_to_position,
     position_to_offset,
 )
+from prefect_lint.engine.report import Mode, Outcome
 from prefect_lint.engine.source import python_parses
 
 if TYPE_CHECKING:
+    from prefect_lint.engine.analysis import FileSetup
     from prefect_lint.model.api import UserDecorators
     from prefect_lint.model.project import ProjectIndex
     from prefect_lint.model.target import Target
@@ -189,10 +190,12 @@ def check_cells(
 ) -> list[Diagnostic]:
     """Check the code cells of a notebook an editor holds (no JSON); `cell` is 1-based among
     `sources`."""
+    from prefect_lint.engine.analysis import FileSetup
+
     notebook = _build("", {}, dict(enumerate(sources)))
     if not notebook.cells:
         return []
-    return _check(notebook, path, codes, index, target, decorators)
+    return _check(notebook, FileSetup(path, codes, index, target, decorators), False)
 
 
 def _cell_fix(fix: Fix, notebook: Notebook, cell: int, starts: list[int]) -> Fix | None:
@@ -254,77 +257,35 @@ def _map(
     )
 
 
-@dataclass
-class NotebookOutcome:
-    text: str
-    diagnostics: list[Diagnostic]
-    cell_sources: dict[int, str]
-    fixed: Counter[str] = field(default_factory=Counter)
-    dropped: list[str] = field(default_factory=list)
-
-
-def _check(
-    notebook: Notebook,
-    path: str,
-    codes: frozenset[str],
-    index: ProjectIndex | None,
-    target: Target | None,
-    decorators: UserDecorators | None,
-    render_fixes: bool = False,
-) -> list[Diagnostic]:
-    from prefect_lint.engine.checker import check_source
-
+def _check(notebook: Notebook, setup: FileSetup, render_fixes: bool) -> list[Diagnostic]:
     module = notebook.module
-    found = check_source(
-        module,
-        path,
-        codes,
-        index=index,
-        target=target,
-        decorators=decorators,
-        render_fixes=render_fixes,
-    )
+    found = setup.check(module, render_fixes=render_fixes)
     starts = line_starts(module) if render_fixes else None
     mapped = [m for d in found if d.code != SYNTAX_ERROR and (m := _map(d, notebook, starts))]
     mapped.sort(key=lambda d: (d.cell or 0, d.start, d.code))
     return mapped
 
 
-def check_notebook(
-    text: str,
-    path: str,
-    codes: frozenset[str],
-    *,
-    fix: bool = False,
-    unsafe_fixes: bool = False,
-    render_fixes: bool = False,
-    index: ProjectIndex | None = None,
-    target: Target | None = None,
-    decorators: UserDecorators | None = None,
-) -> NotebookOutcome:
-    """Check (with `fix`: fix) a notebook's code cells; raises NotebookError for bad JSON."""
+def check_notebook(text: str, setup: FileSetup, mode: Mode) -> Outcome:
+    """Check (with `mode.fix`: fix) a notebook's code cells; raises NotebookError for bad
+    JSON."""
     notebook = read_notebook(text)
     if notebook is None or not notebook.cells:
-        return NotebookOutcome(text, [], {})
-    outcome = NotebookOutcome(
+        return Outcome(text, [], cell_sources={})
+    outcome = Outcome(
         text,
-        _check(notebook, path, codes, index, target, decorators, render_fixes),
-        notebook.cell_sources(),
+        _check(notebook, setup, mode.render_fixes),
+        cell_sources=notebook.cell_sources(),
     )
-    if not fix or not any(d.fixable for d in outcome.diagnostics):
+    if not mode.fix or not any(d.fixable for d in outcome.diagnostics):
         return outcome
-    from prefect_lint.engine.fixer import fix_source
-
-    extra = {"decorators": decorators} if decorators is not None else {}
-    fixed = fix_source(
-        notebook.module, path, codes, unsafe=unsafe_fixes, index=index, target=target, **extra
-    )
+    fixed = setup.fix(notebook.module, unsafe=mode.unsafe_fixes)
     if fixed.text == notebook.module:
         return outcome
     new_sources = _split(fixed.text, notebook)
     if new_sources is None:
         outcome.dropped.append(
-            f"{path}: fixes not applied: they would move code across cells or magics"
+            f"{setup.path}: fixes not applied: they would move code across cells or magics"
         )
         return outcome
     new_text = _rewrite(text, new_sources)
@@ -333,7 +294,7 @@ def check_notebook(
         return outcome
     outcome.text = new_text
     outcome.fixed = fixed.fixed
-    outcome.diagnostics = _check(again, path, codes, index, target, decorators, render_fixes)
+    outcome.diagnostics = _check(again, setup, mode.render_fixes)
     outcome.cell_sources = again.cell_sources()
     return outcome
 

@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 
 from prefect_lint.diagnostics import Diagnostic, FileError
+
+
+@dataclass(frozen=True)
+class Mode:
+    """What a run does with each file besides checking it."""
+
+    fix: bool = False  # apply fixes
+    unsafe_fixes: bool = False
+    write: bool = True  # write fixed files back (False for --diff)
+    render_fixes: bool = False  # attach edits to diagnostics (JSON, editors)
+    # Record the project files each result depends on (for the result cache).
+    track_dependencies: bool = False
+
+
+@dataclass
+class Outcome:
+    """What checking (with `--fix`: fixing) one module, Markdown document or notebook gave."""
+
+    text: str  # the text after the fixes (the checked text when nothing was fixed)
+    diagnostics: list[Diagnostic]
+    fixed: Counter[str] = field(default_factory=Counter)
+    # One line per fix that was not applied (its result did not parse, or it crossed cells).
+    dropped: list[str] = field(default_factory=list)
+    # A notebook's code cells (1-based number -> source), which its diagnostics point into.
+    cell_sources: dict[int, str] | None = None
 
 
 @dataclass

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
-from typing import Protocol
+from dataclasses import replace
 
 from prefect_lint.config import Settings, SettingsResolver
-from prefect_lint.diagnostics import Diagnostic, FileError
+from prefect_lint.diagnostics import FileError
 from prefect_lint.digest import digest_bytes
 from prefect_lint.engine.cache import ResultCache
-from prefect_lint.engine.markdown import is_markdown
-from prefect_lint.engine.notebook import is_notebook
-from prefect_lint.engine.report import FileReport
+from prefect_lint.engine.markdown import check_markdown, is_markdown
+from prefect_lint.engine.notebook import NotebookError, check_notebook, is_notebook
+from prefect_lint.engine.report import FileReport, Mode, Outcome
 from prefect_lint.engine.source import SourceError, decode_source, read_source, write_atomic
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import Target, detect_target, with_text_evidence
@@ -28,31 +26,13 @@ from prefect_lint.model.target import Target, detect_target, with_text_evidence
 _PARALLEL_THRESHOLD = 16
 
 
-@dataclass(frozen=True)
-class Mode:
-    fix: bool = False  # apply fixes
-    unsafe_fixes: bool = False
-    write: bool = True  # write fixed files back (False for --diff)
-    render_fixes: bool = False  # attach edits to diagnostics (JSON, editors)
-    # Record the project files each result depends on (for the result cache).
-    track_dependencies: bool = False
-
-
-class _Outcome(Protocol):
-    """What fixing a module, a Markdown document or a notebook gives back."""
-
-    text: str
-    diagnostics: list[Diagnostic]
-    fixed: Counter[str]
-    dropped: list[str]
-
-
-def _take_outcome(report: FileReport, outcome: _Outcome, original: str) -> None:
+def _take_outcome(report: FileReport, outcome: Outcome, original: str) -> None:
     report.diagnostics = outcome.diagnostics
     report.fixed = dict(outcome.fixed)
     report.dropped_fixes = outcome.dropped
     report.source = outcome.text
     report.changed = outcome.text != original
+    report.cell_sources = outcome.cell_sources
 
 
 def check_text(
@@ -62,8 +42,7 @@ def check_text(
 
     `on_disk`: the text is the file's content on disk, which the target detection has seen
     with its project (stdin is not)."""
-    from prefect_lint.engine.checker import check_source
-    from prefect_lint.engine.fixer import fix_source
+    from prefect_lint.engine.analysis import FileSetup
     from prefect_lint.model.exports import index_for
 
     report = FileReport(path=path, source=text, original_source=text)
@@ -73,65 +52,23 @@ def check_text(
     target = target_for(path, settings)
     if not on_disk:
         target = with_text_evidence(target, text, path)
+    setup = FileSetup(path, codes, index, target, decorators)
     recording = index if index is not None and mode.track_dependencies else None
     if recording is not None:
         recording.start_recording()
     try:
-        if is_notebook(path):
-            from prefect_lint.engine.notebook import NotebookError, check_notebook
-
+        if is_notebook(path) or is_markdown(path):
+            check_document = check_notebook if is_notebook(path) else check_markdown
             try:
-                notebook = check_notebook(
-                    text,
-                    path,
-                    codes,
-                    fix=mode.fix,
-                    unsafe_fixes=mode.unsafe_fixes,
-                    render_fixes=mode.render_fixes,
-                    index=index,
-                    target=target,
-                    decorators=decorators,
-                )
+                document = check_document(text, setup, mode)
             except NotebookError as error:
                 report.error = FileError(path, f"cannot read the notebook: {error}")
                 return report
-            _take_outcome(report, notebook, text)
-            report.cell_sources = notebook.cell_sources
-        elif is_markdown(path):
-            from prefect_lint.engine.markdown import check_markdown
-
-            document = check_markdown(
-                text,
-                path,
-                codes,
-                fix=mode.fix,
-                unsafe_fixes=mode.unsafe_fixes,
-                render_fixes=mode.render_fixes,
-                index=index,
-                target=target,
-            )
             _take_outcome(report, document, text)
         elif mode.fix:
-            outcome = fix_source(
-                text,
-                path,
-                codes,
-                unsafe=mode.unsafe_fixes,
-                index=index,
-                target=target,
-                decorators=decorators,
-            )
-            _take_outcome(report, outcome, text)
+            _take_outcome(report, setup.fix(text, unsafe=mode.unsafe_fixes), text)
         else:
-            report.diagnostics = check_source(
-                text,
-                path,
-                codes,
-                render_fixes=mode.render_fixes,
-                index=index,
-                target=target,
-                decorators=decorators,
-            )
+            report.diagnostics = setup.check(text, render_fixes=mode.render_fixes)
     except Exception as error:  # a bug must not stop the run or touch the file
         report.error = FileError(path, f"internal error: {type(error).__name__}: {error}", io=False)
         report.diagnostics = []

@@ -73,14 +73,15 @@ def _can_write(path: str) -> None:
     os.close(fd)
 
 
-def _synced_copy(directory: str, data: bytes) -> str:
-    """A new temporary file in `directory` holding `data`, synced to disk; its path."""
+def _temporary_copy(directory: str, data: bytes, *, sync: bool = True) -> str:
+    """A new temporary file in `directory` holding `data` (with `sync`: synced to disk)."""
     fd, temp = tempfile.mkstemp(dir=directory, prefix=".prefect-lint-", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                handle.flush()
+                os.fsync(handle.fileno())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
@@ -98,7 +99,7 @@ def _write_in_place(target: str, data: bytes, directory: str) -> None:
     """
     with open(target, "rb") as handle:
         original = handle.read()
-    temp = _synced_copy(directory, data)
+    temp = _temporary_copy(directory, data)
     try:
         with open(target, "r+b") as handle:
             try:
@@ -137,25 +138,40 @@ def write_atomic(path: str, data: bytes) -> None:
         if status.st_nlink > 1:
             _write_in_place(target, data, directory)
             return
-    mode = status.st_mode & 0o7777 if status is not None else _new_file_mode()
-    temp = _synced_copy(directory, data)
+    if not replace_file(target, data, old=status):
+        _write_in_place(target, data, directory)
+
+
+def replace_file(
+    path: str, data: bytes, *, old: os.stat_result | None = None, sync: bool = True
+) -> bool:
+    """Write `data` to a temporary file beside `path` and rename it over `path`, so readers
+    never see a half-written file; on failure nothing is left behind.
+
+    With `old` (the status of the file it replaces) the new file takes its mode, owner and
+    group, and when it cannot take them over nothing is written and the answer is False;
+    otherwise it gets the mode `open()` would give a new file. `sync=False` skips the fsync
+    (for data that can be recomputed, like the result cache).
+    """
+    mode = old.st_mode & 0o7777 if old is not None else _new_file_mode()
+    temp = _temporary_copy(os.path.dirname(path), data, sync=sync)
     try:
-        if status is not None:
+        if old is not None:
             created = os.stat(temp)
-            owner = (status.st_uid, status.st_gid)
+            owner = (old.st_uid, old.st_gid)
             if (created.st_uid, created.st_gid) != owner:
                 try:
                     os.chown(temp, *owner)
                 except PermissionError:
                     os.unlink(temp)
-                    _write_in_place(target, data, directory)
-                    return
+                    return False
         os.chmod(temp, mode)
-        os.replace(temp, target)
+        os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(temp)
         raise
+    return True
 
 
 def python_parses(text: str) -> bool:

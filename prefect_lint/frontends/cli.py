@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from functools import partial
 
 from prefect_lint import __version__
 from prefect_lint.config import (
@@ -29,8 +30,8 @@ from prefect_lint.config import (
 from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
-from prefect_lint.engine.report import FileReport
-from prefect_lint.engine.runner import Mode, check_text, default_jobs, run, target_for
+from prefect_lint.engine.report import FileReport, Mode
+from prefect_lint.engine.runner import check_text, default_jobs, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source, write_atomic
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import conflict
@@ -47,11 +48,7 @@ DEFAULT_OUTPUT_FORMAT = "full"
 STATISTICS_FORMATS = ("full", "concise", "json")
 
 
-def _selectors(value: str) -> list[str]:
-    return [part.strip() for part in value.split(",") if part.strip()]
-
-
-def _patterns(value: str) -> list[str]:
+def _comma_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
 
 
@@ -85,29 +82,28 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     check = commands.add_parser("check", help="check files and directories (default: .)")
+    switch = partial(check.add_argument, action="store_true")  # an option without a value
     check.add_argument(
         "paths", nargs="*", metavar="PATH", help="files or directories; `-` reads stdin"
     )
-    check.add_argument("--fix", action="store_true", help="apply safe fixes")
-    check.add_argument(
-        "--unsafe-fixes", action="store_true", help="also apply (or show) unsafe fixes"
-    )
-    check.add_argument(
-        "--diff", action="store_true", help="print the fixes as a diff; write nothing"
-    )
+    switch("--fix", help="apply safe fixes")
+    switch("--unsafe-fixes", help="also apply (or show) unsafe fixes")
+    switch("--diff", help="print the fixes as a diff; write nothing")
     check.add_argument(
         "--select",
-        type=_selectors,
+        type=_comma_list,
         help="comma-separated codes or prefixes to enable (replaces the configured set)",
     )
     check.add_argument(
         "--extend-select",
-        type=_selectors,
+        type=_comma_list,
         default=[],
         help="codes or prefixes to enable in addition",
     )
-    check.add_argument("--ignore", type=_selectors, default=[], help="codes or prefixes to disable")
-    check.add_argument("--preview", action="store_true", help="enable preview rules")
+    check.add_argument(
+        "--ignore", type=_comma_list, default=[], help="codes or prefixes to disable"
+    )
+    switch("--preview", help="enable preview rules")
     check.add_argument(
         "--output-format",
         choices=OUTPUT_FORMATS,
@@ -121,65 +117,42 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="write the report to PATH (replaced atomically) instead of standard output",
     )
-    check.add_argument(
-        "--statistics",
-        action="store_true",
-        help="print how often each code was reported instead of the diagnostics",
-    )
-    check.add_argument(
+    switch("--statistics", help="print how often each code was reported instead of the diagnostics")
+    switch(
         "--show-fixes",
-        action="store_true",
         help="after the diagnostics, list the fixes `--fix` applied, per file and code",
     )
-    check.add_argument("--exit-zero", action="store_true", help="exit 0 even if diagnostics remain")
-    check.add_argument(
+    switch("--exit-zero", help="exit 0 even if diagnostics remain")
+    switch(
         "--exit-non-zero-on-fix",
-        action="store_true",
         help="with --fix: exit 1 if any file was fixed, even if nothing remains",
     )
-    check.add_argument(
-        "-q", "--quiet", action="store_true", help="print the diagnostics only, no summary"
-    )
-    check.add_argument(
-        "--silent",
-        action="store_true",
-        help="print nothing (the exit code still tells whether something was found)",
-    )
-    check.add_argument(
+    switch("-q", "--quiet", help="print the diagnostics only, no summary")
+    switch("--silent", help="print nothing (the exit code still tells whether something was found)")
+    switch(
         "--add-noqa",
-        action="store_true",
         help="add `# noqa: CODE` to every line with a finding (to adopt the linter gradually)",
     )
-    check.add_argument(
-        "-w",
-        "--watch",
-        action="store_true",
-        help="check again whenever a file changes (needs the `watch` extra)",
-    )
-    check.add_argument(
+    switch("-w", "--watch", help="check again whenever a file changes (needs the `watch` extra)")
+    switch(
         "--force-exclude",
-        action="store_true",
         help="apply `exclude` to files named on the command line too (for pre-commit)",
     )
     check.add_argument(
         "--extend-include",
-        type=_patterns,
+        type=_comma_list,
         action="append",
         default=[],
         metavar="PATTERNS",
         help='more files to check, e.g. "*.md,*.mdx" (Python code blocks in Markdown)',
     )
-    check.add_argument(
-        "--no-cache", action="store_true", help="do not read or write the result cache"
-    )
+    switch("--no-cache", help="do not read or write the result cache")
     check.add_argument(
         "--cache-dir",
         metavar="PATH",
         help="where the result cache lives (default: .prefect_lint_cache)",
     )
-    check.add_argument(
-        "-v", "--verbose", action="store_true", help="report cache use and timing on stderr"
-    )
+    switch("-v", "--verbose", help="report cache use and timing on stderr")
     check.add_argument(
         "-j", "--jobs", type=_jobs, default=None, help="worker processes (default: all cores)"
     )
@@ -192,9 +165,8 @@ def build_parser() -> argparse.ArgumentParser:
         type=_target_version,
         help="the Prefect version the code runs on, e.g. 3.4",
     )
-    check.add_argument(
+    switch(
         "--show-settings",
-        action="store_true",
         help="print the resolved settings, project root and Prefect target, then exit",
     )
 
@@ -486,17 +458,19 @@ def command_check(args: argparse.Namespace) -> int:
 WATCHED_SUFFIXES = (".py", ".pyi", ".ipynb", ".md", ".mdx", ".toml", ".cfg", ".txt")
 
 
+def _missing_extra(problem: str, extra: str) -> int:
+    """Report an optional dependency that is not installed, with the command that adds it."""
+    _error(f"{problem} with `pip install 'prefect-lint[{extra}]'`")
+    return EXIT_ERROR
+
+
 def command_watch(args: argparse.Namespace) -> int:
     """`check --watch`: check, then check again after every change (until Ctrl-C)."""
     try:
         # Imported here: an optional dependency (the `watch` extra).
         import watchfiles
     except ImportError as error:
-        _error(
-            f"--watch needs watchfiles ({error}); install it with "
-            "`pip install 'prefect-lint[watch]'`"
-        )
-        return EXIT_ERROR
+        return _missing_extra(f"--watch needs watchfiles ({error}); install it", "watch")
     if args.paths == ["-"] or args.add_noqa:
         _error("--watch cannot be combined with stdin or --add-noqa")
         return EXIT_ERROR
@@ -610,11 +584,9 @@ def command_server(args: argparse.Namespace) -> int:
         from prefect_lint.frontends.lsp.server import serve
     except ImportError as error:
         engine.stop()
-        _error(
-            f"the language server needs pygls and lsprotocol ({error}); "
-            "install them with `pip install 'prefect-lint[lsp]'`"
+        return _missing_extra(
+            f"the language server needs pygls and lsprotocol ({error}); install them", "lsp"
         )
-        return EXIT_ERROR
     return serve(timeout=args.timeout, engine=engine)
 
 

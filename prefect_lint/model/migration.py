@@ -124,6 +124,19 @@ def _no_module(old: str) -> str:
     return f"ModuleNotFoundError: No module named '{old}'"
 
 
+def _removed_module(old: str, hint: str, *, old_versions: VersionRange = PREFECT_2) -> MovedName:
+    """A 2.x module that 3.x does not have at all (every member with it)."""
+    return MovedName(
+        old,
+        Change.REMOVED,
+        hint,
+        _no_module(old),
+        marks_2x=True,
+        module=True,
+        old_versions=old_versions,
+    )
+
+
 def _moved(old: str, new: str) -> str:
     module, _, name = old.rpartition(".")
     return f"DeprecationWarning: '{module}:{name}' has been moved to '{new}'"
@@ -241,47 +254,27 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         ),
         marks_2x=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.infrastructure.process",
-        Change.REMOVED,
         f"{_WORKERS} (a `process` work pool)",
-        _no_module("prefect.infrastructure.process"),
-        marks_2x=True,
-        module=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.infrastructure.container",
-        Change.REMOVED,
         f"{_WORKERS} (a `docker` work pool, `prefect-docker`)",
-        _no_module("prefect.infrastructure.container"),
-        marks_2x=True,
-        module=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.infrastructure.kubernetes",
-        Change.REMOVED,
         f"{_WORKERS} (a `kubernetes` work pool, `prefect-kubernetes`)",
-        _no_module("prefect.infrastructure.kubernetes"),
-        marks_2x=True,
-        module=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.infrastructure.docker",
-        Change.REMOVED,
         f"{_WORKERS} (a `docker` work pool, `prefect-docker`)",
-        _no_module("prefect.infrastructure.docker"),
-        marks_2x=True,
-        module=True,
         # Renamed `prefect.infrastructure.container`; 2.16.0 still aliases it, 2.20.17 not.
         old_versions=VersionRange(before=(2, 17)),
     ),
-    MovedName(
+    _removed_module(
         "prefect.blocks.kubernetes",
-        Change.REMOVED,
         "use `prefect_kubernetes.KubernetesClusterConfig` (the `prefect-kubernetes` package)",
-        _no_module("prefect.blocks.kubernetes"),
-        marks_2x=True,
-        module=True,
     ),
     MovedName(
         "prefect.agent.PrefectAgent",
@@ -394,13 +387,9 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         _cannot_import("prefect.flows.load_flows_from_script"),
         marks_2x=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.task_server",
-        Change.REMOVED,
         "use `prefect.task_worker` (`serve`, `TaskWorker`)",
-        _no_module("prefect.task_server"),
-        marks_2x=True,
-        module=True,
     ),
     MovedName(
         "prefect.runner.submit_to_runner",
@@ -416,40 +405,24 @@ MOVED_NAMES: tuple[MovedName, ...] = (
         _cannot_import("prefect.events.schemas.DeploymentTrigger"),
         marks_2x=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.orion",
-        Change.REMOVED,
         "`prefect.orion` is `prefect.server` since 2.10; client code uses "
         "`prefect.client.schemas` (schedules: `prefect.client.schemas.schedules`)",
-        _no_module("prefect.orion"),
-        marks_2x=True,
-        module=True,
         # 2.10.0 still aliases it to `prefect.server`; 2.14.0 no longer does.
         old_versions=VersionRange(before=(2, 11)),
     ),
-    MovedName(
+    _removed_module(
         "prefect.pydantic",
-        Change.REMOVED,
         "import from `pydantic` itself (Prefect 3 uses Pydantic 2)",
-        _no_module("prefect.pydantic"),
-        marks_2x=True,
-        module=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.software",
-        Change.REMOVED,
         "declare dependencies in the work pool or image instead",
-        _no_module("prefect.software"),
-        marks_2x=True,
-        module=True,
     ),
-    MovedName(
+    _removed_module(
         "prefect.deprecated",
-        Change.REMOVED,
         "its packaging and data documents are gone; deploy with `flow.deploy()`",
-        _no_module("prefect.deprecated"),
-        marks_2x=True,
-        module=True,
     ),
     # -- deprecated: work today through a shim -------------------------------------------------
     MovedName(

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 
 from prefect_lint.diagnostics import IO_ERROR
 from prefect_lint.engine.report import FileReport
-from prefect_lint.output.text import fix_applies
 from prefect_lint.rules import rule_meta
 
 
@@ -33,7 +32,7 @@ def count_codes(reports: Sequence[FileReport], *, unsafe_fixes: bool) -> list[Co
         for diagnostic in report.diagnostics:
             entry = counts.setdefault(diagnostic.code, [0, 0])
             entry[0] += 1
-            entry[1] += fix_applies(diagnostic, unsafe_fixes)
+            entry[1] += diagnostic.fix_applies(unsafe_fixes)
     rows = []
     for code in sorted(counts):
         meta = rule_meta(code)

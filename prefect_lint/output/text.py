@@ -48,15 +48,8 @@ def color_wanted(stream: TextIO) -> bool:
     return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
 
 
-def fix_applies(diagnostic: Diagnostic, unsafe_fixes: bool) -> bool:
-    """Whether `--fix` (with `--unsafe-fixes` when given) would apply this diagnostic's fix."""
-    return diagnostic.fix_applicability == Applicability.SAFE or (
-        unsafe_fixes and diagnostic.fix_applicability == Applicability.UNSAFE
-    )
-
-
 def fix_marker(diagnostic: Diagnostic, unsafe_fixes: bool) -> str:
-    return " [*]" if fix_applies(diagnostic, unsafe_fixes) else ""
+    return " [*]" if diagnostic.fix_applies(unsafe_fixes) else ""
 
 
 def location(diagnostic: Diagnostic) -> str:

@@ -59,12 +59,7 @@ def report() -> None:
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-async def notify(channel: str) -> None:
-    print(channel)
+# ... (the rest as in the Example)
 
 
 @flow

@@ -63,26 +63,21 @@ def fetch(n: int) -> int:
 
 
 @flow
-def pipeline() -> int:
-    first = fetch(1)
-    second = fetch(2)
+def pipeline(n: int) -> int:
+    first = fetch(n)
+    second = fetch(n + 1)
     return first.result() + second.result()
 ```
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-def fetch(n: int) -> int:
-    return n
+# ... (the rest as in the Example)
 
 
 @flow
-def pipeline() -> int:
-    first = fetch.submit(1)
-    second = fetch.submit(2)
+def pipeline(n: int) -> int:
+    first = fetch.submit(n)
+    second = fetch.submit(n + 1)
     return first.result() + second.result()
 ```
 

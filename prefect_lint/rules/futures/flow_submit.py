@@ -66,10 +66,7 @@ def parent() -> list[int]:
 ```python
 from prefect import flow, task
 
-
-@flow
-def child(n: int) -> int:
-    return n * 2
+# ... (the rest as in the Example)
 
 
 @flow

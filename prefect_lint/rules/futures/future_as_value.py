@@ -66,12 +66,7 @@ def count() -> int:
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-def load() -> dict[str, int]:
-    return {"rows": 3}
+# ... (the rest as in the Example)
 
 
 @flow

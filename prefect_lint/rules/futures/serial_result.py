@@ -64,12 +64,7 @@ def squares() -> list[int]:
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-def square(n: int) -> int:
-    return n * n
+# ... (the rest as in the Example)
 
 
 @flow

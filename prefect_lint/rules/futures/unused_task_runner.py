@@ -82,13 +82,7 @@ def crawl(pages: list[int]) -> list[int]:
 
 ## Use instead
 ```python
-from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
-
-
-@task
-def fetch(n: int) -> int:
-    return n * 2
+# ... (the rest as in the Example)
 
 
 @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
@@ -195,15 +189,14 @@ only once it has).
             )
             if not isinstance(node, cst.Call):
                 continue
-            func = node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in _SUBMITTING:
+            if _submits(node):
                 return None
-            value = model.evaluate(func, scope)
+            value = model.evaluate(node.func, scope)
             if isinstance(value, Task):
                 directs.append(_DirectCall(node, loop))
             elif isinstance(value, Flow):
                 continue  # a child flow submits to its own runner, not this one
-            elif self._may_submit(func, value, scope, _MAX_HELPER_DEPTH):
+            elif self._may_submit(node.func, value, scope, _MAX_HELPER_DEPTH):
                 return None
         return directs
 
@@ -259,13 +252,12 @@ only once it has).
         for node in body_nodes(helper):
             if not isinstance(node, cst.Call):
                 continue
-            func = node.func
-            if isinstance(func, cst.Attribute) and func.attr.value in _SUBMITTING:
+            if _submits(node):
                 return True
-            value = model.evaluate(func, scope)
+            value = model.evaluate(node.func, scope)
             if isinstance(value, (Task, Flow)):
                 continue
-            if self._may_submit(func, value, scope, depth):
+            if self._may_submit(node.func, value, scope, depth):
                 return True
         return False
 
@@ -304,3 +296,8 @@ def _submittable(call: cst.Call, loop: cst.CSTNode) -> bool:
                 assigned |= names_in(node.target)
         return not (names_in(call) & assigned)
     return True
+
+
+def _submits(call: cst.Call) -> bool:
+    """`x.submit(...)` or `x.map(...)`, whatever `x` is."""
+    return isinstance(call.func, cst.Attribute) and call.func.attr.value in _SUBMITTING

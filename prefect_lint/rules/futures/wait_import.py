@@ -166,16 +166,7 @@ def parent() -> None:
 from prefect import flow, task
 from prefect.futures import wait
 
-
-@task
-def double(n: int) -> int:
-    return n * 2
-
-
-@flow
-def parent() -> None:
-    futures = [double.submit(n) for n in range(3)]
-    wait(futures)
+# ... (the rest as in the Example)
 ```
 
 ## Fix safety
@@ -196,7 +187,6 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]
         super().__init__(context)
         self._unimported_calls: list[tuple[cst.Call, str, cst.CSTNode]] = []
-        self._walrus_names: set[str] = set()
 
     # -- `from prefect import wait` -------------------------------------------------------
 
@@ -281,10 +271,6 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
 
     # -- `wait(...)` with no import at all ----------------------------------------------------
 
-    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
-        if isinstance(node.target, cst.Name):
-            self._walrus_names.add(node.target.value)
-
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
         if (
@@ -299,7 +285,7 @@ exist there, so the rule is silent on 2.x targets. Both names are in `prefect.fu
         if not self._unimported_calls or not self._module_imports_prefect():
             return
         for call, name, statement in self._unimported_calls:
-            if name in self._walrus_names:
+            if name in self.context.model.walrus_names:
                 continue
             message = (
                 f"`{name}` is never imported: NameError at runtime; "

@@ -53,13 +53,7 @@ def check() -> None:
 
 ## Use instead
 ```python
-from prefect import flow, task
-from prefect.futures import wait
-
-
-@task
-def ping() -> None:
-    print("ping")
+# ... (the rest as in the Example)
 
 
 @flow

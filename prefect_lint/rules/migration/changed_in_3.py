@@ -79,12 +79,7 @@ async def pipeline() -> int:
 
 ## Use instead
 ```python
-from prefect import flow, task
-
-
-@task
-async def fetch(n: int) -> int:
-    return n
+# ... (the rest as in the Example)
 
 
 @flow

@@ -62,18 +62,7 @@ squares()
 
 ## Use instead
 ```python
-from prefect import flow, task
-from prefect.task_runners import ProcessPoolTaskRunner
-
-
-@task
-def square(n: int) -> int:
-    return n * n
-
-
-@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
-def squares() -> list[int]:
-    return square.map(range(4)).result()
+# ... (the rest as in the Example)
 
 
 if __name__ == "__main__":

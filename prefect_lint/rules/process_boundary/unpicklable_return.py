@@ -81,10 +81,7 @@ import sqlite3
 from prefect import flow, task
 from prefect.task_runners import ThreadPoolTaskRunner
 
-
-@task
-def connect(path: str) -> sqlite3.Connection:
-    return sqlite3.connect(path)
+# ... (the rest as in the Example)
 
 
 @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
