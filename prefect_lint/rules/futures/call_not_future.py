@@ -5,17 +5,17 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.future_facts import DirectValue
+from prefect_lint.model.future_facts import DirectValue, FunctionFacts
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
-from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
 from prefect_lint.tree import body_nodes
-from prefect_lint.versions import ALL_VERSIONS
+from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 
-class CallNotFuture(Rule):
+class CallNotFuture(FunctionFactsRule):
     meta = RuleMeta(
         code="PFL104",
         name="call-not-future",
@@ -99,12 +99,13 @@ only.
 """,
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
-        versions = sync_flow_versions(self.context, node)
+    def check_function(
+        self,
+        node: cst.FunctionDef,
+        facts: FunctionFacts,
+        statement: cst.CSTNode,
+        versions: VersionRange | None,
+    ) -> None:
         loop_facts: LoopFacts = {}  # each loop body walked once
         for direct in facts.direct_values:
             if not direct.future_uses:

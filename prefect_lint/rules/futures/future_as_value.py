@@ -8,15 +8,15 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.model.future_facts import Element, ValueUse
+from prefect_lint.model.future_facts import Element, FunctionFacts, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
 from prefect_lint.tree import child_nodes
-from prefect_lint.versions import ALL_VERSIONS
+from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 
-class FutureAsValue(Rule):
+class FutureAsValue(FunctionFactsRule):
     meta = RuleMeta(
         code="PFL108",
         name="future-as-value",
@@ -95,12 +95,13 @@ return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
-        versions = sync_flow_versions(self.context, node)
+    def check_function(
+        self,
+        node: cst.FunctionDef,
+        facts: FunctionFacts,
+        statement: cst.CSTNode,
+        versions: VersionRange | None,
+    ) -> None:
         seen: set[int] = set()
         waiter: _Waiter | None = _Waiter(self, None, ())
         if node.asynchronous is not None:

@@ -11,13 +11,13 @@ from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, co
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
-from prefect_lint.rules.futures.sync_flow import sync_flow_versions
+from prefect_lint.rules.base import CstFix, RuleMeta
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
 from prefect_lint.tree import child_nodes
-from prefect_lint.versions import ALL_VERSIONS
+from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 
-class SerialResultInLoop(Rule):
+class SerialResultInLoop(FunctionFactsRule):
     meta = RuleMeta(
         code="PFL103",
         name="serial-result",
@@ -93,12 +93,13 @@ targets only.
 """,
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
-        versions = sync_flow_versions(self.context, node)
+    def check_function(
+        self,
+        node: cst.FunctionDef,
+        facts: FunctionFacts,
+        statement: cst.CSTNode,
+        versions: VersionRange | None,
+    ) -> None:
         taken: set[str] | None = None
         for serial in serial_results(facts):
             if taken is None:

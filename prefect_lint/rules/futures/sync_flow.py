@@ -1,4 +1,5 @@
-"""The Prefect versions a future rule's report is proven for, by where it sits."""
+"""The Prefect versions a future rule's report is proven for, by where it sits, and the base of
+the rules that judge each function from the futures analysis."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model.future_facts import FunctionFacts
 from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import Rule
 from prefect_lint.versions import PREFECT_3, VersionRange
 
 if TYPE_CHECKING:
@@ -25,3 +28,24 @@ def sync_flow_versions(context: RuleContext, function: cst.FunctionDef) -> Versi
         return PREFECT_3
     value = context.model.value_of_def(function, context.scope(function))
     return None if isinstance(value, Flow) else PREFECT_3
+
+
+class FunctionFactsRule(Rule):
+    """A futures rule that judges each function (flow, task or helper) from the analyzer's
+    facts when the walk leaves it; its reports hold on Prefect 2 in sync flows only."""
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        facts = self.context.function_facts(node)
+        if facts is not None:
+            versions = sync_flow_versions(self.context, node)
+            self.check_function(node, facts, self.context.statement_for(node), versions)
+
+    def check_function(
+        self,
+        node: cst.FunctionDef,
+        facts: FunctionFacts,
+        statement: cst.CSTNode,
+        versions: VersionRange | None,
+    ) -> None:
+        """Report what `facts` show about `node` (`statement` holds it at module level)."""
+        raise NotImplementedError
