@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TypeGuard
 
 import libcst as cst
 
@@ -227,7 +228,7 @@ def returns_states(call: cst.Call) -> bool | None:
     return None
 
 
-def is_single_future(obj: object) -> bool:
+def is_single_future(obj: object) -> TypeGuard[Site | Element]:
     """A future of one run: a `.submit()` site, or an element of a `.map()` list."""
     return isinstance(obj, Element) or (isinstance(obj, Site) and not obj.is_list)
 

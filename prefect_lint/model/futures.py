@@ -37,6 +37,7 @@ from prefect_lint.model.future_facts import (
     ValueUse,
     WaitCall,
     is_collection,
+    is_single_future,
     returns_states,
     target_names,
 )
@@ -325,9 +326,7 @@ class FlowAnalyzer:
         if not isinstance(test, cst.Name) or self.state is None:
             return None
         held = self.state.env.get(test.value)
-        if not held or not all(
-            isinstance(o, Element) or (isinstance(o, Site) and not o.is_list) for o in held
-        ):
+        if not held or not all(is_single_future(o) for o in held):
             return None
         return not negate
 
@@ -597,7 +596,7 @@ class FlowAnalyzer:
         elements; anything else stays as it is."""
         out: set[Obj] = set()
         for obj in objs:
-            if isinstance(obj, Container) or (isinstance(obj, Site) and obj.is_list):
+            if is_collection(obj):
                 out |= self.members([obj])
             else:
                 out.add(obj)
@@ -666,7 +665,7 @@ class FlowAnalyzer:
     def iterate(self, objs: frozenset[Obj], expr: cst.BaseExpression) -> frozenset[Obj]:
         """Bindings of a loop variable over `objs`; flags iterating a single future (PFL108)."""
         for obj in objs:
-            if isinstance(obj, (Site, Element)) and not (isinstance(obj, Site) and obj.is_list):
+            if is_single_future(obj):
                 self.future_as_value(expr, expr, obj)
         return frozenset(self.members(objs)) or frozenset({OTHER})
 
