@@ -3,10 +3,11 @@ Prefect target and the user's wrapper decorators."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TypedDict
 
-from prefect_lint.diagnostics import Diagnostic
+from prefect_lint.diagnostics import Diagnostic, Position
 from prefect_lint.engine.checker import check_source
 from prefect_lint.engine.fixer import FixOutcome, fix_source
 from prefect_lint.model.api import UserDecorators
@@ -25,9 +26,21 @@ class FileSetup:
     target: Target | None = None  # the Prefect version it runs on
     decorators: UserDecorators | None = None  # None: the index's (or none without one)
 
-    def check(self, text: str, *, render_fixes: bool = False) -> list[Diagnostic]:
+    def check(
+        self,
+        text: str,
+        *,
+        render_fixes: bool = False,
+        render_only: Collection[tuple[str, Position]] | None = None,
+    ) -> list[Diagnostic]:
+        """`check_source` on `text`; `render_only` limits `render_fixes` to those findings."""
         return check_source(
-            text, self.path, self.codes, render_fixes=render_fixes, **self._project()
+            text,
+            self.path,
+            self.codes,
+            render_fixes=render_fixes,
+            render_only=render_only,
+            **self._project(),
         )
 
     def fix(self, text: str, *, unsafe: bool = False) -> FixOutcome:

@@ -39,9 +39,6 @@ from prefect_lint.engine.source import python_parses
 
 if TYPE_CHECKING:
     from prefect_lint.engine.analysis import FileSetup
-    from prefect_lint.model.api import UserDecorators
-    from prefect_lint.model.project import ProjectIndex
-    from prefect_lint.model.target import Target
 
 NOTEBOOK_SUFFIXES = (".ipynb",)
 SYNTAX_ERROR = "PFL000"
@@ -179,23 +176,13 @@ def _build(text: str, data: dict[str, Any], sources: dict[int, str]) -> Notebook
     return Notebook(text, data, cells, rows)
 
 
-def check_cells(
-    sources: list[str],
-    path: str,
-    codes: frozenset[str],
-    *,
-    index: ProjectIndex | None = None,
-    target: Target | None = None,
-    decorators: UserDecorators | None = None,
-) -> list[Diagnostic]:
+def check_cells(sources: list[str], setup: FileSetup) -> list[Diagnostic]:
     """Check the code cells of a notebook an editor holds (no JSON); `cell` is 1-based among
     `sources`."""
-    from prefect_lint.engine.analysis import FileSetup
-
     notebook = _build("", {}, dict(enumerate(sources)))
     if not notebook.cells:
         return []
-    return _check(notebook, FileSetup(path, codes, index, target, decorators), False)
+    return _check(notebook, setup, False)
 
 
 def _cell_fix(fix: Fix, notebook: Notebook, cell: int, starts: list[int]) -> Fix | None:

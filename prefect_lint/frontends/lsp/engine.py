@@ -13,13 +13,13 @@ the project index, whose caches outlive the check: every call into the index run
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable
 from types import TracebackType
 
 from prefect_lint.config import ConfigError, Settings, SettingsResolver
 from prefect_lint.diagnostics import Diagnostic, Fix, Position
-from prefect_lint.engine.checker import check_source
+from prefect_lint.engine.analysis import FileSetup
+from prefect_lint.engine.notebook import check_cells
 from prefect_lint.frontends.lsp import MAX_CHARACTERS
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.exports import summarize
@@ -194,57 +194,6 @@ class GuardedIndex(ProjectIndex):
             self._exports[os.path.abspath(path)] = summary
 
 
-@dataclass(frozen=True)
-class CheckSetup:
-    """Everything one document's engine calls pass to the checker, resolved from its path."""
-
-    path: str  # "-": the document is not a file
-    codes: frozenset[str]
-    index: GuardedIndex | None  # None: not a file, so no project to import from
-    target: Target
-    decorators: UserDecorators
-
-    def check(
-        self, text: str, render_only: Collection[tuple[str, Position]] | None = None
-    ) -> list[Diagnostic]:
-        """`check_source` on `text`; with `render_only`, those diagnostics' fixes rendered."""
-        return check_source(
-            text,
-            self.path,
-            self.codes,
-            render_fixes=render_only is not None,
-            index=self.index,
-            target=self.target,
-            decorators=self.decorators,
-            render_only=render_only,
-        )
-
-    def check_cells(self, cells: list[str]) -> list[Diagnostic]:
-        from prefect_lint.engine.notebook import check_cells
-
-        return check_cells(
-            cells,
-            self.path,
-            self.codes,
-            index=self.index,
-            target=self.target,
-            decorators=self.decorators,
-        )
-
-    def fix_all(self, text: str) -> str:
-        from prefect_lint.engine.fixer import fix_source
-
-        outcome = fix_source(
-            text,
-            self.path,
-            self.codes,
-            index=self.index,
-            target=self.target,
-            decorators=self.decorators,
-        )
-        return outcome.text
-
-
 def _excluded(settings: Settings, path: str) -> bool:
     """`exclude` / `extend-exclude`, matched against the path below the settings' root."""
     relative = settings.relative(path)
@@ -283,7 +232,7 @@ class Engine:
 
     def setup(
         self, path: str | None, workspace_root: str, size: int, text: str | None = None
-    ) -> tuple[CheckSetup | None, str | None]:
+    ) -> tuple[FileSetup | None, str | None]:
         """The set-up for a document of `size` characters at `path` (None: not a file), or
         None if it is not to be checked (excluded, or too large); and the configuration
         problem, if any. With `text` (one buffer, not notebook cells) the target also counts
@@ -295,7 +244,7 @@ class Engine:
         target = self.targets(find_project_root(anchor), settings.target_version)
         if text is not None:
             target = with_text_evidence(target, text, path if path is not None else "-")
-        setup = CheckSetup(
+        setup = FileSetup(
             path=path if path is not None else "-",
             codes=settings.codes_for(anchor),
             index=self.index_for(path, settings.user_decorators) if path is not None else None,
@@ -311,7 +260,8 @@ class Engine:
         setup, error = self.setup(path, workspace_root, len(text), text)
         if setup is None:
             return [], error
-        index = setup.index
+        # This engine builds every set-up with its own (guarded) index.
+        index = setup.index if isinstance(setup.index, GuardedIndex) else None
         if index is not None:
             # The buffer's own top-level names may have changed since the last check.
             index.forget(setup.path)
@@ -353,7 +303,7 @@ class Engine:
         setup, error = self.setup(path, workspace_root, sum(map(len, cells)))
         if setup is None:
             return [], error
-        return setup.check_cells(cells), error
+        return check_cells(cells, setup), error
 
     def fix_for(
         self, path: str | None, workspace_root: str, text: str, code: str, start: Position
@@ -362,13 +312,13 @@ class Engine:
         setup, _ = self.setup(path, workspace_root, len(text), text)
         if setup is None:
             return None
-        found = setup.check(text, render_only={(code, start)})
+        found = setup.check(text, render_fixes=True, render_only={(code, start)})
         return next((d.fix for d in found if d.code == code and d.start == start), None)
 
     def fix_all(self, path: str | None, workspace_root: str, text: str) -> str:
         """The text after the `--fix` loop (safe fixes only)."""
         setup, _ = self.setup(path, workspace_root, len(text), text)
-        return text if setup is None else setup.fix_all(text)
+        return text if setup is None else setup.fix(text).text
 
     def forget(self, path: str) -> None:
         """A file was saved or changed on disk: what any module of its project exports may

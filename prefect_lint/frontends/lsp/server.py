@@ -12,7 +12,7 @@ import hashlib
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -589,55 +589,47 @@ class PrefectLintServer(LanguageServer):
         return edits
 
 
+def _forward(method: Callable[[PrefectLintServer, Any], None]) -> Callable[..., None]:
+    def handle(ls: PrefectLintServer, params: Any) -> None:
+        method(ls, params)
+
+    return handle
+
+
+def _forward_async(
+    method: Callable[[PrefectLintServer, Any], Awaitable[None]],
+) -> Callable[..., Awaitable[None]]:
+    async def handle(ls: PrefectLintServer, params: Any) -> None:
+        await method(ls, params)
+
+    return handle
+
+
 def build_server(
     timeout: float = CHECK_TIMEOUT_SECONDS, engine: EngineProcess | None = None
 ) -> PrefectLintServer:
     server = PrefectLintServer(timeout, engine)
 
-    # pygls marks handler functions with attributes, so they are functions, not bound methods.
-    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
-    def did_open(ls: PrefectLintServer, params: types.DidOpenTextDocumentParams) -> None:
-        ls.did_open(params)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
-    def did_open_notebook(
-        ls: PrefectLintServer, params: types.DidOpenNotebookDocumentParams
-    ) -> None:
-        ls.did_open_notebook(params)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
-    def did_change_notebook(
-        ls: PrefectLintServer, params: types.DidChangeNotebookDocumentParams
-    ) -> None:
-        ls.did_change_notebook(params)
-
-    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
-    def did_close_notebook(
-        ls: PrefectLintServer, params: types.DidCloseNotebookDocumentParams
-    ) -> None:
-        ls.did_close_notebook(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
-    def did_change(ls: PrefectLintServer, params: types.DidChangeTextDocumentParams) -> None:
-        ls.did_change(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
-    async def did_save(ls: PrefectLintServer, params: types.DidSaveTextDocumentParams) -> None:
-        await ls.did_save(params)
+    # pygls marks handler functions with attributes, so they are functions, not bound methods:
+    # each notification gets its own function that calls the server's method of that name.
+    for notification, handle in (
+        (types.TEXT_DOCUMENT_DID_OPEN, PrefectLintServer.did_open),
+        (types.TEXT_DOCUMENT_DID_CHANGE, PrefectLintServer.did_change),
+        (types.NOTEBOOK_DOCUMENT_DID_OPEN, PrefectLintServer.did_open_notebook),
+        (types.NOTEBOOK_DOCUMENT_DID_CHANGE, PrefectLintServer.did_change_notebook),
+        (types.NOTEBOOK_DOCUMENT_DID_CLOSE, PrefectLintServer.did_close_notebook),
+    ):
+        server.feature(notification)(_forward(handle))
+    for notification, handle_async in (
+        (types.TEXT_DOCUMENT_DID_SAVE, PrefectLintServer.did_save),
+        (types.WORKSPACE_DID_CHANGE_WATCHED_FILES, PrefectLintServer.did_change_watched_files),
+        (types.TEXT_DOCUMENT_DID_CLOSE, PrefectLintServer.did_close),
+    ):
+        server.feature(notification)(_forward_async(handle_async))
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: PrefectLintServer, params: types.InitializedParams) -> None:
         await ls.initialized()
-
-    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
-    async def did_change_watched_files(
-        ls: PrefectLintServer, params: types.DidChangeWatchedFilesParams
-    ) -> None:
-        await ls.did_change_watched_files(params)
-
-    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
-    async def did_close(ls: PrefectLintServer, params: types.DidCloseTextDocumentParams) -> None:
-        await ls.did_close(params)
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
