@@ -5,14 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model.future_facts import DirectValue, FunctionFacts
+from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
-from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import body_nodes
-from prefect_lint.versions import ALL_VERSIONS, VersionRange
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class CallNotFuture(FunctionFactsRule):
@@ -99,15 +99,10 @@ only.
 """,
     )
 
-    def check_function(
-        self,
-        node: cst.FunctionDef,
-        facts: FunctionFacts,
-        statement: cst.CSTNode,
-        versions: VersionRange | None,
-    ) -> None:
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        statement, versions = function.statement, function.versions
         loop_facts: LoopFacts = {}  # each loop body walked once
-        for direct in facts.direct_values:
+        for direct in function.facts.direct_values:
             if not direct.future_uses:
                 continue
             if isinstance(direct.callee, Flow):

@@ -8,12 +8,12 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.model.future_facts import Element, FunctionFacts, ValueUse
+from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
-from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import child_nodes
-from prefect_lint.versions import ALL_VERSIONS, VersionRange
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class FutureAsValue(FunctionFactsRule):
@@ -95,13 +95,9 @@ return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
 
-    def check_function(
-        self,
-        node: cst.FunctionDef,
-        facts: FunctionFacts,
-        statement: cst.CSTNode,
-        versions: VersionRange | None,
-    ) -> None:
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        node, facts, statement = function.node, function.facts, function.statement
+        versions = function.versions
         seen: set[int] = set()
         waiter: _Waiter | None = _Waiter(self, None, ())
         if node.asynchronous is not None:

@@ -12,9 +12,9 @@ from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, RuleMeta
-from prefect_lint.rules.futures.sync_flow import FunctionFactsRule
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import child_nodes
-from prefect_lint.versions import ALL_VERSIONS, VersionRange
+from prefect_lint.versions import ALL_VERSIONS
 
 
 class SerialResultInLoop(FunctionFactsRule):
@@ -93,13 +93,9 @@ targets only.
 """,
     )
 
-    def check_function(
-        self,
-        node: cst.FunctionDef,
-        facts: FunctionFacts,
-        statement: cst.CSTNode,
-        versions: VersionRange | None,
-    ) -> None:
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        node, facts, statement = function.node, function.facts, function.statement
+        versions = function.versions
         taken: set[str] | None = None
         for serial in serial_results(facts):
             if taken is None:

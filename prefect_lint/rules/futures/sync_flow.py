@@ -3,6 +3,7 @@ the rules that judge each function from the futures analysis."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -30,6 +31,16 @@ def sync_flow_versions(context: RuleContext, function: cst.FunctionDef) -> Versi
     return None if isinstance(value, Flow) else PREFECT_3
 
 
+@dataclass(frozen=True)
+class FunctionUnderCheck:
+    """A function the walk is leaving, with what a futures rule needs to judge it."""
+
+    node: cst.FunctionDef
+    facts: FunctionFacts
+    statement: cst.CSTNode  # the module-level statement holding it (where reports anchor)
+    versions: VersionRange | None  # the versions its reports hold for (sync_flow_versions)
+
+
 class FunctionFactsRule(Rule):
     """A futures rule that judges each function (flow, task or helper) from the analyzer's
     facts when the walk leaves it; its reports hold on Prefect 2 in sync flows only."""
@@ -37,15 +48,10 @@ class FunctionFactsRule(Rule):
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)
         if facts is not None:
+            statement = self.context.statement_for(node)
             versions = sync_flow_versions(self.context, node)
-            self.check_function(node, facts, self.context.statement_for(node), versions)
+            self.check_function(FunctionUnderCheck(node, facts, statement, versions))
 
-    def check_function(
-        self,
-        node: cst.FunctionDef,
-        facts: FunctionFacts,
-        statement: cst.CSTNode,
-        versions: VersionRange | None,
-    ) -> None:
-        """Report what `facts` show about `node` (`statement` holds it at module level)."""
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        """Report what the facts show about the function."""
         raise NotImplementedError
