@@ -62,6 +62,14 @@ def test_near_misses_are_fully_checked(text: str) -> None:
     assert _own(text)
 
 
+def test_a_banner_comment_after_a_bound_name_is_read_in_linear_time() -> None:
+    # Prefect's own prefect/settings/__init__.py has a line of 76 `#` after such a name: the
+    # first chain pattern tried every way to split it into comments (2**76 ways).
+    banner = "#" * 76
+    assert not _own(f"import prefect.settings\nprefect.settings\n{banner}\n# more\n")
+    assert _own(f"import prefect\nx = (prefect  {banner}\n  # more\n  .flow)\n")
+
+
 def test_configured_wrappers_count() -> None:
     decorators = UserDecorators(flows=frozenset({"acme.deco.tracked_flow"}))
     assert _own("from acme.deco import tracked_flow\n", decorators)

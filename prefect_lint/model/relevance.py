@@ -112,7 +112,9 @@ def file_facts(text: str) -> FileFacts | None:
 
 
 # Between the links of a chain: spaces, line continuations, and comments inside brackets.
-_GAP = r"(?:[ \t\f]|\\\r?\n|\r?\n|#[^\n]*)*"
+# Written so that a text matches it in one way only: an ambiguous gap (a comment that may
+# end at any `#` inside it) backtracks exponentially on a line of `#####` that no `.` follows.
+_GAP = r"[ \t\f]*(?:(?:#[^\r\n]*|\\)?\r?\n[ \t\f]*)*"
 # `(a).b` and `(a.b).c` are chains too.
 _LINK = re.compile(r"(?:" + _GAP + r"\))*" + _GAP + r"\." + _GAP + r"([^\W\d]\w*)")
 _BARE_WAIT = re.compile(r"(?<![\w.])(?:" + "|".join(api.FUTURES_ONLY) + r")" + _GAP + r"\(")
