@@ -111,22 +111,9 @@ def test_flake8_reads_the_configuration_nearest_each_file(tmp_path: Path) -> Non
 
 # PFL105 on line 1 and PFL101 on lines 11 to 14: line 12 silences PFL101, line 13 every code,
 # line 14 another code only.
-NOQA_SOURCE = """\
-from prefect import flow, wait
-
-
-@flow
-def child() -> int:
-    return 1
-
-
-@flow
-def parent() -> None:
-    wait([child.submit()])
-    wait([child.submit()])  # noqa: PFL101
-    wait([child.submit()])  # noqa
-    wait([child.submit()])  # noqa: E501
-"""
+NOQA_SOURCE = (
+    SOURCE + "    wait([child.submit()])  # noqa\n" + "    wait([child.submit()])  # noqa: E501\n"
+)
 
 ALL_CODES = frozenset(RULE_CODES)
 

@@ -31,6 +31,14 @@ def task_name(run: Any) -> str:
 # -- #unwaited-futures-are-abandoned -----------------------------------------------------------
 
 
+def _all_completed_before_the_flow_ended(prefect_runtime: Any, state: State, count: int) -> None:
+    """The flow run of `state` has `count` task runs, all Completed before the flow ended."""
+    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
+    runs = prefect_runtime.task_runs(flow_run.id, expected=count)
+    assert len(runs) == count and all(run.state.is_completed() for run in runs), runs
+    assert flow_run.end_time >= max(run.end_time for run in runs)
+
+
 def test_failed_unwaited_task_does_not_fail_the_flow(prefect_runtime: Any) -> None:
     @task
     def boom() -> None:
@@ -78,10 +86,7 @@ def test_returned_futures_are_waited_for_and_come_back_as_states(prefect_runtime
     # The flow waited for the futures inside the collection; the caller gets their States.
     assert isinstance(value["first"], State) and isinstance(value["rest"][0], State), value
     assert value["first"].result() == 1 and value["rest"][0].result() == 2
-    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
-    runs = prefect_runtime.task_runs(flow_run.id, expected=2)
-    assert len(runs) == 2 and all(run.state.is_completed() for run in runs), runs
-    assert flow_run.end_time >= max(run.end_time for run in runs)
+    _all_completed_before_the_flow_ended(prefect_runtime, state, 2)
 
 
 def test_returned_failed_future_fails_the_flow(prefect_runtime: Any) -> None:
@@ -137,10 +142,7 @@ def test_iterating_as_completed_to_the_end_waits_for_every_future(prefect_runtim
 
     assert state.is_completed(), state
     assert state.result() == 3
-    flow_run = prefect_runtime.flow_run(state.state_details.flow_run_id)
-    runs = prefect_runtime.task_runs(flow_run.id, expected=3)
-    assert len(runs) == 3 and all(run.state.is_completed() for run in runs), runs
-    assert flow_run.end_time >= max(run.end_time for run in runs)
+    _all_completed_before_the_flow_ended(prefect_runtime, state, 3)
 
 
 # -- #return-state-is-a-state ------------------------------------------------------------------
