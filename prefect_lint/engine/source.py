@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import ast
 import codecs
 import contextlib
 import io
 import os
 import tempfile
 import tokenize
-import warnings
 from dataclasses import dataclass, field
+
+from prefect_lint.python_ast import python_tree
 
 
 class SourceError(Exception):
@@ -176,10 +176,4 @@ def replace_file(
 
 def python_parses(text: str) -> bool:
     """Whether Python's own parser accepts `text` (its warnings silenced)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return False
-    return True
+    return python_tree(text) is not None

@@ -13,12 +13,12 @@ from __future__ import annotations
 import ast
 import os
 import re
-import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from prefect_lint.model.migration import evidence_rows, moved_name
 from prefect_lint.model.root import ROOT_MARKERS
+from prefect_lint.python_ast import python_tree
 
 # Directories never holding the project's own code.
 _SKIPPED_DIRS = frozenset(
@@ -160,11 +160,8 @@ def evidence_in_text(text: str, path: str) -> list[Evidence]:
     """The 2.x-only names `text` uses (in source order, each statement once)."""
     if "prefect" not in text or not _WORDS.search(text):
         return []
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_tree(text)
+    if tree is None:
         return []
     scanner = _Scanner(path)
     scanner.statements(tree.body, guarded=False)

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.migration import moved_name
+from prefect_lint.python_ast import python_tree
 
 # Names the model turns into flows, tasks, runners and decorators, and the Prefect names rules
 # compare against (the futures analysis, PFL105, PFL106, PFL401, PFL204). Most of them only
@@ -92,11 +92,8 @@ class FileFacts:
 
 def file_facts(text: str) -> FileFacts | None:
     """The facts of `text`; None when Python cannot parse it (the full parse reports why)."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
+    tree = python_tree(text)
+    if tree is None:
         return None
     collector = _Collector()
     try:
