@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import Rule, RuleMeta
+from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
 from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
 from prefect_lint.versions import PREFECT_3
 
@@ -15,8 +15,7 @@ class DeprecatedIn3(MovedNameRule, Rule):
         code="PFL311",
         name="deprecated-in-3",
         summary="name deprecated in Prefect 3",
-        fix_title="Use the Prefect 3 name",
-        fix_safety=Applicability.SAFE,
+        fix=FixMeta("Use the Prefect 3 name", Applicability.SAFE),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("migration-table",),

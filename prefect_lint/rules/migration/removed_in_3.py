@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import Rule, RuleMeta
+from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
 from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
 from prefect_lint.versions import PREFECT_3
 
@@ -15,8 +15,7 @@ class RemovedIn3(MovedNameRule, Rule):
         code="PFL301",
         name="removed-in-3",
         summary="name removed in Prefect 3",
-        fix_title="Use the Prefect 3 replacement",
-        fix_safety=Applicability.SAFE,
+        fix=FixMeta("Use the Prefect 3 replacement", Applicability.SAFE),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

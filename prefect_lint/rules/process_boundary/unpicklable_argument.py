@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.pickling import TABLE_PACKAGES
@@ -14,6 +13,7 @@ from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
+    NO_CACHE_FIX,
     TaskCall,
     flow_task_calls,
     no_cache_fix,
@@ -36,9 +36,7 @@ class UnpicklableArgument(Rule):
         code="PFL202",
         name="unpicklable-argument",
         summary="a task is given a value that cannot be pickled",
-        fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=NO_CACHE_FIX,
         since="0.1.0",
         versions=PREFECT_3,
         facts=(
@@ -186,7 +184,7 @@ first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
                 "hash it, so every run logs an ERROR 'Error encountered when computing cache "
                 "key'; set `cache_policy=NO_CACHE` on the task"
             )
-            fix = no_cache_fix(self.context, task, self.meta.fix_title or "")
+            fix = no_cache_fix(self.context, task)
             # The message names `NO_CACHE`, which first shipped in 3.1.12.
             versions = _NO_CACHE_VERSIONS
         else:
