@@ -1,0 +1,130 @@
+"""The two "may this module build an unpicklable" pre-checks decide different things.
+
+`pickling.mentions_unpicklable_makers` (a text test, for the module summaries that carry a
+task's unpicklable return to other modules) and PFL202's gate (`UnpicklableArgument`: a
+module-level import of a table package, or an `open(...)` call already visited) are not one
+decision: each source below is answered differently by them, and the findings show it.
+Giving them one home would add PFL202 findings or drop PFL201 ones.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prefect_lint.engine.checker import check_source
+from prefect_lint.model.exports import index_for
+from prefect_lint.model.pickling import mentions_unpicklable_makers
+
+_HEAD = """\
+from prefect import flow, task
+
+
+@task
+def use(value) -> None:
+    pass
+"""
+
+# The control: a module-level import opens PFL202's gate.
+MODULE_IMPORT = f"""\
+import threading
+
+{_HEAD}
+
+@flow
+def journal() -> None:
+    lock = threading.Lock()
+    use(lock)
+"""
+
+# The same lock, imported inside the flow: the text names `threading`, the gate stays shut.
+LOCAL_IMPORT = f"""\
+{_HEAD}
+
+@flow
+def journal() -> None:
+    import threading
+
+    lock = threading.Lock()
+    use(lock)
+"""
+
+# A file opened below the flow: its `open(...)` is visited after the flow is left.
+OPEN_BELOW = f"""\
+{_HEAD}
+
+@flow
+def journal() -> None:
+    use(HANDLE)
+
+
+HANDLE = open("journal.log", "a")
+"""
+
+OPEN_ABOVE = f"""\
+HANDLE = open("journal.log", "a")
+
+{_HEAD}
+
+@flow
+def journal() -> None:
+    use(HANDLE)
+"""
+
+
+def _pfl202(source: str) -> list[int]:
+    found = check_source(source, "journal.py", frozenset({"PFL202"}))
+    return [diagnostic.start.line for diagnostic in found]
+
+
+def test_the_text_test_says_yes_for_every_source() -> None:
+    for source in (MODULE_IMPORT, LOCAL_IMPORT, OPEN_BELOW, OPEN_ABOVE):
+        assert mentions_unpicklable_makers(source)
+
+
+def test_the_text_test_says_no_without_open_or_a_table_package() -> None:
+    assert not mentions_unpicklable_makers("import json\n\nVALUE = json.loads('[]')\n")
+
+
+def test_pfl202s_gate_opens_on_module_imports_and_open_calls_above() -> None:
+    assert _pfl202(MODULE_IMPORT) == [14]
+    assert _pfl202(OPEN_ABOVE) == [13]
+
+
+def test_pfl202s_gate_stays_shut_where_the_text_test_says_yes() -> None:
+    # Known narrowing, kept because this round changes no finding: with the text test as
+    # its gate, PFL202 would report both.
+    assert _pfl202(LOCAL_IMPORT) == []
+    assert _pfl202(OPEN_BELOW) == []
+
+
+def test_summaries_keep_a_return_built_from_an_import_inside_the_task(tmp_path: Path) -> None:
+    """PFL202's gate would shut on `tasks.py` (no module-level import, no `open`), and the
+    PFL201 finding in the other module would be lost."""
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    tasks = """\
+from prefect import task
+
+
+@task
+def connect(path: str):
+    import sqlite3
+
+    return sqlite3.connect(path)
+"""
+    main = """\
+from prefect import flow
+from prefect.task_runners import ProcessPoolTaskRunner
+
+from tasks import connect
+
+
+@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+def load(path: str) -> None:
+    connect.submit(path).result()
+"""
+    (tmp_path / "tasks.py").write_text(tasks, encoding="utf-8")
+    path = tmp_path / "main.py"
+    path.write_text(main, encoding="utf-8")
+    found = check_source(main, str(path), frozenset({"PFL201"}), index=index_for(str(path)))
+    assert [(d.code, d.start.line) for d in found] == [("PFL201", 9)]
+    assert "sqlite3 connection" in found[0].message
