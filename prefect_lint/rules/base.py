@@ -33,15 +33,14 @@ class Rule:
         fix: CstFix | None = None,
         statement: cst.CSTNode | None = None,
         versions: VersionRange | None = None,
-        fix_versions: VersionRange | None = None,
     ) -> None:
         """Report `node`, which is (or is inside) the node being visited or left.
 
         Reporting later (from `leave_Module`, say), pass `statement`: the module-level
         statement `context.statement_of(node)` gave while that node was visited.
 
-        `versions` / `fix_versions` narrow the rule's own ranges for this one report (a row
-        of a table-driven rule); the engine drops reports and fixes outside them."""
+        `versions` narrows the rule's own range for this one report (a row of a table-driven
+        rule); the engine drops the report, and so its fix, outside it."""
         self.context.report(
             self.meta,
             node,
@@ -49,7 +48,6 @@ class Rule:
             fix,
             statement,
             versions=versions,
-            fix_versions=fix_versions,
         )
 
     def fix(

@@ -168,7 +168,6 @@ class MovedNameRule(Rule):
             fix=fix,
             statement=statement,
             versions=row.versions,
-            fix_versions=row.versions if fix is not None else None,
         )
 
     # -- imports ----------------------------------------------------------------------------
