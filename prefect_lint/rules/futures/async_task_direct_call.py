@@ -18,8 +18,8 @@ class AsyncTaskDirectCall(Rule):
         name="async-task-direct-call",
         summary="an async task called from a sync flow returns a coroutine that never runs",
         fix=FixMeta(
-            "Submit the task and wait for its value: `task.submit(...).result()`",
-            Applicability.SAFE,
+            title="Submit the task and wait for its value: `task.submit(...).result()`",
+            safety=Applicability.SAFE,
         ),
         since="0.1.0",
         versions=PREFECT_3,

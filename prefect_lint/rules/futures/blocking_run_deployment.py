@@ -46,8 +46,8 @@ class BlockingRunDeployment(Rule):
         summary="`run_deployment()` in a loop runs the deployments one at a time",
         # `PrefectFlowRunFuture` first shipped in 3.2.8.
         fix=FixMeta(
-            "Start the runs with `timeout=0`, then wait for them together",
-            Applicability.UNSAFE,
+            title="Start the runs with `timeout=0`, then wait for them together",
+            safety=Applicability.UNSAFE,
             versions=since("3.3"),
         ),
         since="0.1.0",

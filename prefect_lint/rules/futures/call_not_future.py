@@ -20,7 +20,10 @@ class CallNotFuture(FunctionFactsRule):
         code="PFL104",
         name="call-not-future",
         summary="a direct task call already ran and returned its value, not a future",
-        fix=FixMeta("Submit the task: `task.submit(...)`", Applicability.SAFE),
+        fix=FixMeta(
+            title="Submit the task: `task.submit(...)`",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

@@ -17,7 +17,10 @@ class FlowSubmit(Rule):
         code="PFL101",
         name="flow-submit",
         summary="a flow has no `.submit()`: AttributeError at runtime",
-        fix=FixMeta("Run the flow through a task: `task(flow).submit(...)`", Applicability.UNSAFE),
+        fix=FixMeta(
+            title="Run the flow through a task: `task(flow).submit(...)`",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

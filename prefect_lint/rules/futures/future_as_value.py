@@ -21,7 +21,10 @@ class FutureAsValue(FunctionFactsRule):
         code="PFL108",
         name="future-as-value",
         summary="a future is not its value: subscripting or reading attributes of it fails",
-        fix=FixMeta("Get the value first: `.result()`", Applicability.UNSAFE),
+        fix=FixMeta(
+            title="Get the value first: `.result()`",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

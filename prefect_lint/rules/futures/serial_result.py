@@ -22,7 +22,10 @@ class SerialResultInLoop(FunctionFactsRule):
         code="PFL103",
         name="serial-result",
         summary="`.result()` in the submitting loop makes the tasks run one at a time",
-        fix=FixMeta("Submit every task first, then collect the results", Applicability.UNSAFE),
+        fix=FixMeta(
+            title="Submit every task first, then collect the results",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

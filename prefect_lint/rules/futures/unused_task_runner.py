@@ -38,7 +38,8 @@ class UnusedTaskRunner(Rule):
         name="unused-task-runner",
         summary="the flow sets a task runner but calls its tasks directly, one after another",
         fix=FixMeta(
-            "Submit the tasks in the loop first, then collect the results", Applicability.UNSAFE
+            title="Submit the tasks in the loop first, then collect the results",
+            safety=Applicability.UNSAFE,
         ),
         since="0.1.0",
         versions=PREFECT_3,

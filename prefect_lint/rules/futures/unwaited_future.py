@@ -26,7 +26,8 @@ class UnwaitedFuture(Rule):
         name="unwaited-future",
         summary="the flow can finish Completed while a submitted task is cancelled or never runs",
         fix=FixMeta(
-            "Wait for the futures before the flow returns: `wait([...])`", Applicability.SAFE
+            title="Wait for the futures before the flow returns: `wait([...])`",
+            safety=Applicability.SAFE,
         ),
         since="0.1.0",
         versions=PREFECT_3,

@@ -120,7 +120,11 @@ class WaitImport(Rule):
         code="PFL105",
         name="wait-import",
         summary="`wait` and `as_completed` live in `prefect.futures`",
-        fix=FixMeta("Import from `prefect.futures`", Applicability.SAFE, FixAvailability.ALWAYS),
+        fix=FixMeta(
+            title="Import from `prefect.futures`",
+            safety=Applicability.SAFE,
+            availability=FixAvailability.ALWAYS,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

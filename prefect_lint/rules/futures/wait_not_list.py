@@ -16,7 +16,9 @@ class WaitNotList(Rule):
         name="wait-not-list",
         summary="`wait()` and `as_completed()` take a list of futures, not one future",
         fix=FixMeta(
-            "Wrap the future in a list: `[future]`", Applicability.SAFE, FixAvailability.ALWAYS
+            title="Wrap the future in a list: `[future]`",
+            safety=Applicability.SAFE,
+            availability=FixAvailability.ALWAYS,
         ),
         since="0.1.0",
         versions=PREFECT_3,

@@ -25,7 +25,10 @@ class ChangedIn3(Rule):
         code="PFL302",
         name="changed-in-3",
         summary="call changed in Prefect 3",
-        fix=FixMeta("Rewrite the call for Prefect 3", Applicability.SAFE),
+        fix=FixMeta(
+            title="Rewrite the call for Prefect 3",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("changed-calls",),

@@ -15,7 +15,10 @@ class DeprecatedIn3(MovedNameRule, Rule):
         code="PFL311",
         name="deprecated-in-3",
         summary="name deprecated in Prefect 3",
-        fix=FixMeta("Use the Prefect 3 name", Applicability.SAFE),
+        fix=FixMeta(
+            title="Use the Prefect 3 name",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("migration-table",),

@@ -15,7 +15,10 @@ class RemovedIn3(MovedNameRule, Rule):
         code="PFL301",
         name="removed-in-3",
         summary="name removed in Prefect 3",
-        fix=FixMeta("Use the Prefect 3 replacement", Applicability.SAFE),
+        fix=FixMeta(
+            title="Use the Prefect 3 replacement",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

@@ -21,7 +21,10 @@ class MissingMainGuard(Rule):
         code="PFL204",
         name="missing-main-guard",
         summary="a flow on a process-based runner is called at import time",
-        fix=FixMeta('Wrap the call in `if __name__ == "__main__":`', Applicability.SAFE),
+        fix=FixMeta(
+            title='Wrap the call in `if __name__ == "__main__":`',
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("spawn-reimports-the-script",),

@@ -23,10 +23,12 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
 RUNNER_SWITCH = FixMeta(
-    "Switch the flow to `ThreadPoolTaskRunner` (same `max_workers`)", Applicability.UNSAFE
+    title="Switch the flow to `ThreadPoolTaskRunner` (same `max_workers`)",
+    safety=Applicability.UNSAFE,
 )
 NO_CACHE_FIX = FixMeta(
-    "Turn off input caching for the task: `cache_policy=NO_CACHE`", Applicability.SAFE
+    title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
+    safety=Applicability.SAFE,
 )
 
 
