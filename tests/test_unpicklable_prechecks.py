@@ -15,65 +15,44 @@ from prefect_lint.engine.checker import check_source
 from prefect_lint.model.exports import index_for
 from prefect_lint.model.pickling import mentions_unpicklable_makers
 
-_HEAD = """\
+
+def _journal(above: str, in_flow: str, below: str = "") -> str:
+    """A flow that passes `value` to a task, with the lines that make `value` placed above
+    the module's code, at the top of the flow or below the flow."""
+    return f"""\
+{above}
 from prefect import flow, task
 
 
 @task
 def use(value) -> None:
     pass
-"""
 
+
+@flow
+def journal() -> None:
+{in_flow}
+    use(value)
+{below}"""
+
+
+_LOCK = "    value = threading.Lock()"
 # The control: a module-level import opens PFL202's gate.
-MODULE_IMPORT = f"""\
-import threading
-
-{_HEAD}
-
-@flow
-def journal() -> None:
-    lock = threading.Lock()
-    use(lock)
-"""
-
+MODULE_IMPORT = _journal("import threading", _LOCK)
 # The same lock, imported inside the flow: the text names `threading`, the gate stays shut.
-LOCAL_IMPORT = f"""\
-{_HEAD}
-
-@flow
-def journal() -> None:
-    import threading
-
-    lock = threading.Lock()
-    use(lock)
-"""
-
-# A file opened below the flow: its `open(...)` is visited after the flow is left.
-OPEN_BELOW = f"""\
-{_HEAD}
-
-@flow
-def journal() -> None:
-    use(HANDLE)
-
-
-HANDLE = open("journal.log", "a")
-"""
-
-OPEN_ABOVE = f"""\
-HANDLE = open("journal.log", "a")
-
-{_HEAD}
-
-@flow
-def journal() -> None:
-    use(HANDLE)
-"""
+LOCAL_IMPORT = _journal("", f"    import threading\n{_LOCK}")
+# A file opened above the flow, and one opened below it (visited after the flow is left).
+OPEN_ABOVE = _journal('value = open("journal.log", "a")', "")
+OPEN_BELOW = _journal("", "", 'value = open("journal.log", "a")')
 
 
 def _pfl202(source: str) -> list[int]:
     found = check_source(source, "journal.py", frozenset({"PFL202"}))
     return [diagnostic.start.line for diagnostic in found]
+
+
+def _use_line(source: str) -> int:
+    return source.splitlines().index("    use(value)") + 1
 
 
 def test_the_text_test_says_yes_for_every_source() -> None:
@@ -86,8 +65,8 @@ def test_the_text_test_says_no_without_open_or_a_table_package() -> None:
 
 
 def test_pfl202s_gate_opens_on_module_imports_and_open_calls_above() -> None:
-    assert _pfl202(MODULE_IMPORT) == [14]
-    assert _pfl202(OPEN_ABOVE) == [13]
+    assert _pfl202(MODULE_IMPORT) == [_use_line(MODULE_IMPORT)]
+    assert _pfl202(OPEN_ABOVE) == [_use_line(OPEN_ABOVE)]
 
 
 def test_pfl202s_gate_stays_shut_where_the_text_test_says_yes() -> None:
