@@ -9,11 +9,13 @@ Giving them one home would add PFL202 findings or drop PFL201 ones.
 
 from __future__ import annotations
 
-from pathlib import Path
+import libcst as cst
 
 from prefect_lint.engine.checker import check_source
-from prefect_lint.model.exports import index_for
-from prefect_lint.model.pickling import mentions_unpicklable_makers
+from prefect_lint.model.exports import summarize
+from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.pickling import UNPICKLABLE, mentions_unpicklable_makers
+from prefect_lint.model.values import Task
 
 
 def _journal(above: str, in_flow: str, below: str = "") -> str:
@@ -76,11 +78,10 @@ def test_pfl202s_gate_stays_shut_where_the_text_test_says_yes() -> None:
     assert _pfl202(OPEN_BELOW) == []
 
 
-def test_summaries_keep_a_return_built_from_an_import_inside_the_task(tmp_path: Path) -> None:
-    """PFL202's gate would shut on `tasks.py` (no module-level import, no `open`), and the
-    PFL201 finding in the other module would be lost."""
-    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
-    tasks = """\
+def test_summaries_keep_a_return_built_from_an_import_inside_the_task() -> None:
+    """PFL202's gate would shut on this module (no module-level import, no `open`); the
+    summary, which carries the return to a flow in another module (PFL201), keeps it."""
+    source = """\
 from prefect import task
 
 
@@ -90,20 +91,8 @@ def connect(path: str):
 
     return sqlite3.connect(path)
 """
-    main = """\
-from prefect import flow
-from prefect.task_runners import ProcessPoolTaskRunner
-
-from tasks import connect
-
-
-@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
-def load(path: str) -> None:
-    connect.submit(path).result()
-"""
-    (tmp_path / "tasks.py").write_text(tasks, encoding="utf-8")
-    path = tmp_path / "main.py"
-    path.write_text(main, encoding="utf-8")
-    found = check_source(main, str(path), frozenset({"PFL201"}), index=index_for(str(path)))
-    assert [(d.code, d.start.line) for d in found] == [("PFL201", 9)]
-    assert "sqlite3 connection" in found[0].message
+    model = ModuleModel(cst.parse_module(source), "tasks.py")
+    model.source = source  # as the checker sets it: the text test is asked
+    connect = summarize(model)["connect"]
+    assert isinstance(connect, Task)
+    assert connect.unpicklable_return is UNPICKLABLE["sqlite3.connect"]
