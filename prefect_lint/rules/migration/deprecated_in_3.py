@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
+from prefect_lint.rules.base import FixMeta, RuleMeta
 from prefect_lint.rules.migration.shared import MovedNameRule, with_rows_table
 from prefect_lint.versions import PREFECT_3
 
 
-class DeprecatedIn3(MovedNameRule, Rule):
+class DeprecatedIn3(MovedNameRule):
     change = Change.DEPRECATED
     meta = RuleMeta(
         code="PFL311",
