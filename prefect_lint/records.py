@@ -1,5 +1,5 @@
-"""The records a rule hands to the engine: its metadata (`RuleMeta`) and its fixes
-(`CstFix`, `ImportRequest`).
+"""The records a rule hands to the engine: its metadata (`RuleMeta`, with the declaration of
+its fix, `FixMeta`) and its fixes (`CstFix`, `ImportRequest`).
 
 They sit below both `rules/` and `engine/`, so the engine reads them without importing the
 rules and a rule's base class can import the engine's context without a cycle.
