@@ -13,78 +13,76 @@ from prefect_lint.versions import PREFECT_3
 
 
 class AsyncTaskDirectCall(Rule):
+    """an async task called from a sync flow returns a coroutine that never runs
+
+    ## What it does
+    Checks sync flows (`def`, not `async def`) for direct calls to tasks defined with
+    `async def`.
+
+    ## Why is this bad?
+    Calling an async task returns a coroutine. A sync flow never awaits it, so the task never
+    runs: no task run is created, nothing fails, and the flow ends `Completed` (Prefect's upgrade
+    guide lists this among the 2-to-3 behaviour changes). Python may print "coroutine ... was
+    never awaited" at garbage collection, far from the cause.
+
+    `.submit()` works from a sync flow: the task runner runs the async task and returns a future.
+
+    A coroutine handed to something that runs it (`asyncio.run(notify("ops"))`, an event loop's
+    `run_until_complete`) does run, and is not flagged.
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    async def notify(channel: str) -> None:
+        print(channel)
+
+
+    @flow
+    def report() -> None:
+        notify("ops")
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def report() -> None:
+        notify.submit("ops").result()
+    ```
+
+    ## Fix safety
+    The fix is safe: it replaces the call with `.submit(...).result()`, so the task actually
+    runs, the flow waits for it where the call was, and the expression's value is the task's
+    return value (as the call looked like it would be), with a failure raised as the call would
+    have raised it. A call with `return_state=True` becomes `.submit(..., return_state=True)`,
+    which waits for the run and gives its State, a failed one included, as the call would
+    have. What changes: the task now runs (before, nothing ran).
+
+    No fix inside a loop or comprehension where waiting on each run would make them run one
+    at a time (the rewrite would be a PFL103 finding; running them concurrently instead is not
+    what the code says), nor when `return_state` is not a literal.
+
+    ## Versions
+    On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
+    "Executing '...' immediately", the task prints, and the flow returns its value), so the rule
+    is silent on 2.x targets.
+
+    ## Prefect facts
+    - async-task-direct-call
+    - return-state-is-a-state
+    """
+
     meta = RuleMeta(
-        code="PFL107",
-        name="async-task-direct-call",
-        summary="an async task called from a sync flow returns a coroutine that never runs",
+        versions=PREFECT_3,
         fix=FixMeta(
             title="Submit the task and wait for its value: `task.submit(...).result()`",
             safety=Applicability.SAFE,
         ),
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "async-task-direct-call",
-            "return-state-is-a-state",
-        ),
-        docs="""
-## What it does
-Checks sync flows (`def`, not `async def`) for direct calls to tasks defined with
-`async def`.
-
-## Why is this bad?
-Calling an async task returns a coroutine. A sync flow never awaits it, so the task never
-runs: no task run is created, nothing fails, and the flow ends `Completed` (Prefect's upgrade
-guide lists this among the 2-to-3 behaviour changes). Python may print "coroutine ... was
-never awaited" at garbage collection, far from the cause.
-
-`.submit()` works from a sync flow: the task runner runs the async task and returns a future.
-
-A coroutine handed to something that runs it (`asyncio.run(notify("ops"))`, an event loop's
-`run_until_complete`) does run, and is not flagged.
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-async def notify(channel: str) -> None:
-    print(channel)
-
-
-@flow
-def report() -> None:
-    notify("ops")
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow
-def report() -> None:
-    notify.submit("ops").result()
-```
-
-## Fix safety
-The fix is safe: it replaces the call with `.submit(...).result()`, so the task actually
-runs, the flow waits for it where the call was, and the expression's value is the task's
-return value (as the call looked like it would be), with a failure raised as the call would
-have raised it. A call with `return_state=True` becomes `.submit(..., return_state=True)`,
-which waits for the run and gives its State, a failed one included, as the call would
-have. What changes: the task now runs (before, nothing ran).
-
-No fix inside a loop or comprehension where waiting on each run would make them run one
-at a time (the rewrite would be a PFL103 finding; running them concurrently instead is not
-what the code says), nor when `return_state` is not a literal.
-
-## Versions
-On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
-"Executing '...' immediately", the task prints, and the flow returns its value), so the rule
-is silent on 2.x targets.
-""",
     )
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
