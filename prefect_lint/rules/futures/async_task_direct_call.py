@@ -7,12 +7,13 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
-from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.versions import PREFECT_3
 
 
-class AsyncTaskDirectCall(Rule):
+class AsyncTaskDirectCall(FunctionFactsRule):
     """an async task called from a sync flow returns a coroutine that never runs
 
     ## What it does
@@ -85,11 +86,8 @@ class AsyncTaskDirectCall(Rule):
         ),
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        facts, statement = function.facts, function.statement
         if facts.flow is None or facts.flow.is_async is not False:
             return
         loop_facts: LoopFacts = {}  # each loop body walked once
@@ -102,7 +100,7 @@ class AsyncTaskDirectCall(Rule):
             name = task.name or self.context.module.code_for_node(call.func)
             callee = self.context.module.code_for_node(call.func)
             message = (
-                f"async task `{name}` called from sync flow `{node.name.value}` returns a "
+                f"async task `{name}` called from sync flow `{function.node.name.value}` returns a "
                 f"coroutine that never runs: no task run, no error; use `{callee}.submit(...).result()`"
             )
             self.report(call, message, fix=self._fix(direct, loop_facts), statement=statement)

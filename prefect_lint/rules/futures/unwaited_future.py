@@ -11,7 +11,8 @@ from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
-from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, RuleMeta
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.versions import PREFECT_3
 
 
@@ -20,7 +21,7 @@ def submit_text(site: Site) -> str:
     return f"{site.task.name or 'task'}.{method}()"
 
 
-class UnwaitedFuture(Rule):
+class UnwaitedFuture(FunctionFactsRule):
     """the flow can finish Completed while a submitted task is cancelled or never runs
 
     ## What it does
@@ -128,18 +129,15 @@ class UnwaitedFuture(Rule):
         ),
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        facts, statement = function.facts, function.statement
         if facts.flow is None:
             return  # a task or helper may hand its futures on; only a flow's exit cancels them
         unresolved = facts.unresolved()
         if not unresolved:
             return
         fix = self._fix(facts)
-        flow_name = node.name.value
+        flow_name = function.node.name.value
         # Futures pending only where the flow raises: it ends Failed, not Completed.
         at_return: set[Site] = set()
         for exit_ in facts.exits:

@@ -6,11 +6,12 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.future_facts import Obj, is_single_future
-from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
+from prefect_lint.rules.base import FixMeta, RuleMeta
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.versions import PREFECT_3
 
 
-class WaitNotList(Rule):
+class WaitNotList(FunctionFactsRule):
     """`wait()` and `as_completed()` take a list of futures, not one future
 
     ## What it does
@@ -73,12 +74,9 @@ class WaitNotList(Rule):
         ),
     )
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
-        for wait_call in facts.wait_calls:
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        statement = function.statement
+        for wait_call in function.facts.wait_calls:
             if not _only_single_futures(wait_call.held):
                 continue
             call, arg = wait_call.call, wait_call.arg
