@@ -114,6 +114,6 @@ class SyntaxErrorRule(Rule):
     - entrypoints-are-imported
     """
 
-    # PFL000 is emitted by the engine itself when a file does not parse.
-
+    # Emitted by the engine itself when a file does not parse. Its name predates the
+    # class name's (`syntax-error-rule`) and names are never changed.
     meta = RuleMeta(name="syntax-error", versions=ALL_VERSIONS)

@@ -84,6 +84,7 @@ class SerialResultInLoop(FunctionFactsRule):
     - changed-calls
     """
 
+    # The rule's name predates the class name's (`serial-result-in-loop`); names never change.
     meta = RuleMeta(
         name="serial-result",
         versions=ALL_VERSIONS,
