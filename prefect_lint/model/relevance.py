@@ -16,64 +16,18 @@ from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.migration import moved_name
 from prefect_lint.python_ast import python_tree
 
-# Names the model turns into flows, tasks, runners and decorators, and the Prefect names rules
-# compare against (the futures analysis, PFL105, PFL106, PFL401, PFL204). Most of them only
-# matter next to a flow or task, and are here so that this list needs no reasoning per rule.
-_ACTED_ON = frozenset(
-    {
-        api.FLOW,
-        api.TASK,
-        api.FUTURES_WAIT,
-        api.FUTURES_AS_COMPLETED,
-        api.BIND_FLOW_TO_INFRASTRUCTURE,
-        api.RUN_DEPLOYMENT,
-        api.ARUN_DEPLOYMENT,
-        api.THREAD_POOL_RUNNER,
-        api.PROCESS_POOL_RUNNER,
-        api.DASK_RUNNER,
-        api.RAY_RUNNER,
-        "prefect.wait",
-        "prefect.as_completed",
-        "prefect.unmapped",
-        "prefect.allow_failure",
-        "prefect.get_run_logger",
-        "prefect.logging.get_run_logger",
-        "prefect.logging.loggers.get_run_logger",
-        "prefect.logging.get_logger",
-        "prefect.logging.loggers.get_logger",
-        "prefect.context.get_run_context",
-        "prefect.variables.Variable.get",
-        *api._ALIASES,
-        *api._ALIASES.values(),
-        *(f"prefect.{name}" for name in api.FUTURES_ONLY),
-    }
-)
 # Past this many rounds of `a = b.c` aliasing the names are not followed: the file is relevant.
 _MAX_ALIAS_ROUNDS = 8
 _MAX_NAMES = 20_000
 _BODIES = ("body", "orelse", "finalbody")
 _TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
-
-
-# Text that (as code) makes a flow or a task: such a file is checked without a first parse.
-# Only ever answers "relevant", so text in a string or comment costs a parse, never a finding.
-_OBVIOUS = re.compile(
-    r"^[ \t]*from[ \t]+prefect(?:\.flows|\.tasks)?[ \t]+import\b[^\n]*\b(?:flow|task)\b"
-    r"|\bprefect\.(?:flow|task)\b",
-    re.MULTILINE,
-)
-
-
-def obviously_relevant(text: str) -> bool:
-    """A cheap yes for most Prefect modules: they import `flow` or `task`."""
-    return _OBVIOUS.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -88,11 +42,15 @@ class FileFacts:
     names: frozenset[str]
     calls_bare_wait: bool
     opaque: bool = False
+    # Each local name bound by an import or an alias chain, and the dotted names it may hold.
+    bound: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
 
 
-def file_facts(text: str) -> FileFacts | None:
-    """The facts of `text`; None when Python cannot parse it (the full parse reports why)."""
-    tree = python_tree(text)
+def file_facts(text: str, tree: ast.Module | None = None) -> FileFacts | None:
+    """The facts of `text` (`tree`: its `ast` parse, when the caller has it); None when Python
+    cannot parse it (the full parse reports why)."""
+    if tree is None:
+        tree = python_tree(text)
     if tree is None:
         return None
     collector = _Collector()
@@ -134,8 +92,8 @@ class _Collector:
         while stack:
             node = stack.pop()
             self.statement(node)
-            for field in _BODIES:
-                inner = getattr(node, field, None)
+            for body in _BODIES:
+                inner = getattr(node, body, None)
                 if inner:
                     stack.extend(inner)
             if isinstance(node, _TRY):
@@ -254,7 +212,8 @@ class _Collector:
                 opaque = True
                 break
         bare_wait = bool(_BARE_WAIT.search(text))
-        return FileFacts(frozenset(names), bare_wait, opaque)
+        bound = {local: frozenset(values) for local, values in self.bound.items()}
+        return FileFacts(frozenset(names), bare_wait, opaque, bound)
 
 
 def _extend(base: str, attrs: object) -> str:
@@ -272,29 +231,6 @@ def is_prefect_family(name: str, decorators: UserDecorators) -> bool:
 
 def _configured(name: str, decorators: UserDecorators) -> bool:
     return decorators.kind_of(name) is not None
-
-
-def acted_on(name: str, decorators: UserDecorators) -> bool:
-    """Whether some rule (or the model, making a flow, task or runner) acts on `name`."""
-    root = name.partition(".")[0]
-    if root.startswith("prefect_") or _configured(name, decorators):
-        return True
-    if root != "prefect":
-        return False
-    return name in _ACTED_ON or moved_name(name) is not None
-
-
-def may_report(facts: FileFacts, decorators: UserDecorators) -> bool:
-    """Whether the file's own names can lead a rule to report (project modules aside)."""
-    if facts.opaque:
-        return True
-    family = False
-    for name in facts.names:
-        if acted_on(name, decorators):
-            return True
-        family = family or is_prefect_family(name, decorators)
-    # PFL105: `wait(...)` never imported, in a module that imports from Prefect.
-    return family and facts.calls_bare_wait
 
 
 def project_names(facts: FileFacts, decorators: UserDecorators) -> list[str]:

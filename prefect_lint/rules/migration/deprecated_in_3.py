@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
+from prefect_lint.rules.migration.shared import MovedNameRule, moved_names_trigger, rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -79,3 +79,4 @@ against a 2.x target.
         + rows_table(Change.DEPRECATED)
         + "\n",
     )
+    trigger = moved_names_trigger(change)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
+from prefect_lint.rules.migration.shared import MovedNameRule, moved_names_trigger, rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -92,3 +92,4 @@ target nothing is reported; run the upgrade check with `--target-version 3.x`.
         + rows_table(Change.REMOVED)
         + "\n",
     )
+    trigger = moved_names_trigger(change)

@@ -1,0 +1,327 @@
+"""Whether a rule can report on a file, decided from Python's `ast` before LibCST parses it.
+
+Each rule declares its `trigger` (`Rule.trigger`, a `Trigger`): a cheap necessary condition for
+it to report, read from one `ast` parse and the names the file's imports and alias chains can
+evaluate to (`model.relevance.FileFacts`). A trigger may answer "maybe" for a file that ends up
+silent; it never answers "no" for a file the rule reports on. The checker parses a file with
+LibCST only if some enabled rule's trigger says "maybe".
+
+What the model gets from other modules of the project (a task, a flow, a runner, a re-exported
+Prefect name) is not in the file's own names: a trigger that depends on such a value asks
+`Precheck.project_values()` (the project index: do the file's non-Prefect names lead to a
+project module that carries Prefect values?), which is asked at most once per file and only
+when the file's own names did not already decide.
+
+The triggers shared by several rules live here; a rule whose trigger reads its own tables (the
+migration rows, run-context names, ...) builds it in its own module from these helpers.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Collection, Iterator
+from dataclasses import dataclass
+from functools import cached_property
+
+from prefect_lint.model import api
+from prefect_lint.model.api import UserDecorators
+from prefect_lint.model.futures_precheck import Names, collect_names, may_find_futures
+from prefect_lint.model.relevance import FileFacts, is_prefect_family
+
+_PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
+
+
+class Precheck:
+    """What the triggers read about one file; everything past the facts is computed on first
+    use, so a file decided by its names costs no further walk."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        facts: FileFacts,
+        decorators: UserDecorators,
+        project: Callable[[], bool] = lambda: False,
+    ) -> None:
+        self.tree = tree
+        self.facts = facts
+        self.decorators = decorators
+        self._project = project
+        self._project_answer: bool | None = None
+
+    def project_values(self) -> bool:
+        """Whether names of this file may lead to project modules carrying Prefect values."""
+        if self._project_answer is None:
+            self._project_answer = self._project()
+        return self._project_answer
+
+    def named(self, wanted: Collection[str]) -> bool:
+        """Whether an import or attribute chain of the file may evaluate to one of `wanted`."""
+        names = self.facts.names
+        if len(wanted) < len(names):
+            return any(name in names for name in wanted)
+        return any(name in wanted for name in names)
+
+    def any_name(self, test: Callable[[str], bool]) -> bool:
+        return any(test(name) for name in self.facts.names)
+
+    @cached_property
+    def names(self) -> Names:
+        task_names = frozenset({api.TASK, *self.decorators.tasks})
+        return collect_names(self.tree, self.facts.bound, task_names)
+
+    @cached_property
+    def nodes(self) -> list[ast.AST]:
+        return list(ast.walk(self.tree))
+
+    def calls(self) -> Iterator[ast.Call]:
+        return (node for node in self.nodes if isinstance(node, ast.Call))
+
+    @cached_property
+    def keywords(self) -> frozenset[str]:
+        """The keyword argument names of every call in the file."""
+        return frozenset(
+            keyword.arg for call in self.calls() for keyword in call.keywords if keyword.arg
+        )
+
+    @cached_property
+    def makes_flows(self) -> bool:
+        """Whether a flow can come out of this file's own names: `prefect.flow` or a configured
+        flow decorator is named (in-file wrappers call `flow` too)."""
+        return api.FLOW in self.facts.names or self.named(self.decorators.flows)
+
+    def flows_possible(self) -> bool:
+        return self.makes_flows or self.project_values()
+
+    @cached_property
+    def futures_facts_possible(self) -> bool:
+        return may_find_futures(self.tree, self.names)
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """A rule's cheap necessary condition to report: `test(precheck)` is False only when the
+    rule certainly reports nothing on the file. `condition` says what it checks (docs, tests)."""
+
+    condition: str
+    test: Callable[[Precheck], bool]
+
+    def __call__(self, precheck: Precheck) -> bool:
+        return self.test(precheck)
+
+
+# -- the futures family --------------------------------------------------------------------
+
+
+FUTURES_FACTS = Trigger(
+    "the futures analysis may record a fact (model/futures_precheck.py proves the common "
+    "shapes clean, whatever the names are)",
+    lambda pre: pre.futures_facts_possible,
+)
+
+
+def _flow_submit(pre: Precheck) -> bool:
+    """PFL101: a `.submit()` / `.map()` whose receiver may evaluate to a flow."""
+    names = pre.names
+    for call in pre.calls():
+        func = call.func
+        if not (isinstance(func, ast.Attribute) and func.attr in ("submit", "map")):
+            continue
+        receiver = func.value
+        if isinstance(receiver, ast.Name):
+            kinds = names.of(receiver.id)
+            if kinds & {"def", "async_def", "assign"} and pre.flows_possible():
+                return True
+            if "import" in kinds and pre.project_values():
+                return True
+        elif isinstance(receiver, ast.Attribute):
+            root = receiver
+            while isinstance(root, ast.Attribute):
+                root = root.value  # type: ignore[assignment]
+            if isinstance(root, ast.Name) and names.is_module(root.id) and pre.project_values():
+                return True
+        elif isinstance(receiver, ast.Call) and pre.flows_possible():
+            return True
+    return False
+
+
+FLOW_SUBMIT = Trigger(
+    "a `.submit()`/`.map()` on a name a decorator other than `@task` made, an assigned name or "
+    "a call (with `flow` named or project values), or on a project module's attribute",
+    _flow_submit,
+)
+
+
+def _async_task_direct_call(pre: Precheck) -> bool:
+    """PFL107: a decorated sync function calls something that may be an async task."""
+    names = pre.names
+    if not names.async_defs and not pre.project_values():
+        return False
+    for node in pre.nodes:
+        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
+            continue
+        for inner in ast.walk(node):
+            if not isinstance(inner, ast.Call):
+                continue
+            func = inner.func
+            if isinstance(func, ast.Name):
+                kinds = names.of(func.id)
+                if kinds & {"async_task_def", "async_def", "assign"}:
+                    return True
+                if "import" in kinds and pre.project_values():
+                    return True
+            elif isinstance(func, ast.Attribute):
+                root = func.value
+                while isinstance(root, ast.Attribute):
+                    root = root.value
+                if isinstance(root, ast.Name) and names.is_module(root.id) and pre.project_values():
+                    return True
+            else:
+                return True
+    return False
+
+
+ASYNC_TASK_DIRECT_CALL = Trigger(
+    "a decorated sync def calls a name bound by a decorated async def or an assignment (or "
+    "a project value), with an async def in the file or project values",
+    _async_task_direct_call,
+)
+
+CHANGED_CALLS = Trigger(
+    "the futures analysis may record a Prefect 2 idiom, or `serve`/`deploy`/`to_deployment` "
+    "gets `is_schedule_active=` or `schedule=`",
+    lambda pre: (
+        bool(pre.keywords & {"is_schedule_active", "schedule"}) or pre.futures_facts_possible
+    ),
+)
+
+TASK_RUNNER_KEYWORD = Trigger(
+    "a call passes `task_runner=` (a flow decorator or `.with_options`)",
+    lambda pre: "task_runner" in pre.keywords,
+)
+
+
+# -- the process boundary --------------------------------------------------------------------
+
+
+def process_runner_named(pre: Precheck) -> bool:
+    """A process-based runner named here, or one that may come from a project module."""
+    return pre.named(_PROCESS_RUNNERS) or pre.project_values()
+
+
+PROCESS_FLOW_HERE = Trigger(
+    "a `task_runner=` keyword and a process-based runner (ProcessPool, Dask, Ray) named here "
+    "or from a project module",
+    lambda pre: "task_runner" in pre.keywords and process_runner_named(pre),
+)
+
+PROCESS_FLOW_ANYWHERE = Trigger(
+    "a `task_runner=` keyword and a process-based runner named here, or project values (a "
+    "flow on such a runner imported from the project)",
+    lambda pre: (
+        ("task_runner" in pre.keywords and pre.named(_PROCESS_RUNNERS)) or pre.project_values()
+    ),
+)
+
+
+def unpicklable_trigger(table: Collection[str]) -> Trigger:
+    """PFL202: a call in a decorated def (a possible flow) is given a value built by a call
+    the pickling table may know: directly, or through names assigned such a value."""
+
+    def builds(pre: Precheck, call: ast.Call) -> bool:
+        func = call.func
+        if isinstance(func, ast.Name) and func.id == "open":
+            return True  # `builtins.open` when unbound
+        attrs: list[str] = []
+        while isinstance(func, ast.Attribute):
+            attrs.append(func.attr)
+            func = func.value
+        if not isinstance(func, ast.Name):
+            return False
+        for value in pre.names.values.get(func.id, ()):
+            for attr in reversed(attrs):
+                value = api.canonical(f"{value}.{attr}")
+            if value in table:
+                return True
+        return pre.names.is_module(func.id) and pre.project_values()
+
+    def test(pre: Precheck) -> bool:
+        if not pre.flows_possible():
+            return False
+        made = {id(call) for call in pre.calls() if builds(pre, call)}
+        if not made:
+            return False
+        tainted = _tainted_names(pre, made)
+        for node in pre.nodes:
+            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                continue
+            if not node.decorator_list or pre.names.surely_task(node.decorator_list[0]):
+                continue
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Call) and any(
+                    _carries(argument, made, tainted)
+                    for argument in (*inner.args, *(k.value for k in inner.keywords))
+                ):
+                    return True
+        return False
+
+    return Trigger(
+        "a flow may be made and a call in a decorated def gets a value built by `open(...)` "
+        "or a callee of the pickling table, directly or through assigned names",
+        test,
+    )
+
+
+def _carries(expr: ast.AST, made: set[int], tainted: set[str]) -> bool:
+    return any(
+        id(node) in made or (isinstance(node, ast.Name) and node.id in tainted)
+        for node in ast.walk(expr)
+    )
+
+
+def _tainted_names(pre: Precheck, made: set[int]) -> set[str]:
+    """Names assigned (or entered by `with`) a value holding one of the `made` calls, or a
+    name already tainted: every name `unpicklable_value` may follow, and more."""
+    pairs: list[tuple[ast.AST, ast.AST]] = []
+    for node in pre.nodes:
+        if isinstance(node, ast.Assign):
+            pairs.extend((target, node.value) for target in node.targets)
+        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+            pairs.append((node.target, node.value))
+        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
+            pairs.append((node.optional_vars, node.context_expr))
+    tainted: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for target, value in pairs:
+            if not _carries(value, made, tainted):
+                continue
+            for name in ast.walk(target):
+                if isinstance(name, ast.Name) and name.id not in tainted:
+                    tainted.add(name.id)
+                    changed = True
+    return tainted
+
+
+def names_trigger(condition: str, wanted: Callable[[str], bool]) -> Trigger:
+    """The rule reports only on a name that `wanted` accepts: named in the file, or reached
+    through a project module (which may re-export it)."""
+    return Trigger(
+        condition + " (or project values)",
+        lambda pre: pre.any_name(wanted) or pre.project_values(),
+    )
+
+
+def is_family(pre: Precheck, name: str) -> bool:
+    return is_prefect_family(name, pre.decorators)
+
+
+def calls_unbound(pre: Precheck, names: Collection[str]) -> bool:
+    """A call of a plain name from `names` that nothing in the file binds (a star import
+    binds every name: the model then never reports it unbound)."""
+    if not pre.facts.calls_bare_wait:
+        return False
+    return any(
+        isinstance(call.func, ast.Name) and call.func.id in names and not pre.names.of(call.func.id)
+        for call in pre.calls()
+    )
