@@ -44,7 +44,7 @@ proven here is checked in full, never missed.
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from prefect_lint.model import api
@@ -129,6 +129,9 @@ class Names:
 
     values: Mapping[str, frozenset[str]]
     task_names: frozenset[str]
+    # Whether names from outside Prefect may lead to project modules carrying Prefect values
+    # (the project index; asked only when an answer depends on it).
+    project: Callable[[], bool] = lambda: True
     kinds: dict[str, set[str]] = field(default_factory=dict)
     async_defs: bool = False
     walrus: bool = False
@@ -141,16 +144,26 @@ class Names:
         return self.kinds.get(name, set())
 
     def may_call_task(self, name: str) -> bool:
-        """Whether calling `name` may call a task or flow (what the model may evaluate it to)."""
-        return bool(self.of(name) - {"prefect", "plain_def", "other"})
+        """Whether calling `name` may call a task or flow (what the model may evaluate it to).
+        An imported name is a task or flow only through a project module."""
+        kinds = self.of(name) - {"prefect", "plain_def", "other"}
+        if kinds == {"import"}:
+            return self.project()
+        return bool(kinds)
 
     def is_module(self, name: str) -> bool:
         """Whether `name` may evaluate to a module or object imported from outside Prefect, whose
         attributes the project index may resolve to tasks or flows."""
-        return any(not api.is_prefect_name(value) for value in self.values.get(name, ()))
+        values = self.values.get(name, ())
+        return any(not api.is_prefect_name(value) for value in values) and self.project()
 
     def waits(self, name: str) -> bool:
         return name in _WAITS or bool(self.values.get(name, frozenset()) & _WAIT_VALUES)
+
+    def completes(self, name: str) -> bool:
+        """May be `as_completed` (which, unlike `wait`, gives its futures back)."""
+        values = self.values.get(name, frozenset())
+        return name == "as_completed" or any(v.endswith("as_completed") for v in values)
 
     def passes_through(self, name: str) -> bool:
         return name in _PASS_THROUGH or any(
@@ -179,10 +192,13 @@ class Names:
 
 
 def collect_names(
-    tree: ast.Module, values: Mapping[str, frozenset[str]], task_names: frozenset[str]
+    tree: ast.Module,
+    values: Mapping[str, frozenset[str]],
+    task_names: frozenset[str],
+    project: Callable[[], bool] = lambda: True,
 ) -> Names:
     """Every binding of the file, by name (one walk over all nodes)."""
-    names = Names(values, task_names)
+    names = Names(values, task_names, project)
     for node in ast.walk(tree):
         if isinstance(node, _FUNCTIONS):
             if not node.decorator_list:
@@ -398,7 +414,8 @@ class _Function:
                 return Held(S | module)
             if func.attr == "map":
                 return Held(C | module, S)
-            if func.attr in _WAITS or func.attr in _PASS_THROUGH:
+            if func.attr == "as_completed" or func.attr in _PASS_THROUGH:
+                # `as_completed` gives a container of its argument's members (`wait` None).
                 return Held(K | module | arguments.top, arguments.everything())
             receiver = self.value(func.value)
             if receiver.top and func.attr not in _RESOLVING_METHODS:
@@ -409,7 +426,7 @@ class _Function:
         if isinstance(func, ast.Name):
             name = func.id
             held = Held(D) if self.names.may_call_task(name) else NOTHING
-            if name in TRANSPARENT_BUILTINS or self.names.waits(name):
+            if name in TRANSPARENT_BUILTINS or self.names.completes(name):
                 held = held.join(Held(K, arguments.everything()))
             if self.names.passes_through(name):
                 held = held.join(arguments)

@@ -67,7 +67,7 @@ class Precheck:
     @cached_property
     def names(self) -> Names:
         task_names = frozenset({api.TASK, *self.decorators.tasks})
-        return collect_names(self.tree, self.facts.bound, task_names)
+        return collect_names(self.tree, self.facts.bound, task_names, self.project_values)
 
     @cached_property
     def nodes(self) -> list[ast.AST]:
