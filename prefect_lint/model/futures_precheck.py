@@ -170,138 +170,206 @@ class Names:
             value.rpartition(".")[2] in _PASS_THROUGH for value in self.values.get(name, ())
         )
 
-    def surely_task(self, expr: ast.expr) -> bool:
-        """A decorator that certainly makes a task: `task`, `task(...)`, `prefect.task`."""
+    def chain(self, expr: ast.expr) -> tuple[str, set[str]] | None:
+        """The root name of `name.attr...` (or of a call of it) and the dotted names the
+        chain may evaluate to through imports and aliases; None for other expressions."""
         if isinstance(expr, ast.Call):
             expr = expr.func
         attrs: list[str] = []
         while isinstance(expr, ast.Attribute):
             attrs.append(expr.attr)
             expr = expr.value
-        if not isinstance(expr, ast.Name) or self.of(expr.id) - {"prefect"}:
-            return False
-        values = self.values.get(expr.id, frozenset())
-        if not values:
-            return False
-        for value in values:
+        if not isinstance(expr, ast.Name):
+            return None
+        found: set[str] = set()
+        for value in self.values.get(expr.id, ()):
             for attr in reversed(attrs):
                 value = api.canonical(f"{value}.{attr}")
-            if value not in self.task_names:
-                return False
-        return True
+            found.add(value)
+        return expr.id, found
+
+    def surely_task(self, expr: ast.expr) -> bool:
+        """A decorator that certainly makes a task: `task`, `task(...)`, `prefect.task`."""
+        chain = self.chain(expr)
+        if chain is None or self.of(chain[0]) - {"prefect"}:
+            return False
+        return bool(chain[1]) and chain[1] <= self.task_names
+
+    def may_make_flow(self, expr: ast.expr, flow_names: frozenset[str]) -> bool:
+        """Whether a decorator may make a flow: a name bound by anything but imports (an
+        in-file wrapper), a chain that may be `flow`, a configured flow decorator or an
+        infrastructure decorator, or a name from outside Prefect when the project carries
+        Prefect values (a wrapper defined there)."""
+        chain = self.chain(expr)
+        if chain is None:
+            return True
+        root, values = chain
+        if self.of(root) - {"prefect", "import"} or not values:
+            return True
+        if any(v in flow_names or api.is_infrastructure_decorator(v) for v in values):
+            return True
+        return "import" in self.of(root) and self.project()
 
 
-def collect_names(
+@dataclass
+class FileIndex:
+    """One walk over a file's `ast`: its bindings, calls, keywords and, per function, the
+    nodes of its own body (nested functions, classes and lambdas apart, as the analyzer sees
+    a body; the nested statement itself is kept, it binds a name)."""
+
+    names: Names
+    calls: list[ast.Call] = field(default_factory=list)
+    keywords: set[str] = field(default_factory=set)
+    functions: list[tuple[ast.FunctionDef | ast.AsyncFunctionDef, list[ast.AST]]] = field(
+        default_factory=list
+    )
+    # (target, value) of every assignment, annotated assignment, `:=` and `with ... as`.
+    assignments: list[tuple[ast.AST, ast.AST]] = field(default_factory=list)
+
+
+def index_file(
     tree: ast.Module,
     values: Mapping[str, frozenset[str]],
     task_names: frozenset[str],
     project: Callable[[], bool] = lambda: True,
-) -> Names:
-    """Every binding of the file, by name (one walk over all nodes)."""
+) -> FileIndex:
+    """The file's `FileIndex` (`values`: `FileFacts.bound`; `task_names`: what makes a task)."""
     names = Names(values, task_names, project)
-    for node in ast.walk(tree):
-        if isinstance(node, _FUNCTIONS):
-            if not node.decorator_list:
-                kind = "plain_def"
-            else:
-                kind = "task_def" if names.surely_task(node.decorator_list[0]) else "def"
-                if isinstance(node, ast.AsyncFunctionDef):
-                    kind = "async_" + kind
-            names.async_defs = names.async_defs or isinstance(node, ast.AsyncFunctionDef)
-            names.add(node.name, kind)
-            arguments = node.args
-            for arg in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
-                names.add(arg.arg, "other")
-            for extra in (arguments.vararg, arguments.kwarg):
-                if extra is not None:
-                    names.add(extra.arg, "other")
-        elif isinstance(node, ast.Lambda):
-            for arg in ast.walk(node.args):
-                if isinstance(arg, ast.arg):
-                    names.add(arg.arg, "other")
-        elif isinstance(node, ast.ClassDef):
-            names.add(node.name, "other")
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            for alias in node.names:
-                local = alias.asname or alias.name.split(".", 1)[0]
-                if alias.name == "*":
-                    continue
-                bound = values.get(local, frozenset())
-                prefect = bool(bound) and all(api.is_prefect_name(v) for v in bound)
-                names.add(local, "prefect" if prefect else "import")
-        elif isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            names.add(node.id, "other")
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                if isinstance(target, ast.Name):
-                    names.add(target.id, "assign")
-        elif isinstance(node, ast.NamedExpr):
-            names.walrus = True
-            names.add(node.target.id, "assign")
-        elif isinstance(node, ast.ExceptHandler) and node.name:
-            names.add(node.name, "other")
-        elif isinstance(node, (ast.Global, ast.Nonlocal)):
-            names.scope_statements = True
-        elif isinstance(node, (ast.MatchAs, ast.MatchStar)) and node.name:
-            names.add(node.name, "other")
-        elif isinstance(node, ast.MatchMapping) and node.rest:
-            names.add(node.rest, "other")
-    return names
-
-
-def own_nodes(function: ast.FunctionDef | ast.AsyncFunctionDef) -> Iterator[ast.AST]:
-    """The nodes of a function's body, nested functions, classes and lambdas left out (their
-    own statement is kept: it binds a name)."""
-    stack: list[ast.AST] = list(reversed(function.body))
+    index = FileIndex(names)
+    calls, keywords, assignments = index.calls, index.keywords, index.assignments
+    # (node, the own-node list of the function whose body holds it, or None)
+    stack: list[tuple[ast.AST, list[ast.AST] | None]] = [(tree, None)]
     while stack:
-        node = stack.pop()
-        yield node
-        if isinstance(node, _NESTED):
+        node, own = stack.pop()
+        if own is not None:
+            own.append(node)
+        kind = type(node)
+        if kind is ast.Name:
+            name_node: ast.Name = node  # type: ignore[assignment]
+            if type(name_node.ctx) is not ast.Load:
+                names.add(name_node.id, "other")
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        if kind is ast.Call:
+            call: ast.Call = node  # type: ignore[assignment]
+            calls.append(call)
+            for keyword in call.keywords:
+                if keyword.arg:
+                    keywords.add(keyword.arg)
+        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+            function: ast.FunctionDef | ast.AsyncFunctionDef = node  # type: ignore[assignment]
+            _bind_function(names, function)
+            body: list[ast.AST] = []
+            index.functions.append((function, body))
+            # Decorators, defaults and annotations run where the def stands, and the
+            # analyzer never evaluates them: they belong to no body.
+            stack.extend((child, None) for child in _header(function))
+            stack.extend((statement, body) for statement in reversed(function.body))
+            continue
+        elif kind is ast.Lambda or kind is ast.ClassDef:
+            if isinstance(node, ast.ClassDef):
+                names.add(node.name, "other")
+            stack.extend((child, None) for child in ast.iter_child_nodes(node))
+            continue
+        else:
+            _bind_other(names, node, assignments)
+        stack.extend((child, own) for child in reversed(list(ast.iter_child_nodes(node))))
+    return index
+
+
+def _header(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
+    """What a def evaluates where it stands: decorators, defaults, annotations."""
+    parts: list[ast.AST] = [*function.decorator_list, function.args]
+    if function.returns is not None:
+        parts.append(function.returns)
+    return parts
+
+
+def _bind_function(names: Names, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+    if not node.decorator_list:
+        kind = "plain_def"
+    else:
+        kind = "task_def" if names.surely_task(node.decorator_list[0]) else "def"
+        if isinstance(node, ast.AsyncFunctionDef):
+            kind = "async_" + kind
+    names.async_defs = names.async_defs or isinstance(node, ast.AsyncFunctionDef)
+    names.add(node.name, kind)
+
+
+def _bind_other(names: Names, node: ast.AST, assignments: list[tuple[ast.AST, ast.AST]]) -> None:
+    add = names.add
+    if isinstance(node, ast.Assign):
+        for target in node.targets:
+            assignments.append((target, node.value))
+            if isinstance(target, ast.Name):
+                add(target.id, "assign")
+    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
+        if isinstance(node.target, ast.Name):
+            add(node.target.id, "assign")
+        if isinstance(node, ast.AnnAssign) and node.value is not None:
+            assignments.append((node.target, node.value))
+    elif isinstance(node, ast.withitem):
+        if node.optional_vars is not None:
+            assignments.append((node.optional_vars, node.context_expr))
+    elif isinstance(node, ast.arg):
+        add(node.arg, "other")
+    elif isinstance(node, (ast.Import, ast.ImportFrom)):
+        for alias in node.names:
+            if alias.name == "*":
+                continue
+            local = alias.asname or alias.name.split(".", 1)[0]
+            bound = names.values.get(local, frozenset())
+            prefect = bool(bound) and all(api.is_prefect_name(v) for v in bound)
+            add(local, "prefect" if prefect else "import")
+    elif isinstance(node, ast.NamedExpr):
+        names.walrus = True
+        add(node.target.id, "assign")
+        assignments.append((node.target, node.value))
+    elif isinstance(node, ast.ExceptHandler):
+        if node.name:
+            add(node.name, "other")
+    elif isinstance(node, (ast.Global, ast.Nonlocal)):
+        names.scope_statements = True
+    elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
+        if node.name:
+            add(node.name, "other")
+    elif isinstance(node, ast.MatchMapping) and node.rest:
+        add(node.rest, "other")
 
 
 class Unproven(Exception):
     """A shape the pre-check does not prove clean."""
 
 
-def may_find_futures(tree: ast.Module, names: Names) -> bool:
-    """Whether the futures analysis may record a fact that a rule reports, anywhere in `tree`
-    (False: proven that it cannot)."""
-    if names.walrus or names.scope_statements:
-        return _mentions_futures(tree, names)
+def may_find_futures(index: FileIndex) -> bool:
+    """Whether the futures analysis may record a fact that a rule reports, in any function of
+    the file (False: proven that it cannot)."""
+    names = index.names
     try:
-        for node in ast.walk(tree):
-            if isinstance(node, _FUNCTIONS):
-                _Function(node, names).check()
+        for function, nodes in index.functions:
+            if not _mentions_futures_in(nodes, names):
+                continue  # no future, no wait, no future API: nothing to record
+            if names.walrus or names.scope_statements:
+                return True  # names bound where the fixpoint does not look
+            _Function(function, nodes, names).check()
     except (Unproven, RecursionError):
         return True
     return False
 
 
-def _mentions_futures(tree: ast.AST, names: Names) -> bool:
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and (
-            node.attr in FUTURE_API or node.attr in _SUBMITS or node.attr in _WAITS
-        ):
-            return True
-        if isinstance(node, ast.Name) and names.waits(node.id):
-            return True
-    return False
-
-
 class _Function:
-    def __init__(self, node: ast.FunctionDef | ast.AsyncFunctionDef, names: Names) -> None:
+    def __init__(
+        self,
+        node: ast.FunctionDef | ast.AsyncFunctionDef,
+        nodes: list[ast.AST],
+        names: Names,
+    ) -> None:
         self.node = node
         self.names = names
-        self.nodes = list(own_nodes(node))
+        self.nodes = nodes
         self.env: dict[str, Held] = {}
         self.changed = False
 
     def check(self) -> None:
-        if not _mentions_futures_in(self.nodes, self.names):
-            return  # no future, no wait, no future API: nothing to record
         for _ in range(_MAX_ROUNDS):
             self.changed = False
             for node in self.nodes:

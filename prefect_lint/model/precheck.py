@@ -19,13 +19,13 @@ migration rows, run-context names, ...) builds it in its own module from these h
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cached_property
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.futures_precheck import Names, collect_names, may_find_futures
+from prefect_lint.model.futures_precheck import FileIndex, Names, index_file, may_find_futures
 from prefect_lint.model.relevance import FileFacts, is_prefect_family
 
 _PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
@@ -65,23 +65,22 @@ class Precheck:
         return any(test(name) for name in self.facts.names)
 
     @cached_property
-    def names(self) -> Names:
+    def index(self) -> FileIndex:
+        """Bindings, calls, keywords and function bodies: one walk, on first need."""
         task_names = frozenset({api.TASK, *self.decorators.tasks})
-        return collect_names(self.tree, self.facts.bound, task_names, self.project_values)
+        return index_file(self.tree, self.facts.bound, task_names, self.project_values)
 
-    @cached_property
-    def nodes(self) -> list[ast.AST]:
-        return list(ast.walk(self.tree))
+    @property
+    def names(self) -> Names:
+        return self.index.names
 
-    def calls(self) -> Iterator[ast.Call]:
-        return (node for node in self.nodes if isinstance(node, ast.Call))
+    def calls(self) -> list[ast.Call]:
+        return self.index.calls
 
-    @cached_property
-    def keywords(self) -> frozenset[str]:
+    @property
+    def keywords(self) -> set[str]:
         """The keyword argument names of every call in the file."""
-        return frozenset(
-            keyword.arg for call in self.calls() for keyword in call.keywords if keyword.arg
-        )
+        return self.index.keywords
 
     @cached_property
     def makes_flows(self) -> bool:
@@ -94,7 +93,7 @@ class Precheck:
 
     @cached_property
     def futures_facts_possible(self) -> bool:
-        return may_find_futures(self.tree, self.names)
+        return may_find_futures(self.index)
 
 
 @dataclass(frozen=True)
@@ -151,15 +150,23 @@ FLOW_SUBMIT = Trigger(
 )
 
 
+def _may_be_flow(pre: Precheck, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+    """Only a decorated def can be a flow (`ModuleModel.value_of_def`): its outermost
+    decorator decides."""
+    decorators = function.decorator_list
+    flows = frozenset({api.FLOW, *pre.decorators.flows})
+    return bool(decorators) and pre.names.may_make_flow(decorators[0], flows)
+
+
 def _async_task_direct_call(pre: Precheck) -> bool:
     """PFL107: a decorated sync function calls something that may be an async task."""
     names = pre.names
     if not names.async_defs and not pre.project_values():
         return False
-    for node in pre.nodes:
-        if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
+    for function, nodes in pre.index.functions:
+        if not isinstance(function, ast.FunctionDef) or not _may_be_flow(pre, function):
             continue
-        for inner in ast.walk(node):
+        for inner in nodes:
             if not isinstance(inner, ast.Call):
                 continue
             func = inner.func
@@ -251,12 +258,10 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
         if not made:
             return False
         tainted = _tainted_names(pre, made)
-        for node in pre.nodes:
-            if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        for function, _ in pre.index.functions:
+            if not _may_be_flow(pre, function):
                 continue
-            if not node.decorator_list or pre.names.surely_task(node.decorator_list[0]):
-                continue
-            for inner in ast.walk(node):
+            for inner in ast.walk(function):
                 if isinstance(inner, ast.Call) and any(
                     _carries(argument, made, tainted)
                     for argument in (*inner.args, *(k.value for k in inner.keywords))
@@ -281,14 +286,7 @@ def _carries(expr: ast.AST, made: set[int], tainted: set[str]) -> bool:
 def _tainted_names(pre: Precheck, made: set[int]) -> set[str]:
     """Names assigned (or entered by `with`) a value holding one of the `made` calls, or a
     name already tainted: every name `unpicklable_value` may follow, and more."""
-    pairs: list[tuple[ast.AST, ast.AST]] = []
-    for node in pre.nodes:
-        if isinstance(node, ast.Assign):
-            pairs.extend((target, node.value) for target in node.targets)
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            pairs.append((node.target, node.value))
-        elif isinstance(node, ast.withitem) and node.optional_vars is not None:
-            pairs.append((node.optional_vars, node.context_expr))
+    pairs = pre.index.assignments
     tainted: set[str] = set()
     changed = True
     while changed:
