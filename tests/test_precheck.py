@@ -195,6 +195,18 @@ def test_a_task_named_submit_in_a_project_module_is_a_direct_call() -> None:
     assert "PFL104" not in _fired(text, project=False)
 
 
+def test_a_wait_re_exported_by_a_project_module_is_a_wait() -> None:
+    text = f"{HEADER}\nfrom helpers import w\n\n@flow\ndef etl():\n    f = t.submit(1)\n    w(f)\n"
+    assert "PFL109" in _fired(text, project=True)
+    assert "PFL109" not in _fired(text, project=False)
+
+
+def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> None:
+    text = f"{HEADER}\nfrom helpers import keep\n\n@flow\ndef etl():\n    f = t.submit(1)\n"
+    text += "    keep(f)\n"
+    assert "PFL102" in _fired(text, project=True)
+
+
 # -- the name triggers, both ways ------------------------------------------------------------
 
 

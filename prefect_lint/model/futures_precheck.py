@@ -46,6 +46,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from prefect_lint.model import api
 
@@ -157,17 +158,29 @@ class Names:
         values = self.values.get(name, ())
         return any(not api.is_prefect_name(value) for value in values) and self.project()
 
+    @cached_property
+    def wait_names(self) -> frozenset[str]:
+        """Every name `waits` accepts."""
+        return frozenset({*_WAITS, *(name for name in self.values if self.waits(name))})
+
     def waits(self, name: str) -> bool:
-        return name in _WAITS or bool(self.values.get(name, frozenset()) & _WAIT_VALUES)
+        """May be `wait` / `as_completed` (a project module may re-export them)."""
+        values = self.values.get(name, frozenset())
+        return name in _WAITS or bool(values & _WAIT_VALUES) or self.is_module(name)
 
     def completes(self, name: str) -> bool:
         """May be `as_completed` (which, unlike `wait`, gives its futures back)."""
         values = self.values.get(name, frozenset())
-        return name == "as_completed" or any(v.endswith("as_completed") for v in values)
+        if name == "as_completed" or self.is_module(name):
+            return True
+        return any(v.endswith("as_completed") for v in values)
 
     def passes_through(self, name: str) -> bool:
-        return name in _PASS_THROUGH or any(
-            value.rpartition(".")[2] in _PASS_THROUGH for value in self.values.get(name, ())
+        """May be `unmapped` / `allow_failure`, which hand their argument back."""
+        return (
+            name in _PASS_THROUGH
+            or any(v.rpartition(".")[2] in _PASS_THROUGH for v in self.values.get(name, ()))
+            or self.is_module(name)
         )
 
     def chain(self, expr: ast.expr) -> tuple[str, set[str]] | None:
@@ -348,8 +361,6 @@ def may_find_futures(index: FileIndex) -> bool:
         for function, nodes in index.functions:
             if not _mentions_futures_in(nodes, names):
                 continue  # no future, no wait, no future API: nothing to record
-            if names.walrus or names.scope_statements:
-                return True  # names bound where the fixpoint does not look
             _Function(function, nodes, names).check()
     except (Unproven, RecursionError):
         return True
@@ -482,7 +493,7 @@ class _Function:
                 return Held(S | module)
             if func.attr == "map":
                 return Held(C | module, S)
-            if func.attr == "as_completed" or func.attr in _PASS_THROUGH:
+            if module or func.attr == "as_completed" or func.attr in _PASS_THROUGH:
                 # `as_completed` gives a container of its argument's members (`wait` None).
                 return Held(K | module | arguments.top, arguments.everything())
             receiver = self.value(func.value)
@@ -558,7 +569,9 @@ class _Function:
         func = call.func
         if isinstance(func, ast.Name):
             return self.names.waits(func.id)
-        return isinstance(func, ast.Attribute) and func.attr in _WAITS
+        if not isinstance(func, ast.Attribute):
+            return False
+        return func.attr in _WAITS or self.names.is_module(_root(func.value) or "")
 
     def serial_waits(self) -> None:
         """PFL103: a loop whose body both submits and waits."""
@@ -610,8 +623,9 @@ class _Function:
                 func.attr in LOGGING_METHODS
                 or func.attr in _PASS_THROUGH
                 or isinstance(receiver, (ast.Constant, ast.JoinedStr))
+                or self.names.is_module(_root(receiver) or "")
             ):
-                return []
+                return []  # formats, hands back, or may be a project's re-export of those
             if isinstance(receiver, ast.Name):
                 if self.env.get(receiver.id, NOTHING).top:
                     return []  # a method of one of our objects (a container keeps them)
@@ -928,12 +942,14 @@ def _bound_here(node: ast.AST) -> set[str]:
 
 
 def _mentions_futures_in(nodes: list[ast.AST], names: Names) -> bool:
+    waits = names.wait_names
     for node in nodes:
-        if isinstance(node, ast.Attribute) and (
-            node.attr in FUTURE_API or node.attr in _SUBMITS or node.attr in _WAITS
-        ):
-            return True
-        if isinstance(node, ast.Name) and names.waits(node.id):
+        kind = type(node)
+        if kind is ast.Attribute:
+            attr = node.attr  # type: ignore[attr-defined]
+            if attr in FUTURE_API or attr in _SUBMITS or attr in _WAITS:
+                return True
+        elif kind is ast.Name and node.id in waits:  # type: ignore[attr-defined]
             return True
     return False
 

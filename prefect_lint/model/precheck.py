@@ -193,12 +193,25 @@ ASYNC_TASK_DIRECT_CALL = Trigger(
     _async_task_direct_call,
 )
 
+_DEPLOYING = frozenset({"serve", "deploy", "to_deployment"})
+_CHANGED_KEYWORDS = frozenset({"is_schedule_active", "schedule"})
+
+
+def _changed_calls(pre: Precheck) -> bool:
+    if pre.keywords & _CHANGED_KEYWORDS and any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr in _DEPLOYING
+        and any(keyword.arg in _CHANGED_KEYWORDS for keyword in call.keywords)
+        for call in pre.calls()
+    ):
+        return True
+    return pre.futures_facts_possible
+
+
 CHANGED_CALLS = Trigger(
-    "the futures analysis may record a Prefect 2 idiom, or `serve`/`deploy`/`to_deployment` "
-    "gets `is_schedule_active=` or `schedule=`",
-    lambda pre: (
-        bool(pre.keywords & {"is_schedule_active", "schedule"}) or pre.futures_facts_possible
-    ),
+    "the futures analysis may record a Prefect 2 idiom, or `.serve`/`.deploy`/"
+    "`.to_deployment` gets `is_schedule_active=` or `schedule=`",
+    _changed_calls,
 )
 
 TASK_RUNNER_KEYWORD = Trigger(
