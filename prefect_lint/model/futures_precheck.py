@@ -131,7 +131,7 @@ class Names:
     values: Mapping[str, frozenset[str]]
     task_names: frozenset[str]
     # Whether names from outside Prefect may lead to project modules carrying Prefect values
-    # (the project index; asked only when an answer depends on it).
+    # (the project index). Asked only when an answer depends on it (see `assume_project`).
     project: Callable[[], bool] = lambda: True
     kinds: dict[str, set[str]] = field(default_factory=dict)
     async_defs: bool = False
@@ -144,24 +144,42 @@ class Names:
     def of(self, name: str) -> set[str]:
         return self.kinds.get(name, set())
 
+    # The futures pre-check first runs as if the project carried no Prefect values, noting
+    # whether any answer depended on that (`project_asked`); only then is the index asked.
+    assume_project: bool = False
+    project_asked: bool = False
+
     def may_call_task(self, name: str) -> bool:
         """Whether calling `name` may call a task or flow (what the model may evaluate it to).
         An imported name is a task or flow only through a project module."""
         kinds = self.of(name) - {"prefect", "plain_def", "other"}
         if kinds == {"import"}:
-            return self.project()
+            self.project_asked = True
+            return self.assume_project
         return bool(kinds)
 
+    def outside(self, name: str) -> bool:
+        """Whether `name` may hold a module or object imported from outside Prefect, whose
+        attributes the project index may resolve to tasks, flows or re-exported names."""
+        return any(not api.is_prefect_name(value) for value in self.values.get(name, ()))
+
     def is_module(self, name: str) -> bool:
-        """Whether `name` may evaluate to a module or object imported from outside Prefect, whose
-        attributes the project index may resolve to tasks or flows."""
-        values = self.values.get(name, ())
-        return any(not api.is_prefect_name(value) for value in values) and self.project()
+        """`outside`, under the current assumption about the project."""
+        if not self.outside(name):
+            return False
+        self.project_asked = True
+        return self.assume_project
 
     @cached_property
-    def wait_names(self) -> frozenset[str]:
-        """Every name `waits` accepts."""
-        return frozenset({*_WAITS, *(name for name in self.values if self.waits(name))})
+    def static_wait_names(self) -> frozenset[str]:
+        """The names `waits` accepts whatever the project holds."""
+        return frozenset(
+            {*_WAITS, *(name for name, values in self.values.items() if values & _WAIT_VALUES)}
+        )
+
+    @cached_property
+    def outside_names(self) -> frozenset[str]:
+        return frozenset(name for name in self.values if self.outside(name))
 
     def waits(self, name: str) -> bool:
         """May be `wait` / `as_completed` (a project module may re-export them)."""
@@ -355,7 +373,25 @@ class Unproven(Exception):
 
 def may_find_futures(index: FileIndex) -> bool:
     """Whether the futures analysis may record a fact that a rule reports, in any function of
-    the file (False: proven that it cannot)."""
+    the file (False: proven that it cannot).
+
+    First as if no project module carried Prefect values; if that proof used the assumption,
+    the project index decides whether it holds, and the proof is redone without it otherwise
+    (every step only grows with `assume_project`, so a "maybe" then needs no second run)."""
+    names = index.names
+    names.assume_project, names.project_asked = False, False
+    if _may_find_futures(index):
+        return True
+    if not names.project_asked or not names.project():
+        return False
+    names.assume_project = True
+    try:
+        return _may_find_futures(index)
+    finally:
+        names.assume_project = False
+
+
+def _may_find_futures(index: FileIndex) -> bool:
     names = index.names
     try:
         for function, nodes in index.functions:
@@ -942,15 +978,17 @@ def _bound_here(node: ast.AST) -> set[str]:
 
 
 def _mentions_futures_in(nodes: list[ast.AST], names: Names) -> bool:
-    waits = names.wait_names
+    waits, outside = names.static_wait_names, names.outside_names
     for node in nodes:
         kind = type(node)
         if kind is ast.Attribute:
             attr = node.attr  # type: ignore[attr-defined]
             if attr in FUTURE_API or attr in _SUBMITS or attr in _WAITS:
                 return True
-        elif kind is ast.Name and node.id in waits:  # type: ignore[attr-defined]
-            return True
+        elif kind is ast.Name:
+            name = node.id  # type: ignore[attr-defined]
+            if name in waits or (name in outside and names.is_module(name)):
+                return True
     return False
 
 

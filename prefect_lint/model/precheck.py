@@ -136,7 +136,7 @@ def _flow_submit(pre: Precheck) -> bool:
             root = receiver
             while isinstance(root, ast.Attribute):
                 root = root.value  # type: ignore[assignment]
-            if isinstance(root, ast.Name) and names.is_module(root.id) and pre.project_values():
+            if isinstance(root, ast.Name) and names.outside(root.id) and pre.project_values():
                 return True
         elif isinstance(receiver, ast.Call) and pre.flows_possible():
             return True
@@ -180,7 +180,7 @@ def _async_task_direct_call(pre: Precheck) -> bool:
                 root = func.value
                 while isinstance(root, ast.Attribute):
                     root = root.value
-                if isinstance(root, ast.Name) and names.is_module(root.id) and pre.project_values():
+                if isinstance(root, ast.Name) and names.outside(root.id) and pre.project_values():
                     return True
             else:
                 return True
@@ -247,40 +247,38 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
     """PFL202: a call in a decorated def (a possible flow) is given a value built by a call
     the pickling table may know: directly, or through names assigned such a value."""
 
-    def builds(pre: Precheck, call: ast.Call) -> bool:
+    def builds(pre: Precheck, call: ast.Call) -> bool | None:
+        """True: `call` may build a table value; None: only if a project module re-exports
+        a table callee; False: it cannot."""
         func = call.func
         if isinstance(func, ast.Name) and func.id == "open":
             return True  # `builtins.open` when unbound
-        attrs: list[str] = []
-        while isinstance(func, ast.Attribute):
-            attrs.append(func.attr)
-            func = func.value
-        if not isinstance(func, ast.Name):
+        chain = pre.names.chain(func)
+        if chain is None:
             return False
-        for value in pre.names.values.get(func.id, ()):
-            for attr in reversed(attrs):
-                value = api.canonical(f"{value}.{attr}")
-            if value in table:
-                return True
-        return pre.names.is_module(func.id) and pre.project_values()
+        if chain[1] & set(table):
+            return True
+        return None if pre.names.outside(chain[0]) else False
 
     def test(pre: Precheck) -> bool:
         if not pre.flows_possible():
             return False
-        made = {id(call) for call in pre.calls() if builds(pre, call)}
-        if not made:
+        made: set[int] = set()
+        through_project: set[int] = set()
+        for call in pre.calls():
+            built = builds(pre, call)
+            if built:
+                made.add(id(call))
+            elif built is None:
+                through_project.add(id(call))
+        if not made and not through_project:
             return False
-        tainted = _tainted_names(pre, made)
-        for function, _ in pre.index.functions:
-            if not _may_be_flow(pre, function):
-                continue
-            for inner in ast.walk(function):
-                if isinstance(inner, ast.Call) and any(
-                    _carries(argument, made, tainted)
-                    for argument in (*inner.args, *(k.value for k in inner.keywords))
-                ):
-                    return True
-        return False
+        flow = _FlowArguments(pre)
+        if made and flow.carries(made):
+            return True
+        if not through_project or not flow.carries(made | through_project):
+            return False
+        return pre.project_values()
 
     return Trigger(
         "a flow may be made and a call in a decorated def gets a value built by `open(...)` "
@@ -289,29 +287,53 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
     )
 
 
-def _carries(expr: ast.AST, made: set[int], tainted: set[str]) -> bool:
-    return any(
-        id(node) in made or (isinstance(node, ast.Name) and node.id in tainted)
-        for node in ast.walk(expr)
-    )
+def _refs(node: ast.AST) -> tuple[set[str], set[int]]:
+    """The names read and the calls made in `node` (ids)."""
+    names: set[str] = set()
+    calls: set[int] = set()
+    for inner in ast.walk(node):
+        if isinstance(inner, ast.Name):
+            names.add(inner.id)
+        elif isinstance(inner, ast.Call):
+            calls.add(id(inner))
+    return names, calls
 
 
-def _tainted_names(pre: Precheck, made: set[int]) -> set[str]:
-    """Names assigned (or entered by `with`) a value holding one of the `made` calls, or a
-    name already tainted: every name `unpicklable_value` may follow, and more."""
-    pairs = pre.index.assignments
-    tainted: set[str] = set()
-    changed = True
-    while changed:
-        changed = False
-        for target, value in pairs:
-            if not _carries(value, made, tainted):
+class _FlowArguments:
+    """What the calls in possible flows are given, and what each assignment passes on."""
+
+    def __init__(self, pre: Precheck) -> None:
+        self.names: set[str] = set()
+        self.calls: set[int] = set()
+        for function, _ in pre.index.functions:
+            if not _may_be_flow(pre, function):
                 continue
-            for name in ast.walk(target):
-                if isinstance(name, ast.Name) and name.id not in tainted:
-                    tainted.add(name.id)
-                    changed = True
-    return tainted
+            for inner in ast.walk(function):
+                if isinstance(inner, ast.Call):
+                    for argument in (*inner.args, *(k.value for k in inner.keywords)):
+                        names, calls = _refs(argument)
+                        self.names |= names
+                        self.calls |= calls
+        self.assignments = [
+            (_refs(target)[0], *_refs(value)) for target, value in pre.index.assignments
+        ]
+
+    def carries(self, made: set[int]) -> bool:
+        """Whether an argument holds one of the `made` calls, directly or through names
+        assigned (or entered by `with`) such a value: every name `unpicklable_value` may
+        follow, and more."""
+        if made & self.calls:
+            return True
+        tainted: set[str] = set()
+        changed = True
+        while changed:
+            changed = False
+            for targets, names, calls in self.assignments:
+                if targets <= tainted or not (calls & made or names & tainted):
+                    continue
+                tainted |= targets
+                changed = True
+        return bool(tainted & self.names)
 
 
 def names_trigger(condition: str, wanted: Callable[[str], bool]) -> Trigger:
