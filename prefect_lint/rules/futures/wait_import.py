@@ -8,7 +8,7 @@ from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model import api, precheck
 from prefect_lint.model.scopes import import_module_name
 from prefect_lint.model.values import Dotted
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
 _FROM_PREFECT = frozenset(f"prefect.{name}" for name in api.FUTURES_ONLY)
@@ -121,9 +121,11 @@ class WaitImport(Rule):
         code="PFL105",
         name="wait-import",
         summary="`wait` and `as_completed` live in `prefect.futures`",
-        fix_title="Import from `prefect.futures`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.ALWAYS,
+        fix=FixMeta(
+            title="Import from `prefect.futures`",
+            safety=Applicability.SAFE,
+            availability=FixAvailability.ALWAYS,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(
