@@ -220,7 +220,7 @@ def test_the_answer_depends_on_the_files_read(tmp_path: Path) -> None:
     "text",
     [
         "from prefect import flow, task\n",
-        "from prefect import get_run_logger, task as t\n\n@t\ndef load(x):\n    return x\n",
+        "from prefect import task as t\n\n@t\ndef load(x):\n    return x\n",
         "from prefect import flow\n\n@flow\ndef etl():\n    f = t.submit()\n    f.result()\n",
     ],
 )
