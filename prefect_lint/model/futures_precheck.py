@@ -37,8 +37,14 @@ classes and lambdas apart; every function of the file is checked):
    still holds the future, so it leaves the pending set there.
 
 Anything else (a bare `t.submit()` statement, a future in a branch's test, `try` around the
-only wait, names rebound, `:=`, `global`) is "maybe". Simplicity over coverage: a shape not
+only wait, a name rebound before its wait) is "maybe". Simplicity over coverage: a shape not
 proven here is checked in full, never missed.
+
+What other modules of the project define matters in three places: an imported name may be a
+task (a direct call), a module whose attribute `submit` is a task, or a re-export of `wait`,
+`as_completed` or `unmapped`. The proof first runs as if the project carried no Prefect
+values; only if it relied on that is the project index asked, and if it does carry them the
+proof runs again taking every such name for the worst (`may_find_futures`).
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ import ast
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import cast
 
 from prefect_lint.model import api
 
@@ -276,18 +283,18 @@ def index_file(
             own.append(node)
         kind = type(node)
         if kind is ast.Name:
-            name_node: ast.Name = node  # type: ignore[assignment]
+            name_node = cast(ast.Name, node)  # `type() is` is cheaper than isinstance here
             if type(name_node.ctx) is not ast.Load:
                 names.add(name_node.id, "other")
             continue
         if kind is ast.Call:
-            call: ast.Call = node  # type: ignore[assignment]
+            call = cast(ast.Call, node)
             calls.append(call)
             for keyword in call.keywords:
                 if keyword.arg:
                     keywords.add(keyword.arg)
         elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            function: ast.FunctionDef | ast.AsyncFunctionDef = node  # type: ignore[assignment]
+            function = cast(ast.FunctionDef | ast.AsyncFunctionDef, node)
             _bind_function(names, function)
             body: list[ast.AST] = []
             index.functions.append((function, body))
@@ -736,13 +743,9 @@ class _Pending:
         t.submit()`: the future leaves the pending set in the statement that makes it."""
         child: ast.AST = call
         parent = self.parent(call)
-        if (
-            isinstance(parent, ast.Attribute)
-            and parent.attr in _RESOLVING_METHODS
-            and isinstance(self.parent(parent), ast.Call)
-            and self.parent(parent).func is parent  # type: ignore[union-attr]
-        ):
-            return True
+        if isinstance(parent, ast.Attribute) and parent.attr in _RESOLVING_METHODS:
+            called = self.parent(parent)
+            return isinstance(called, ast.Call) and called.func is parent
         # Up through literals and comprehensions holding it as an element.
         while isinstance(parent, (ast.List, ast.Tuple, ast.Set, ast.Dict, *_COMPREHENSIONS)):
             if not _is_element(parent, child):
@@ -982,11 +985,11 @@ def _mentions_futures_in(nodes: list[ast.AST], names: Names) -> bool:
     for node in nodes:
         kind = type(node)
         if kind is ast.Attribute:
-            attr = node.attr  # type: ignore[attr-defined]
+            attr = cast(ast.Attribute, node).attr
             if attr in FUTURE_API or attr in _SUBMITS or attr in _WAITS:
                 return True
         elif kind is ast.Name:
-            name = node.id  # type: ignore[attr-defined]
+            name = cast(ast.Name, node).id
             if name in waits or (name in outside and names.is_module(name)):
                 return True
     return False

@@ -133,10 +133,8 @@ def _flow_submit(pre: Precheck) -> bool:
             if "import" in kinds and pre.project_values():
                 return True
         elif isinstance(receiver, ast.Attribute):
-            root = receiver
-            while isinstance(root, ast.Attribute):
-                root = root.value  # type: ignore[assignment]
-            if isinstance(root, ast.Name) and names.outside(root.id) and pre.project_values():
+            chain = names.chain(receiver)
+            if chain is not None and names.outside(chain[0]) and pre.project_values():
                 return True
         elif isinstance(receiver, ast.Call) and pre.flows_possible():
             return True

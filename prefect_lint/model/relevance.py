@@ -1,5 +1,4 @@
-"""Whether a file can produce any finding, decided from Python's own `ast` (about a tenth of a
-LibCST parse), so that files that cannot are never parsed with LibCST.
+"""What a file's names can evaluate to, read from Python's own `ast` before LibCST parses it.
 
 Every rule reports on something the model resolved through the file's imports: a flow or a
 task (made by `prefect.flow` / `prefect.task`, a configured wrapper, or imported from a project
@@ -8,8 +7,13 @@ API, or `wait` / `as_completed` taken from the wrong place. The model only ever 
 Prefect value from an import binding, from an assignment of a name or attribute chain, or from
 a project module (the project index). So this collects every dotted name an import or an
 attribute chain rooted at a name can evaluate to, over all scopes at once (more names than the
-model sees, never fewer), and answers "relevant" when one of them is a name some rule or the
-model acts on. Names that lead into the project are followed by `ProjectIndex.reaches_prefect`.
+model sees, never fewer): `FileFacts`. Each rule's trigger (`model/precheck.py`) reads them to
+decide whether the rule can report on the file; names that lead into the project are followed
+by `ProjectIndex.reaches_prefect`.
+
+The chains are found in the text with regular expressions written so that a text matches in
+one way only (`_GAP`): an ambiguous pattern backtracks exponentially on a banner comment of
+`#####` that no `.` follows.
 """
 
 from __future__ import annotations
@@ -92,8 +96,8 @@ class _Collector:
         while stack:
             node = stack.pop()
             self.statement(node)
-            for body in _BODIES:
-                inner = getattr(node, body, None)
+            for part in _BODIES:
+                inner = getattr(node, part, None)
                 if inner:
                     stack.extend(inner)
             if isinstance(node, _TRY):
