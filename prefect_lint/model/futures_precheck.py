@@ -50,6 +50,7 @@ proof runs again taking every such name for the worst (`may_find_futures`).
 from __future__ import annotations
 
 import ast
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -696,6 +697,11 @@ class _Pending:
         self.bindings: dict[str, list[ast.AST]] = {}
         # statement id -> (its block, its index there, the compound statement owning the block)
         self.places: dict[int, tuple[list[ast.stmt], int, ast.AST]] = {}
+        # Memos, so that many futures of one flow cost what one does: what each statement
+        # holds (exits, rebindings), what each block resolves, what each statement resolves.
+        self.summaries: dict[int, _Summary] = {}
+        self.scans: dict[tuple[int, str], dict[int, str]] = {}
+        self.resolved: dict[tuple[int, str], bool] = {}
 
     def check(self) -> None:
         self.index(self.function.node)
@@ -790,40 +796,70 @@ class _Pending:
         return None
 
     def resolved_later(self, statement: ast.AST, holder: str) -> None:
-        region: list[ast.AST] = []
+        """A later statement resolves `holder`, and nothing on the way leaves or rebinds it.
+
+        From the creating statement, the rest of its block; if no statement there resolves
+        the holder, the whole compound statement owning the block (a loop runs its body
+        again) and the rest of the block around it; and so on up to the function's body."""
+        made_here = self.summary(statement).bound
         current = statement
         while True:
             place = self.places.get(id(current))
             if place is None:
                 raise Unproven
             block, position, owner = place
-            for later in block[position + 1 :]:
-                if self.resolves(later, holder):
-                    self.check_region(region, holder, statement)
-                    return
-                region.append(later)
-            if owner is self.function.node:
-                raise Unproven  # the function ends with the future pending
-            region.append(owner)
+            found = self.first_after(block, position + 1, holder)
+            if found == _RESOLVED:
+                return
+            if found == _LEAVES or owner is self.function.node:
+                raise Unproven  # an exit or rebinding first, or the function's end
+            summary = self.summary(owner)
+            if summary.exits or summary.bound[holder] > made_here[holder]:
+                raise Unproven
             current = owner
 
-    def check_region(self, region: list[ast.AST], holder: str, creation: ast.AST) -> None:
-        """Nothing between the future's creation and its resolution leaves or rebinds."""
-        inside = {id(node) for top in region for node in _walk_own(top)}
-        made_here = {id(node) for node in _walk_own(creation)}
-        for top in region:
-            for node in _walk_own(top):
-                if isinstance(node, (ast.Return, ast.Raise)):
-                    raise Unproven
-                if isinstance(node, (ast.Break, ast.Continue)):
-                    loop = _loop_of(node, self)
-                    if loop is None or id(loop) not in inside:
-                        raise Unproven
-                if id(node) not in made_here and holder in _bound_here(node):
-                    raise Unproven
+    def first_after(self, block: list[ast.stmt], position: int, holder: str) -> str:
+        """What comes first in `block` from `position` on: a statement that resolves
+        `holder`, one that may leave early or rebind it, or the block's end. Each answer is
+        kept for every position the scan passed, so all the futures of one holder in a block
+        cost one pass, and each other holder only the stretch up to its own answer."""
+        known = self.scans.setdefault((id(block), holder), {})
+        passed: list[int] = []
+        found = _END
+        while position < len(block):
+            if position in known:
+                found = known[position]
+                break
+            passed.append(position)
+            later = block[position]
+            if self.resolves(later, holder):
+                found = _RESOLVED
+                break
+            summary = self.summary(later)
+            if summary.exits or summary.bound[holder]:
+                found = _LEAVES
+                break
+            position += 1
+        for seen in passed:
+            known[seen] = found
+        return found
+
+    def summary(self, statement: ast.AST) -> _Summary:
+        known = self.summaries.get(id(statement))
+        if known is None:
+            known = _summarize(statement)
+            self.summaries[id(statement)] = known
+        return known
 
     def resolves(self, statement: ast.stmt, holder: str) -> bool:
         """Whether running `statement` certainly resolves (or escapes) what `holder` holds."""
+        key = (id(statement), holder)
+        known = self.resolved.get(key)
+        if known is None:
+            known = self.resolved[key] = self._resolves(statement, holder)
+        return known
+
+    def _resolves(self, statement: ast.stmt, holder: str) -> bool:
         if isinstance(statement, (ast.For, ast.AsyncFor)):
             if self.resolves_in(statement.iter, holder):
                 return True
@@ -891,10 +927,9 @@ class _Pending:
         if not self.list_like(holder):
             return False
         element = loop.target.id
-        for node in (node for statement in loop.body for node in _walk_own(statement)):
-            if isinstance(node, (ast.Return, ast.Raise, ast.Break, ast.Continue)):
-                return False
-            if element in _bound_here(node):
+        for statement in loop.body:
+            summary = self.summary(statement)
+            if summary.exits or summary.bound[element]:
                 return False
         return any(self.resolves(statement, element) for statement in loop.body)
 
@@ -919,13 +954,55 @@ class _Pending:
         return found
 
 
-def _loop_of(node: ast.AST, pending: _Pending) -> ast.AST | None:
-    current = pending.parent(node)
-    while current is not None and not isinstance(current, _NESTED):
-        if isinstance(current, _LOOPS):
-            return current
-        current = pending.parent(current)
-    return None
+_RESOLVED, _LEAVES, _END = "resolved", "leaves", "end"
+_BINDING_NODES = frozenset(
+    {
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Import,
+        ast.ImportFrom,
+        ast.ExceptHandler,
+        ast.MatchAs,
+        ast.MatchStar,
+        ast.MatchMapping,
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Summary:
+    """What running a statement may do besides going on to the next one: leave (`return`,
+    `raise`, or a `break` / `continue` of a loop around it), and which names it binds."""
+
+    exits: bool
+    bound: Counter[str]
+
+
+def _summarize(statement: ast.AST) -> _Summary:
+    bound: Counter[str] = Counter()
+    exits = False
+    # (node, whether a `break` / `continue` there belongs to a loop inside `statement`)
+    stack: list[tuple[ast.AST, bool]] = [(statement, False)]
+    while stack:
+        node, in_loop = stack.pop()
+        bound.update(_bound_here(node))
+        if isinstance(node, (ast.Return, ast.Raise)) or (
+            isinstance(node, (ast.Break, ast.Continue)) and not in_loop
+        ):
+            exits = True
+        if isinstance(node, _NESTED) and node is not statement:
+            continue
+        if isinstance(node, _LOOPS):
+            # The body belongs to this loop; the `else:` and the header to the one around.
+            loop = node
+            stack.extend((child, True) for child in loop.body)
+            stack.extend((child, in_loop) for child in loop.orelse)
+            header = [loop.test] if isinstance(loop, ast.While) else [loop.target, loop.iter]
+            stack.extend((child, in_loop) for child in header)
+        else:
+            stack.extend((child, in_loop) for child in ast.iter_child_nodes(node))
+    return _Summary(exits, bound)
 
 
 def _blocks(node: ast.AST) -> list[list[ast.stmt]]:
@@ -963,10 +1040,14 @@ def _evaluated(expr: ast.expr) -> Iterator[ast.AST]:
         stack.extend(ast.iter_child_nodes(node))
 
 
-def _bound_here(node: ast.AST) -> set[str]:
+def _bound_here(node: ast.AST) -> set[str] | tuple[()]:
     """Names `node` itself binds (or unbinds) in its function's scope."""
-    if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-        return {node.id}
+    kind = type(node)
+    if kind is ast.Name:
+        name = cast(ast.Name, node)
+        return {name.id} if type(name.ctx) is not ast.Load else ()
+    if kind not in _BINDING_NODES:
+        return ()
     if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
         return {node.name}
     if isinstance(node, (ast.Import, ast.ImportFrom)):
