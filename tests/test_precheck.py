@@ -231,6 +231,11 @@ def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> Non
             "from prefect import flow\n@flow\ndef f():\n    g.submit(open('x'))\n",
             "PFL202",
         ),
+        (
+            "from prefect import flow\ndef f():\n    g.submit(open('x'))\n"
+            "fast = flow(f).with_options(retries=1)\n",
+            "PFL202",
+        ),
         ("from prefect import flow\n@flow\ndef f(): ...\nf.submit()\n", "PFL101"),
         ("from prefect import flow\nf.serve(schedule=1)\n", "PFL302"),
     ],
@@ -255,6 +260,7 @@ def test_name_triggers_fire(text: str, code: str) -> None:
             "PFL201",
         ),
         ("from prefect import flow\n@flow\ndef f():\n    g.submit(1)\n", "PFL202"),
+        ("from prefect import flow\ndef f():\n    g.submit(open('x'))\n", "PFL202"),
         (
             "from prefect import task\n@task\ndef t(): ...\nt.submit()\n",
             "PFL101",

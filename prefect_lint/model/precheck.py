@@ -303,8 +303,13 @@ class _FlowArguments:
     def __init__(self, pre: Precheck) -> None:
         self.names: set[str] = set()
         self.calls: set[int] = set()
+        # `fast = flow(etl).with_options(...)` makes a flow of a plain def too (`flows_of`).
+        copies = any(
+            isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"
+            for call in pre.calls()
+        )
         for function, _ in pre.index.functions:
-            if not _may_be_flow(pre, function):
+            if not copies and not _may_be_flow(pre, function):
                 continue
             for inner in ast.walk(function):
                 if isinstance(inner, ast.Call):
