@@ -276,43 +276,67 @@ def index_file(
     names = Names(values, task_names, project)
     index = FileIndex(names)
     calls, keywords, assignments = index.calls, index.keywords, index.assignments
-    # (node, the own-node list of the function whose body holds it, or None)
-    stack: list[tuple[ast.AST, list[ast.AST] | None]] = [(tree, None)]
-    while stack:
-        node, own = stack.pop()
-        if own is not None:
-            own.append(node)
-        kind = type(node)
-        if kind is ast.Name:
-            name_node = cast(ast.Name, node)  # `type() is` is cheaper than isinstance here
-            if type(name_node.ctx) is not ast.Load:
-                names.add(name_node.id, "other")
-            continue
-        if kind is ast.Call:
-            call = cast(ast.Call, node)
-            calls.append(call)
-            for keyword in call.keywords:
-                if keyword.arg:
-                    keywords.add(keyword.arg)
-        elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
-            function = cast(ast.FunctionDef | ast.AsyncFunctionDef, node)
-            _bind_function(names, function)
-            body: list[ast.AST] = []
-            index.functions.append((function, body))
-            # Decorators, defaults and annotations run where the def stands, and the
-            # analyzer never evaluates them: they belong to no body.
-            stack.extend((child, None) for child in _header(function))
-            stack.extend((statement, body) for statement in reversed(function.body))
-            continue
-        elif kind is ast.Lambda or kind is ast.ClassDef:
-            if isinstance(node, ast.ClassDef):
-                names.add(node.name, "other")
-            stack.extend((child, None) for child in ast.iter_child_nodes(node))
-            continue
-        else:
-            _bind_other(names, node, assignments)
-        stack.extend((child, own) for child in reversed(list(ast.iter_child_nodes(node))))
+    # Each piece of work: nodes to walk, and the own-node list of the function whose body
+    # holds them (None: module level, class bodies, lambdas, a def's decorators and defaults).
+    work: list[tuple[list[ast.AST], list[ast.AST] | None]] = [([tree], None)]
+    while work:
+        stack, own = work.pop()
+        while stack:
+            node = stack.pop()
+            if own is not None:
+                own.append(node)
+            kind = type(node)
+            if kind is ast.Name:
+                name_node = cast(ast.Name, node)  # `type() is` is cheaper than isinstance here
+                if type(name_node.ctx) is not ast.Load:
+                    names.add(name_node.id, "other")
+                continue
+            if kind is ast.Call:
+                call = cast(ast.Call, node)
+                calls.append(call)
+                for keyword in call.keywords:
+                    if keyword.arg:
+                        keywords.add(keyword.arg)
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                function = cast(ast.FunctionDef | ast.AsyncFunctionDef, node)
+                _bind_function(names, function)
+                body: list[ast.AST] = []
+                index.functions.append((function, body))
+                # Decorators, defaults and annotations run where the def stands, and the
+                # analyzer never evaluates them: they belong to no body.
+                work.append((_header(function), None))
+                work.append((list(function.body), body))
+                continue
+            elif kind is ast.Lambda or kind is ast.ClassDef:
+                if kind is ast.ClassDef:
+                    names.add(cast(ast.ClassDef, node).name, "other")
+                work.append((_children(node), None))
+                continue
+            else:
+                binder = _BINDERS.get(kind)
+                if binder is not None:
+                    binder(names, node, assignments)
+            stack.extend(_children(node))
     return index
+
+
+# Per node class, the fields that may hold nodes (`ctx` never matters here).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> list[ast.AST]:
+    kind = type(node)
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in node._fields if f != "ctx")
+    children: list[ast.AST] = []
+    for name in fields:
+        value = getattr(node, name, None)
+        if type(value) is list:
+            children.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            children.append(value)
+    return children
 
 
 def _header(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
@@ -334,45 +358,83 @@ def _bind_function(names: Names, node: ast.FunctionDef | ast.AsyncFunctionDef) -
     names.add(node.name, kind)
 
 
-def _bind_other(names: Names, node: ast.AST, assignments: list[tuple[ast.AST, ast.AST]]) -> None:
-    add = names.add
-    if isinstance(node, ast.Assign):
-        for target in node.targets:
-            assignments.append((target, node.value))
-            if isinstance(target, ast.Name):
-                add(target.id, "assign")
-    elif isinstance(node, (ast.AnnAssign, ast.AugAssign)):
-        if isinstance(node.target, ast.Name):
-            add(node.target.id, "assign")
-        if isinstance(node, ast.AnnAssign) and node.value is not None:
-            assignments.append((node.target, node.value))
-    elif isinstance(node, ast.withitem):
-        if node.optional_vars is not None:
-            assignments.append((node.optional_vars, node.context_expr))
-    elif isinstance(node, ast.arg):
-        add(node.arg, "other")
-    elif isinstance(node, (ast.Import, ast.ImportFrom)):
-        for alias in node.names:
-            if alias.name == "*":
-                continue
-            local = alias.asname or alias.name.split(".", 1)[0]
-            bound = names.values.get(local, frozenset())
-            prefect = bool(bound) and all(api.is_prefect_name(v) for v in bound)
-            add(local, "prefect" if prefect else "import")
-    elif isinstance(node, ast.NamedExpr):
-        names.walrus = True
-        add(node.target.id, "assign")
-        assignments.append((node.target, node.value))
-    elif isinstance(node, ast.ExceptHandler):
-        if node.name:
-            add(node.name, "other")
-    elif isinstance(node, (ast.Global, ast.Nonlocal)):
-        names.scope_statements = True
-    elif isinstance(node, (ast.MatchAs, ast.MatchStar)):
-        if node.name:
-            add(node.name, "other")
-    elif isinstance(node, ast.MatchMapping) and node.rest:
-        add(node.rest, "other")
+def _bind_assign(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    assign = cast(ast.Assign, node)
+    for target in assign.targets:
+        assignments.append((target, assign.value))
+        if isinstance(target, ast.Name):
+            names.add(target.id, "assign")
+
+
+def _bind_annotated(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    assign = cast(ast.AnnAssign | ast.AugAssign, node)
+    if isinstance(assign.target, ast.Name):
+        names.add(assign.target.id, "assign")
+    if isinstance(assign, ast.AnnAssign) and assign.value is not None:
+        assignments.append((assign.target, assign.value))
+
+
+def _bind_with(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    item = cast(ast.withitem, node)
+    if item.optional_vars is not None:
+        assignments.append((item.optional_vars, item.context_expr))
+
+
+def _bind_arg(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    names.add(cast(ast.arg, node).arg, "other")
+
+
+def _bind_import(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    for alias in cast(ast.Import | ast.ImportFrom, node).names:
+        if alias.name == "*":
+            continue
+        local = alias.asname or alias.name.split(".", 1)[0]
+        bound = names.values.get(local, frozenset())
+        prefect = bool(bound) and all(api.is_prefect_name(v) for v in bound)
+        names.add(local, "prefect" if prefect else "import")
+
+
+def _bind_walrus(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    walrus = cast(ast.NamedExpr, node)
+    names.walrus = True
+    names.add(walrus.target.id, "assign")
+    assignments.append((walrus.target, walrus.value))
+
+
+def _bind_named(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    """`except E as name`, `case Point() as name`, `case [*rest]`."""
+    name = getattr(node, "name", None)
+    if name:
+        names.add(name, "other")
+
+
+def _bind_rest(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    rest = cast(ast.MatchMapping, node).rest
+    if rest:
+        names.add(rest, "other")
+
+
+def _bind_scope(names: Names, node: ast.AST, assignments: _Assignments) -> None:
+    names.scope_statements = True
+
+
+_Assignments = list[tuple[ast.AST, ast.AST]]
+_BINDERS: dict[type, Callable[[Names, ast.AST, _Assignments], None]] = {
+    ast.Assign: _bind_assign,
+    ast.AnnAssign: _bind_annotated,
+    ast.AugAssign: _bind_annotated,
+    ast.withitem: _bind_with,
+    ast.arg: _bind_arg,
+    ast.Import: _bind_import,
+    ast.ImportFrom: _bind_import,
+    ast.NamedExpr: _bind_walrus,
+    ast.ExceptHandler: _bind_named,
+    ast.MatchAs: _bind_named,
+    ast.MatchStar: _bind_named,
+    ast.MatchMapping: _bind_rest,
+    ast.Global: _bind_scope,
+    ast.Nonlocal: _bind_scope,
+}
 
 
 class Unproven(Exception):
