@@ -487,9 +487,10 @@ class _Function:
         self.changed = False
 
     def check(self) -> None:
+        binding = [node for node in self.nodes if type(node) in _BINDING_KINDS]
         for _ in range(_MAX_ROUNDS):
             self.changed = False
-            for node in self.nodes:
+            for node in binding:
                 self.bind_node(node)
             if not self.changed:
                 break
@@ -768,7 +769,7 @@ class _Pending:
     def check(self) -> None:
         self.index(self.function.node)
         for node in self.function.nodes:
-            for child in ast.iter_child_nodes(node):
+            for child in _children(node):
                 self.parents[id(child)] = node
             for name in _bound_here(node):
                 self.bindings.setdefault(name, []).append(node)
@@ -1016,6 +1017,19 @@ class _Pending:
         return found
 
 
+# The nodes `_Function.bind_node` reads.
+_BINDING_KINDS = frozenset(
+    {
+        ast.Assign,
+        ast.AnnAssign,
+        ast.AugAssign,
+        ast.For,
+        ast.AsyncFor,
+        ast.comprehension,
+        ast.NamedExpr,
+        ast.Call,
+    }
+)
 _RESOLVED, _LEAVES, _END = "resolved", "leaves", "end"
 _BINDING_NODES = frozenset(
     {
