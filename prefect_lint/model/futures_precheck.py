@@ -243,6 +243,8 @@ class Names:
         if chain is None:
             return True
         root, values = chain
+        if not self.of(root):
+            return False  # bound nowhere (a builtin such as `property`): the model knows nothing
         if self.of(root) - {"prefect", "import"} or not values:
             return True
         if any(v in flow_names or api.is_infrastructure_decorator(v) for v in values):

@@ -297,6 +297,15 @@ def _refs(node: ast.AST) -> tuple[set[str], set[int]]:
     return names, calls
 
 
+def _stored(target: ast.AST) -> set[str]:
+    """The names an assignment target binds (not the ones it reads: `self` in `self.x = v`)."""
+    return {
+        node.id
+        for node in ast.walk(target)
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
+    }
+
+
 class _FlowArguments:
     """What the calls in possible flows are given, and what each assignment passes on."""
 
@@ -317,8 +326,9 @@ class _FlowArguments:
                         names, calls = _refs(argument)
                         self.names |= names
                         self.calls |= calls
+        # Only names are bound (`self.client = ...` binds nothing `unpicklable_value` follows).
         self.assignments = [
-            (_refs(target)[0], *_refs(value)) for target, value in pre.index.assignments
+            (_stored(target), *_refs(value)) for target, value in pre.index.assignments
         ]
 
     def carries(self, made: set[int]) -> bool:
