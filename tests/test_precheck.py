@@ -216,6 +216,7 @@ def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> Non
         ("from prefect import wait\n", "PFL105"),
         ("import prefect\nprefect.wait([])\n", "PFL105"),
         ("from prefect import get_client\nwait([])\n", "PFL105"),
+        ("from prefect import get_client\ndef f(wait=None): ...\nwait([])\n", "PFL105"),
         ("from prefect.deployments import run_deployment\n", "PFL106"),
         ("from prefect.deployments import Deployment\n", "PFL301"),
         ("from prefect.task_runners import ConcurrentTaskRunner\n", "PFL311"),

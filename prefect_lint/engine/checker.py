@@ -223,21 +223,22 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
-    if model is None and not _may_report(source, path, codes, decorators, index, target):
+    silent = model is None and not _may_report(source, path, codes, decorators, index, target)
+    if silent and (index is None or not index.summarizes_every_text):
         return []
     if isinstance(model, ModuleModel):
         module = model.module
     else:
         parsed = parse(source)
         if isinstance(parsed, Diagnostic):
-            return [parsed]
+            return [] if silent else [parsed]
         module = parsed
         model = ModuleModel(module, path, index, decorators)
     model.source = source
     if index is not None:
         index.preload(model)
         index.remember(path, model)
-    if not any(rule.meta.code in codes for rule in VISITOR_RULES):
+    if silent or not any(rule.meta.code in codes for rule in VISITOR_RULES):
         return []
     try:
         context = _run_rules(model, codes, target, iterative=False)

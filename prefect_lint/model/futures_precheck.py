@@ -448,8 +448,9 @@ def may_find_futures(index: FileIndex) -> bool:
     the file (False: proven that it cannot).
 
     First as if no project module carried Prefect values; if that proof used the assumption,
-    the project index decides whether it holds, and the proof is redone without it otherwise
-    (every step only grows with `assume_project`, so a "maybe" then needs no second run)."""
+    the project index decides whether it holds, and if not the proof is redone taking every
+    imported name for the worst (each step only grows with `assume_project`, so a first
+    "maybe" needs no second run)."""
     names = index.names
     names.assume_project, names.project_asked = False, False
     if _may_find_futures(index):

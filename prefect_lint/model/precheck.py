@@ -363,11 +363,39 @@ def is_family(pre: Precheck, name: str) -> bool:
 
 
 def calls_unbound(pre: Precheck, names: Collection[str]) -> bool:
-    """A call of a plain name from `names` that nothing in the file binds (a star import
-    binds every name: the model then never reports it unbound)."""
+    """A call of a plain name from `names` that the module itself does not bind (PFL105's
+    "never imported"; a binding inside a function leaves the name unbound elsewhere)."""
     if not pre.facts.calls_bare_wait:
         return False
+    module_names = _module_bindings(pre.tree)
     return any(
-        isinstance(call.func, ast.Name) and call.func.id in names and not pre.names.of(call.func.id)
+        isinstance(call.func, ast.Name)
+        and call.func.id in names
+        and call.func.id not in module_names
         for call in pre.calls()
     )
+
+
+def _module_bindings(tree: ast.Module) -> set[str]:
+    """Names the module's own statements bind (fewer than the model sees is safe here: a name
+    missing only makes the trigger say "maybe")."""
+    bound: set[str] = set()
+    stack: list[ast.stmt] = list(tree.body)
+    while stack:
+        statement = stack.pop()
+        if isinstance(statement, (ast.Import, ast.ImportFrom)):
+            bound.update(a.asname or a.name.split(".", 1)[0] for a in statement.names)
+        elif isinstance(statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            bound.add(statement.name)
+            continue
+        elif isinstance(statement, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            for target in targets:
+                bound.update(_stored(target))
+        for block in ("body", "orelse", "finalbody"):
+            inner = getattr(statement, block, None)
+            if isinstance(inner, list):
+                stack.extend(s for s in inner if isinstance(s, ast.stmt))
+        for handler in getattr(statement, "handlers", ()):
+            stack.extend(handler.body)
+    return bound
