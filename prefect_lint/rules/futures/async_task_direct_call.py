@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
@@ -85,6 +86,7 @@ class AsyncTaskDirectCall(FunctionFactsRule):
             safety=Applicability.SAFE,
         ),
     )
+    trigger = precheck.ASYNC_TASK_DIRECT_CALL
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         facts, statement = function.facts, function.statement

@@ -6,6 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.engine.context import RuleContext
+from prefect_lint.model import precheck
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import BoundMethod, Flow
 from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
@@ -105,6 +106,7 @@ class ChangedIn3(Rule):
         versions=PREFECT_3,
         fix=FixMeta(title="Rewrite the call for Prefect 3", safety=Applicability.SAFE),
     )
+    trigger = precheck.CHANGED_CALLS
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

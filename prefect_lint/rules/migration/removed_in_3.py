@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import FixMeta, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule
+from prefect_lint.rules.migration.shared import MovedNameRule, moved_names_trigger
 from prefect_lint.versions import PREFECT_3
 
 
@@ -86,3 +86,4 @@ class RemovedIn3(MovedNameRule):
         versions=PREFECT_3,
         fix=FixMeta(title="Use the Prefect 3 replacement", safety=Applicability.SAFE),
     )
+    trigger = moved_names_trigger(change)

@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
@@ -83,6 +84,7 @@ class MissingMainGuard(Rule):
             title='Wrap the call in `if __name__ == "__main__":`', safety=Applicability.SAFE
         ),
     )
+    trigger = precheck.PROCESS_FLOW_ANYWHERE
 
     def leave_Module(self, node: cst.Module) -> None:
         model = self.context.model

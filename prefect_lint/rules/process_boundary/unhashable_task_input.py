@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.pickling import UNHASHABLE_ANNOTATIONS, UNPICKLABLE
 from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import Rule, RuleMeta
@@ -72,6 +73,10 @@ class UnhashableTaskInput(Rule):
     """
 
     meta = RuleMeta(versions=since("3.2"), fix=NO_CACHE_FIX)
+    trigger = precheck.names_trigger(
+        "an annotation the default cache policy cannot hash is named",
+        UNHASHABLE_ANNOTATIONS.__contains__,
+    )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if not node.decorators:

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
-from prefect_lint.model.pickling import TABLE_PACKAGES
+from prefect_lint.model.pickling import TABLE_PACKAGES, known_names
 from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import Rule, RuleMeta
@@ -115,6 +116,7 @@ class UnpicklableArgument(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3, fix=NO_CACHE_FIX)
+    trigger = precheck.unpicklable_trigger(known_names())
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

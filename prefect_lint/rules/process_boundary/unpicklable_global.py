@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -103,6 +104,7 @@ class UnpicklableGlobal(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3, fix=RUNNER_SWITCH)
+    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

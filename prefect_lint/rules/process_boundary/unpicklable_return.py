@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -97,6 +98,7 @@ class UnpicklableReturn(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3, fix=RUNNER_SWITCH)
+    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
