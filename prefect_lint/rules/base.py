@@ -26,7 +26,8 @@ class Rule:
 
     meta: ClassVar[RuleMeta]
     # When the rule can report at all, decided before LibCST parses the file
-    # (model/precheck.py). Every rule states its own; tests/test_precheck.py checks it.
+    # (model/precheck.py). Every rule states its own or inherits its base's (the
+    # FunctionFactsRule rules); tests/test_precheck.py checks it.
     trigger: ClassVar[Trigger]
 
     def __init_subclass__(cls, **kwargs: object) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
@@ -95,7 +94,6 @@ class CallNotFuture(FunctionFactsRule):
         versions=ALL_VERSIONS,
         fix=FixMeta(title="Submit the task: `task.submit(...)`", safety=Applicability.SAFE),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         statement, versions = function.statement, function.versions

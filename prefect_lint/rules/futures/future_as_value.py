@@ -8,7 +8,6 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
@@ -91,7 +90,6 @@ class FutureAsValue(FunctionFactsRule):
         versions=ALL_VERSIONS,
         fix=FixMeta(title="Get the value first: `.result()`", safety=Applicability.UNSAFE),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         node, facts, statement = function.node, function.facts, function.statement

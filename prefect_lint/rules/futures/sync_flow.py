@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import FunctionFacts
 from prefect_lint.rules.base import Rule
 from prefect_lint.versions import PREFECT_3, VersionRange
@@ -45,6 +46,10 @@ class FunctionFactsRule(Rule):
     """A futures rule that judges each function (flow, task or helper) from the analyzer's
     facts when the walk leaves it; where it claims Prefect 2, its reports hold there in sync
     flows only (`FunctionUnderCheck.versions`)."""
+
+    # It can report only where the analysis may record a fact; a rule that needs more of the
+    # file states a narrower trigger.
+    trigger = precheck.FUTURES_FACTS
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)

@@ -8,7 +8,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import taken_names
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.model import api, precheck
+from prefect_lint.model import api
 from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, RuleMeta
@@ -128,7 +128,6 @@ class UnwaitedFuture(FunctionFactsRule):
             safety=Applicability.SAFE,
         ),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         facts, statement = function.facts, function.statement

@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import Obj, is_single_future
 from prefect_lint.rules.base import FixMeta, RuleMeta
 from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
@@ -74,7 +73,6 @@ class WaitNotList(FunctionFactsRule):
             availability=FixAvailability.ALWAYS,
         ),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         statement = function.statement
