@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import CstFix, RuleMeta
 from prefect_lint.tree import NESTED_SCOPES, child_nodes
 from prefect_lint.versions import PREFECT_3
 
@@ -18,13 +18,13 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
     RUNNER_SWITCH,
+    ProcessFlowRule,
     flow_task_calls,
-    process_flow,
     runner_switch,
 )
 
 
-class UnpicklableGlobal(Rule):
+class UnpicklableGlobal(ProcessFlowRule):
     """a process-runner flow or task reads a module global that cannot be pickled
 
     ## What it does
@@ -104,20 +104,15 @@ class UnpicklableGlobal(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3, fix=RUNNER_SWITCH)
-    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._reported: set[tuple[int, str]] = set()
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        found = process_flow(self.context, node)
-        if found is None:
-            return
+    def check_flow(self, node: cst.FunctionDef, flow: Flow, runner: str) -> None:
         submitted = [call for call in flow_task_calls(self.context, node) if call.method]
         if not submitted:
             return  # nothing is submitted, so nothing is pickled
-        flow, runner = found
         fix = runner_switch(self.context, node, flow)
         self._check(
             node, f"flow `{node.name.value}`", runner, fix, self.context.statement_for(node)

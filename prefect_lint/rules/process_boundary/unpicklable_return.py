@@ -6,22 +6,22 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.model import precheck
 from prefect_lint.model.boundary import unpicklable_return
-from prefect_lint.rules.base import Rule, RuleMeta
+from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import RuleMeta
 from prefect_lint.versions import PREFECT_3
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
     RUNNER_SWITCH,
+    ProcessFlowRule,
     flow_task_calls,
-    process_flow,
     runner_switch,
 )
 
 
-class UnpicklableReturn(Rule):
+class UnpicklableReturn(ProcessFlowRule):
     """a task on a process-based runner returns a value that cannot be pickled
 
     ## What it does
@@ -98,17 +98,12 @@ class UnpicklableReturn(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3, fix=RUNNER_SWITCH)
-    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._reported: set[int] = set()
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        found = process_flow(self.context, node)
-        if found is None:
-            return
-        flow, runner = found
+    def check_flow(self, node: cst.FunctionDef, flow: Flow, runner: str) -> None:
         model = self.context.model
         top_level = {id(statement) for statement in self.context.module.body}
         fix = runner_switch(self.context, node, flow)
