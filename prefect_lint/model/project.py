@@ -93,6 +93,10 @@ class ProjectIndex:
         # yet), and the project files each (name, importer directory) may lead to.
         self._reaches: dict[str, bool] = {}
         self._leads: dict[tuple[str, str, bool], tuple[str, ...]] = {}
+        # directory -> the names of the files in it: a module name is probed in up to four
+        # directories per importing directory, most of them the same ones (the project root,
+        # `src/`); one listing each answers them all (the corpus: 12k probes, 1 s of syscalls).
+        self._files_in: dict[str, frozenset[str]] = {}
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         """Whether `text` imports a project module that mentions prefect (or one re-exporting
@@ -270,9 +274,17 @@ class ProjectIndex:
                 if not self.contains(candidate):
                     continue
                 probed.append(os.path.abspath(candidate))
-                if os.path.isfile(candidate):
+                if self._is_file(candidate):
                     return candidate
         return None
+
+    def _is_file(self, path: str) -> bool:
+        """`os.path.isfile(path)`, from a listing of its directory read once."""
+        directory, name = os.path.split(path)
+        names = self._files_in.get(directory)
+        if names is None:
+            names = self._files_in[directory] = _file_names(directory)
+        return name in names
 
     # -- dependency tracking (for the result cache) ------------------------------------------
 
@@ -374,6 +386,7 @@ class ProjectIndex:
         if path is None:
             self._exports.clear()
             self._found.clear()
+            self._files_in.clear()
             self._mentions.clear()
             self._export_deps.clear()
             self._digests.clear()
@@ -467,6 +480,23 @@ class ProjectIndex:
             finally:
                 self._resolving.discard(key)
         return None
+
+
+def _file_names(directory: str) -> frozenset[str]:
+    """The names of the regular files (links followed, as `os.path.isfile` does) in
+    `directory`; none when it cannot be read."""
+    try:
+        with os.scandir(directory) as entries:
+            return frozenset(entry.name for entry in entries if _is_regular_file(entry))
+    except OSError:
+        return frozenset()
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _prefixes(name: str) -> list[str]:
