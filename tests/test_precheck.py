@@ -215,6 +215,13 @@ def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> Non
         ("import threading\nlock: threading.Lock\n", "PFL205"),
         ("from prefect import flow\n@flow(task_runner=None)\ndef f(): ...\n", "PFL110"),
         (
+            "from prefect import flow\n@flow(task_runner=None)\ndef f():\n"
+            "    def g():\n        t.submit(1)\n    g()\n",
+            "PFL110",
+        ),
+        ("from prefect import get_run_logger\ndef f(log=get_run_logger()): ...\n", "PFL401"),
+        ("from prefect import get_run_logger\nclass C:\n    log = get_run_logger()\n", "PFL401"),
+        (
             "from prefect import flow\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
             "@flow(task_runner=ProcessPoolTaskRunner())\ndef f(): ...\n",
             "PFL201",
@@ -246,6 +253,16 @@ def test_name_triggers_fire(text: str, code: str) -> None:
         ("from prefect import get_client\nclient = get_client()\n", "PFL401"),
         ("import threading\nlock: threading.Thread\n", "PFL205"),
         ("from prefect import flow\n@flow(retries=1)\ndef f(): ...\n", "PFL110"),
+        (
+            "from prefect import flow\n@flow(task_runner=None)\ndef f():\n"
+            "    return [t.submit(x) for x in range(3)]\n",
+            "PFL110",
+        ),
+        (
+            "from prefect import flow, get_run_logger\n@flow\ndef f():\n"
+            "    get_run_logger().info('x')\nlam = lambda: get_run_logger()\n",
+            "PFL401",
+        ),
         (
             "from prefect import flow\nfrom prefect.task_runners import ThreadPoolTaskRunner\n"
             "@flow(task_runner=ThreadPoolTaskRunner())\ndef f(): ...\n",

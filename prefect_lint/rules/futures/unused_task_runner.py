@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import sys
 from dataclasses import dataclass
 
@@ -104,7 +105,11 @@ class UnusedTaskRunner(Rule):
             safety=Applicability.UNSAFE,
         ),
     )
-    trigger = precheck.TASK_RUNNER_KEYWORD
+    trigger = precheck.Trigger(
+        precheck.TASK_RUNNER_KEYWORD.condition + ", and a decorated sync `def` submits and maps "
+        "nothing in its own body",
+        lambda pre: precheck.TASK_RUNNER_KEYWORD(pre) and _decorated_def_without_submits(pre.tree),
+    )
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is not None or not node.decorators:
@@ -297,6 +302,34 @@ def _submittable(call: cst.Call, loop: cst.CSTNode) -> bool:
                 assigned |= names_in(node.target)
         return not (names_in(call) & assigned)
     return True
+
+
+_AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
+
+
+def _decorated_def_without_submits(tree: ast.Module) -> bool:
+    """What `leave_FunctionDef` needs before it can report: a decorated sync `def` whose own
+    body (nested scopes apart, as `_direct_calls` walks it) has no `.submit()` / `.map()`."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef) and node.decorator_list and not _body_submits(node):
+            return True
+    return False
+
+
+def _body_submits(function: ast.FunctionDef) -> bool:
+    stack: list[ast.AST] = list(function.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _AST_SCOPES):
+            continue
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr in _SUBMITTING
+        ):
+            return True
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _submits(call: cst.Call) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import itertools
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,16 @@ _RUN_CONTEXT = frozenset(
 # Calls that read server-side objects: an API round trip wherever they run.
 _VARIABLE_GET = frozenset({"prefect.variables.Variable.get"})
 _CALLED_NAMES = frozenset({"get_run_logger", "get_run_context", "load", "get"})
+
+
+_NAMED = precheck.names_trigger(
+    "a run-context API, `Variable.get` or a block class's `.load` is named",
+    lambda name: (
+        name in _RUN_CONTEXT
+        or name in _VARIABLE_GET
+        or (name.endswith(".load") and _is_block_class(name))
+    ),
+)
 
 
 class RunContextAtImport(Rule):
@@ -97,13 +108,10 @@ class RunContextAtImport(Rule):
     """
 
     meta = RuleMeta(versions=PREFECT_3)
-    trigger = precheck.names_trigger(
-        "a run-context API, `Variable.get` or a block class's `.load` is named",
-        lambda name: (
-            name in _RUN_CONTEXT
-            or name in _VARIABLE_GET
-            or (name.endswith(".load") and _is_block_class(name))
-        ),
+    trigger = precheck.Trigger(
+        _NAMED.condition + ", and a call named `get_run_logger`, `get_run_context`, `load` or "
+        "`get` runs at import time (outside function bodies and lambdas)",
+        lambda pre: _NAMED(pre) and _calls_at_import(pre.tree),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -156,6 +164,34 @@ class RunContextAtImport(Rule):
         if self._defines_flows:
             for call, message, statement in self._loads:
                 self.report(call, message, statement=statement)
+
+
+def _calls_at_import(tree: ast.Module) -> bool:
+    """A call of one of `_CALLED_NAMES` outside every function body and lambda: what
+    `_runs_at_import` accepts, and more (main guards and guarded `try` bodies included)."""
+    stack: list[ast.AST] = list(tree.body)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute) and func.attr in _CALLED_NAMES:
+                return True
+            if isinstance(func, ast.Name) and func.id in _CALLED_NAMES:
+                return True
+        if isinstance(node, ast.Lambda):
+            continue
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            # Decorators, defaults and annotations run when the `def` does; the body does not.
+            for field, value in ast.iter_fields(node):
+                if field == "body":
+                    continue
+                if isinstance(value, ast.AST):
+                    stack.append(value)
+                elif isinstance(value, list):
+                    stack.extend(item for item in value if isinstance(item, ast.AST))
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 def _is_block_class(name: str) -> bool:
