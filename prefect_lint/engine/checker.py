@@ -58,13 +58,14 @@ def _may_report(
     decorators: UserDecorators,
     index: ProjectIndex | None,
     target: Target | None,
+    tree: ast.Module | None = None,
 ) -> bool:
     """Whether any enabled rule can report on the file: decided from `ast` before LibCST
     builds a tree (see model/relevance.py). A file Python rejects, or one LibCST might choke
     on, goes the full way, which reports why."""
     if obviously_relevant(source) or _suspicious(source):
         return True
-    facts = file_facts(source)
+    facts = file_facts(source, tree)
     if facts is None:
         return True
     version = (target or LATEST).prefect_version
@@ -206,11 +207,14 @@ def check_source(
     target: Target | None = None,
     decorators: UserDecorators | None = None,
     render_only: Collection[tuple[str, Position]] | None = None,
+    tree: ast.Module | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules.
 
     `render_only` limits `render_fixes` to the diagnostics with these (code, start): rendering
     a fix rewrites the whole module, so an editor asks for the one fix it is about to apply.
+    `tree`: the text's `ast` parse, when the caller has one (flake8 hands its own to plugins),
+    so that the relevance check does not parse it again.
     """
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
@@ -219,7 +223,7 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
-    if model is None and not _may_report(source, path, codes, decorators, index, target):
+    if model is None and not _may_report(source, path, codes, decorators, index, target, tree):
         return []
     if isinstance(model, ModuleModel):
         module = model.module

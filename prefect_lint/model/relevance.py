@@ -90,9 +90,11 @@ class FileFacts:
     opaque: bool = False
 
 
-def file_facts(text: str) -> FileFacts | None:
-    """The facts of `text`; None when Python cannot parse it (the full parse reports why)."""
-    tree = python_tree(text)
+def file_facts(text: str, tree: ast.Module | None = None) -> FileFacts | None:
+    """The facts of `text` (`tree`: its `ast` parse, when the caller has it); None when Python
+    cannot parse it (the full parse reports why)."""
+    if tree is None:
+        tree = python_tree(text)
     if tree is None:
         return None
     collector = _Collector()
