@@ -17,9 +17,9 @@ TABLE_END = "<!-- rules-table:end -->"
 
 def fix_cell(meta: RuleMeta) -> str:
     """`safe, always`, `unsafe, sometimes` or `—`: how safe the fix is and how often offered."""
-    if meta.fix_safety is None or meta.fix_availability is None:
+    if meta.fix is None:
         return "—"
-    return f"{meta.fix_safety.value}, {meta.fix_availability.value}"
+    return f"{meta.fix.safety.value}, {meta.fix.availability.value}"
 
 
 def rules_table() -> str:

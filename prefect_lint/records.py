@@ -1,5 +1,5 @@
-"""The records a rule hands to the engine: its metadata (`RuleMeta`) and its fixes
-(`CstFix`, `ImportRequest`).
+"""The records a rule hands to the engine: its metadata (`RuleMeta`, with the declaration of
+its fix, `FixMeta`) and its fixes (`CstFix`, `ImportRequest`).
 
 They sit below both `rules/` and `engine/`, so the engine reads them without importing the
 rules and a rule's base class can import the engine's context without a cycle.
@@ -15,7 +15,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.rule_codes import DOCS_URL
+from prefect_lint.rule_codes import DOCS_URL, RULE_CODES
 from prefect_lint.tree import Replacement
 from prefect_lint.versions import VersionRange
 
@@ -35,8 +35,48 @@ _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
+class FixMeta:
+    """The fix a rule offers, as its docs, the CLI and the outputs describe it; several rules
+    may offer the same one (the runner switch of PFL201-PFL203, the `NO_CACHE` fix)."""
+
+    title: str
+    safety: Applicability
+    # Whether every finding gets the fix or only some shapes do. SOMETIMES is the honest
+    # default: most rewrites are not proven for every shape. Meta-tests check ALWAYS against
+    # the fixtures.
+    availability: FixAvailability = FixAvailability.SOMETIMES
+    # The releases the fix is correct for (None: the rule's `versions`); never written outside.
+    versions: VersionRange | None = None
+
+    def __post_init__(self) -> None:
+        if self.availability == FixAvailability.NEVER:
+            raise ValueError(f"{self.title!r}: a rule without a fix declares no FixMeta")
+
+    def build(
+        self,
+        replacements: Mapping[cst.CSTNode, Replacement],
+        imports: Sequence[ImportRequest] = (),
+        *,
+        unused_imports: Sequence[ImportRequest] = (),
+        transformer: InsertStatements | None = None,
+    ) -> CstFix:
+        """One finding's fix, with this declaration's title and safety."""
+        return CstFix(
+            self.title,
+            self.safety,
+            replacements,
+            imports,
+            unused_imports=unused_imports,
+            transformer=transformer,
+        )
+
+
+@dataclass(frozen=True)
 class RuleMeta:
-    """Everything the docs, the CLI, the outputs and the meta-tests know about a rule."""
+    """Everything the docs, the CLI, the outputs and the meta-tests know about a rule.
+
+    Whether it is a preview rule is kept in `rule_codes.RULE_CODES`, which settings read
+    without importing the rules."""
 
     code: str
     name: str
@@ -45,15 +85,7 @@ class RuleMeta:
     since: str
     # The Prefect releases the rule's claim is true for; the engine never reports outside them.
     versions: VersionRange
-    fix_title: str | None = None
-    fix_safety: Applicability | None = None
-    # Whether every finding gets the fix or only some shapes do; None means NEVER without a
-    # `fix_safety`, else SOMETIMES (the honest default: most rewrites are not proven for
-    # every shape). Meta-tests check ALWAYS against the fixtures.
-    fix_availability: FixAvailability | None = None
-    preview: bool = False
-    # The releases the fix is correct for (None: the rule's `versions`); never written outside.
-    fix_versions: VersionRange | None = None
+    fix: FixMeta | None = None
     # Anchors in docs/prefect-semantics.md: the Prefect facts the rule, its message and its
     # fix rely on (tests/test_semantics_doc.py keeps them valid; every rule names one).
     facts: tuple[str, ...] = ()
@@ -63,33 +95,30 @@ class RuleMeta:
             raise ValueError(f"rule code {self.code!r} must look like PFL123")
         if not _NAME.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
-        if self.fix_availability is None:
-            default = (
-                FixAvailability.NEVER if self.fix_safety is None else FixAvailability.SOMETIMES
-            )
-            object.__setattr__(self, "fix_availability", default)
-        if (self.fix_safety is None) != (self.fix_availability == FixAvailability.NEVER):
-            raise ValueError(
-                f"{self.code}: a rule has a fix safety exactly when its fix is sometimes or "
-                "always available"
-            )
+
+    @property
+    def preview(self) -> bool:
+        # A rule outside the catalog (a test's own) is stable; `prefect_lint.rules` checks
+        # that every registered rule is in it.
+        return RULE_CODES.get(self.code, False)
 
     @property
     def effective_fix_versions(self) -> VersionRange:
-        return self.fix_versions if self.fix_versions is not None else self.versions
+        """The releases the fix is offered on (the rule's own without a narrower fix range)."""
+        if self.fix is None or self.fix.versions is None:
+            return self.versions
+        return self.fix.versions
 
     def versions_line(self) -> str:
         """The generated first line of the docs' Versions section."""
         line = f"Reported on {self.versions.describe()}."
-        if self.fix_safety is not None:
+        if self.fix is not None:
             line += f" The fix is offered on {self.effective_fix_versions.describe()}."
         return line
 
     @property
     def availability(self) -> FixAvailability:
-        """`fix_availability` with its default filled in (by `__post_init__`)."""
-        assert self.fix_availability is not None
-        return self.fix_availability
+        return FixAvailability.NEVER if self.fix is None else self.fix.availability
 
     @property
     def url(self) -> str:
@@ -98,10 +127,10 @@ class RuleMeta:
     @property
     def fix_label(self) -> str:
         """`always available (safe)`, `sometimes available (unsafe: ...)` or `not available`."""
-        if self.fix_availability == FixAvailability.NEVER or self.fix_safety is None:
+        if self.fix is None:
             return "not available"
-        safety = "safe" if self.fix_safety == Applicability.SAFE else "unsafe: `--unsafe-fixes`"
-        return f"{self.availability.value} available ({safety})"
+        safety = "safe" if self.fix.safety == Applicability.SAFE else "unsafe: `--unsafe-fixes`"
+        return f"{self.fix.availability.value} available ({safety})"
 
     def sections(self) -> dict[str, str]:
         """The `## Section` bodies of the docs, by heading."""

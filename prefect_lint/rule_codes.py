@@ -3,6 +3,8 @@
 Settings, selectors and the cached path of the CLI need the set of codes; importing the rule
 classes would import LibCST (~0.2 s), which a run answered from the cache must not pay.
 `prefect_lint.rules` checks at import time that this table matches the registered rules.
+It is the one home of the preview flag (`RuleMeta.preview` reads it), as ruff's code table
+holds each rule's group.
 """
 
 from __future__ import annotations

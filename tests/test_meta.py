@@ -64,8 +64,8 @@ def test_rule_is_documented(code: str) -> None:
     assert set(list(sections)[required:]) <= set(OPTIONAL_DOC_SECTIONS)
     assert all(body.strip() for body in sections.values())
     assert set(meta.code_examples()) == {"Example", "Use instead"}
-    if meta.fix_safety is not None:
-        assert meta.fix_title
+    if meta.fix is not None:
+        assert meta.fix.title
     generated = ROOT / "docs" / "rules" / f"{code}.md"
     assert generated.read_text(encoding="utf-8") == meta.render_docs(), (
         "stale docs: run `python -m prefect_lint.docs`"
@@ -81,7 +81,7 @@ def test_doc_examples_are_true(code: str) -> None:
     assert code in found
     use_instead = whole_module(examples["Example"], examples["Use instead"])
     assert code not in [d.code for d in check_source(use_instead, "example.py", ALL)]
-    if meta.fix_safety is not None:
+    if meta.fix is not None:
         fixed = fix_source(examples["Example"], "example.py", ALL, unsafe=True).text
         assert fixed == use_instead
 
@@ -128,12 +128,12 @@ def test_fix_availability_matches_the_fixtures() -> None:
     for rule in ALL_RULES:
         meta = rule.meta
         with_fix, without = counts[meta.code]
-        if meta.fix_availability == FixAvailability.ALWAYS:
+        if meta.availability == FixAvailability.ALWAYS:
             assert without == 0, meta.code
-        elif meta.fix_availability == FixAvailability.SOMETIMES:
+        elif meta.availability == FixAvailability.SOMETIMES:
             assert with_fix and without, meta.code
         else:
-            assert with_fix == 0 and meta.fix_safety is None, meta.code
+            assert with_fix == 0 and meta.fix is None, meta.code
 
 
 def test_rule_docs_state_availability_and_safety() -> None:

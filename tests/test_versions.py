@@ -186,7 +186,10 @@ def test_engine_drops_fixes_outside_their_versions(monkeypatch: pytest.MonkeyPat
 
     from prefect_lint.rules.futures.wait_import import WaitImport
 
-    monkeypatch.setattr(WaitImport, "meta", replace(WaitImport.meta, fix_versions=since("3.5")))
+    meta = WaitImport.meta
+    assert meta.fix is not None
+    narrower = replace(meta, fix=replace(meta.fix, versions=since("3.5")))
+    monkeypatch.setattr(WaitImport, "meta", narrower)
     found = check_source(SYNC_FLOW_ASYNC_TASK, "f.py", ALL, target=Target("3.4", "x"))
     pfl105 = [d for d in found if d.code == "PFL105"]
     assert pfl105 and not any(d.fixable for d in pfl105)
@@ -201,7 +204,7 @@ def test_versions_section_states_the_metadata(rule: type) -> None:
     section = rendered.split("## Versions\n", 1)[1]
     assert section.startswith(meta.versions_line())
     assert meta.versions.describe() in section
-    if meta.fix_safety is not None:
+    if meta.fix is not None:
         assert meta.effective_fix_versions.describe() in section
 
 

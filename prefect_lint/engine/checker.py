@@ -263,12 +263,14 @@ def check_source(
         ):
             continue
         fix = report.fix
+        # Without a fix for this shape, the help line still names the rule's usual remedy.
+        declared = fix if fix is not None else report.meta.fix
         diagnostic = Diagnostic(
             code=report.meta.code,
             message=report.message,
             start=start,
             end=end,
-            fix_title=fix.title if fix is not None else report.meta.fix_title,
+            fix_title=declared.title if declared is not None else None,
             fix_applicability=fix.applicability if fix is not None else None,
         )
         if (

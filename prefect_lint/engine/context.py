@@ -137,16 +137,12 @@ class RuleContext:
         statement: cst.CSTNode | None = None,
         *,
         versions: VersionRange | None = None,
-        fix_versions: VersionRange | None = None,
     ) -> None:
         # The one place that enforces the Prefect versions a claim (and its fix) is true for.
         version = self.target.prefect_version
         if version not in meta.versions or (versions is not None and version not in versions):
             return
-        if fix is not None and (
-            version not in meta.effective_fix_versions
-            or (fix_versions is not None and version not in fix_versions)
-        ):
+        if fix is not None and version not in meta.effective_fix_versions:
             fix = None
         statement = statement if statement is not None else self.statement_of(node)
         self.reports.append(Report(meta, node, message, fix, statement))

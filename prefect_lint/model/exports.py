@@ -12,7 +12,7 @@ import dataclasses
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.model.module import ModuleModel
-from prefect_lint.model.pickling import may_build_unpicklables
+from prefect_lint.model.pickling import mentions_unpicklable_makers
 from prefect_lint.model.project import ProjectIndex, Summary
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.values import Decorator, Dotted, Flow, Runner, Task, Value
@@ -37,7 +37,7 @@ def summarize(model: ModuleModel) -> Summary:
     """`model`'s top-level names as another module sees them."""
     scope = model.module_scope
     source = model.source
-    returns_matter = source is None or may_build_unpicklables(source)
+    returns_matter = source is None or mentions_unpicklable_makers(source)
     summary: Summary = {}
     for name in scope.bindings:
         value = model.lookup(name, scope)

@@ -447,6 +447,16 @@ def known_names() -> Sequence[str]:
 TABLE_PACKAGES: Final = frozenset(name.partition(".")[0] for name in known_names()) - {"builtins"}
 
 
-def may_build_unpicklables(text: str) -> bool:
-    """A cheap text test: without any of these names, no call in `text` is in the table."""
+def mentions_unpicklable_makers(text: str) -> bool:
+    """Whether `text` contains `open(` or the name of a package the table knows (`sqlite3`,
+    `threading`, ...) anywhere: in code, a comment or a string, even inside a longer word.
+
+    `exports.summarize` asks it, for a module the checker read, before looking for tasks
+    that return table objects, which a flow in another module may submit (PFL201); a module
+    the project index parses itself is summarized without it. A text test errs towards
+    yes, so a task keeps such a return in its summary even when the import is inside the
+    task. PFL202's gate (`UnpicklableArgument`) reads the module's imports instead and
+    decides less; tests/test_unpicklable_prechecks.py pins the difference. Because `io` and
+    `os` are parts of common words, it is true for nearly every real module.
+    """
     return "open(" in text or any(package in text for package in TABLE_PACKAGES)

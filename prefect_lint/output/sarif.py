@@ -137,10 +137,10 @@ def rule_descriptor(code: str) -> dict[str, Any]:
         "helpUri": meta.url,
         "defaultConfiguration": {"level": LEVEL},
     }
-    if meta.fix_safety is not None:
+    if meta.fix is not None:
         descriptor["properties"] = {
-            "fix": meta.fix_safety.value,
-            "fixAvailability": meta.availability.value,
+            "fix": meta.fix.safety.value,
+            "fixAvailability": meta.fix.availability.value,
         }
     return descriptor
 

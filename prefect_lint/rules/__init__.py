@@ -50,11 +50,11 @@ ALL_RULES: tuple[type[Rule], ...] = (
 VISITOR_RULES: tuple[type[Rule], ...] = tuple(r for r in ALL_RULES if r is not SyntaxErrorRule)
 RULES_BY_CODE: dict[str, type[Rule]] = {rule.meta.code: rule for rule in ALL_RULES}
 
-if {rule.meta.code: rule.meta.preview for rule in ALL_RULES} != RULE_CODES:
+if set(RULES_BY_CODE) != set(RULE_CODES):
     # Settings read the catalog, not the classes: a rule missing there would never run.
     raise RuntimeError(
         "prefect_lint/rule_codes.py RULE_CODES does not match the registered rules: "
-        f"{ {rule.meta.code: rule.meta.preview for rule in ALL_RULES} }"
+        f"{sorted(RULES_BY_CODE)}"
     )
 
 

@@ -9,12 +9,12 @@ import libcst as cst
 
 from prefect_lint.engine.context import RuleContext
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.records import CstFix, ImportRequest, RuleMeta
+from prefect_lint.records import CstFix, FixMeta, ImportRequest, RuleMeta
 from prefect_lint.tree import Replacement
 from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 # Rules import their records from here, beside the base class they extend.
-__all__ = ["CstFix", "ImportRequest", "Rule", "RuleMeta", "SyntaxErrorRule"]
+__all__ = ["CstFix", "FixMeta", "ImportRequest", "Rule", "RuleMeta", "SyntaxErrorRule"]
 
 
 class Rule:
@@ -33,15 +33,14 @@ class Rule:
         fix: CstFix | None = None,
         statement: cst.CSTNode | None = None,
         versions: VersionRange | None = None,
-        fix_versions: VersionRange | None = None,
     ) -> None:
         """Report `node`, which is (or is inside) the node being visited or left.
 
         Reporting later (from `leave_Module`, say), pass `statement`: the module-level
         statement `context.statement_of(node)` gave while that node was visited.
 
-        `versions` / `fix_versions` narrow the rule's own ranges for this one report (a row
-        of a table-driven rule); the engine drops reports and fixes outside them."""
+        `versions` narrows the rule's own range for this one report (a row of a table-driven
+        rule); the engine drops the report, and so its fix, outside it."""
         self.context.report(
             self.meta,
             node,
@@ -49,7 +48,6 @@ class Rule:
             fix,
             statement,
             versions=versions,
-            fix_versions=fix_versions,
         )
 
     def fix(
@@ -59,17 +57,11 @@ class Rule:
         *,
         transformer: InsertStatements | None = None,
     ) -> CstFix:
-        """This rule's fix for one finding, titled and rated by its metadata (`fix_title`,
-        `fix_safety`), as Fixit's `report(replacement=...)` does; pass it to `report`."""
-        if self.meta.fix_safety is None:
-            raise TypeError(f"{self.meta.code} declares no fix safety: it offers no fix")
-        return CstFix(
-            self.meta.fix_title or "",
-            self.meta.fix_safety,
-            replacements,
-            imports,
-            transformer=transformer,
-        )
+        """This rule's fix for one finding, titled and rated by its metadata (`meta.fix`), as
+        Fixit's `report(replacement=...)` does; pass it to `report`."""
+        if self.meta.fix is None:
+            raise TypeError(f"{self.meta.code} declares no fix: it offers none")
+        return self.meta.fix.build(replacements, imports, transformer=transformer)
 
 
 class SyntaxErrorRule(Rule):

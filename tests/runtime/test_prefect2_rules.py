@@ -3,7 +3,7 @@
 For each rule: its documented shape, written as 2.x code, runs on Prefect 2.20.17 and the test
 asserts what happens there. Then the linter checks the same text for a 2.20 target: where the
 run proves the claim, the rule must report (its `versions` include 2.x) and, where its fix is
-offered on 2.x (`fix_versions`), the fixed text must run on 2.20 as the fix promises. Where
+offered on 2.x (`FixMeta.versions`), the fixed text must run on 2.20 as the fix promises. Where
 the run shows the claim is false on 2.x, or the shape cannot even be written there, the rule
 must stay silent and write nothing.
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
 from prefect_lint.versions import PREFECT_3
 
@@ -17,9 +17,10 @@ class AsyncTaskDirectCall(Rule):
         code="PFL107",
         name="async-task-direct-call",
         summary="an async task called from a sync flow returns a coroutine that never runs",
-        fix_title="Submit the task and wait for its value: `task.submit(...).result()`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title="Submit the task and wait for its value: `task.submit(...).result()`",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

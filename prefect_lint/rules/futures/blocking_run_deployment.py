@@ -8,14 +8,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.fixes.statements import InsertStatements
 from prefect_lint.model import api
 from prefect_lint.model.module import keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import ALL_VERSIONS, since
 
 if TYPE_CHECKING:
@@ -44,17 +44,18 @@ class BlockingRunDeployment(Rule):
         code="PFL106",
         name="blocking-run-deployment",
         summary="`run_deployment()` in a loop runs the deployments one at a time",
-        fix_title="Start the runs with `timeout=0`, then wait for them together",
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        # `PrefectFlowRunFuture` first shipped in 3.2.8.
+        fix=FixMeta(
+            title="Start the runs with `timeout=0`, then wait for them together",
+            safety=Applicability.UNSAFE,
+            versions=since("3.3"),
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(
             "run-deployment-waits",
             "flow-run-future",
         ),
-        # `PrefectFlowRunFuture` first shipped in 3.2.8.
-        fix_versions=since("3.3"),
         docs="""
 ## What it does
 Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without

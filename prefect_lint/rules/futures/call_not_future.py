@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
-from prefect_lint.rules.base import CstFix, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
 from prefect_lint.rules.futures.serial_result import LoopFacts, serializes
 from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import body_nodes
@@ -20,9 +20,10 @@ class CallNotFuture(FunctionFactsRule):
         code="PFL104",
         name="call-not-future",
         summary="a direct task call already ran and returned its value, not a future",
-        fix_title="Submit the task: `task.submit(...)`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title="Submit the task: `task.submit(...)`",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.model import api
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.values import Flow
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import ALL_VERSIONS
 
 
@@ -17,9 +17,10 @@ class FlowSubmit(Rule):
         code="PFL101",
         name="flow-submit",
         summary="a flow has no `.submit()`: AttributeError at runtime",
-        fix_title="Run the flow through a task: `task(flow).submit(...)`",
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title="Run the flow through a task: `task(flow).submit(...)`",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

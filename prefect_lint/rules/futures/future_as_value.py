@@ -6,11 +6,11 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import child_nodes
 from prefect_lint.versions import ALL_VERSIONS
@@ -21,9 +21,10 @@ class FutureAsValue(FunctionFactsRule):
         code="PFL108",
         name="future-as-value",
         summary="a future is not its value: subscripting or reading attributes of it fails",
-        fix_title="Get the value first: `.result()`",
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title="Get the value first: `.result()`",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

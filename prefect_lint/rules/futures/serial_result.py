@@ -6,12 +6,12 @@ from dataclasses import dataclass
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
-from prefect_lint.rules.base import CstFix, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
 from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.tree import child_nodes
 from prefect_lint.versions import ALL_VERSIONS
@@ -22,9 +22,10 @@ class SerialResultInLoop(FunctionFactsRule):
         code="PFL103",
         name="serial-result",
         summary="`.result()` in the submitting loop makes the tasks run one at a time",
-        fix_title="Submit every task first, then collect the results",
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title="Submit every task first, then collect the results",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
         versions=ALL_VERSIONS,
         facts=(

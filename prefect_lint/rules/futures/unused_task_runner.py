@@ -13,7 +13,7 @@ from prefect_lint.model.boundary import single_assignment
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.scopes import ImportBinding, Scope, names_in
 from prefect_lint.model.values import Dotted, Flow, Function, Task
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
 from prefect_lint.tree import NESTED_SCOPES, body_nodes, child_nodes, own_nodes
 from prefect_lint.versions import PREFECT_3
 
@@ -37,10 +37,11 @@ class UnusedTaskRunner(Rule):
         code="PFL110",
         name="unused-task-runner",
         summary="the flow sets a task runner but calls its tasks directly, one after another",
-        fix_title="Submit the tasks in the loop first, then collect the results",
-        fix_safety=Applicability.UNSAFE,
+        fix=FixMeta(
+            title="Submit the tasks in the loop first, then collect the results",
+            safety=Applicability.UNSAFE,
+        ),
         since="0.1.0",
-        preview=True,
         versions=PREFECT_3,
         facts=(
             "direct-call-runs-inline",

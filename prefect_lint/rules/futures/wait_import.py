@@ -8,7 +8,7 @@ from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model import api
 from prefect_lint.model.scopes import import_module_name
 from prefect_lint.model.values import Dotted
-from prefect_lint.rules.base import CstFix, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
 _GUARDING_EXCEPTIONS = frozenset(
@@ -120,9 +120,11 @@ class WaitImport(Rule):
         code="PFL105",
         name="wait-import",
         summary="`wait` and `as_completed` live in `prefect.futures`",
-        fix_title="Import from `prefect.futures`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.ALWAYS,
+        fix=FixMeta(
+            title="Import from `prefect.futures`",
+            safety=Applicability.SAFE,
+            availability=FixAvailability.ALWAYS,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

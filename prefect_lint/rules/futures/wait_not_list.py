@@ -6,7 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.future_facts import Obj, is_single_future
-from prefect_lint.rules.base import Rule, RuleMeta
+from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
 
@@ -15,9 +15,11 @@ class WaitNotList(Rule):
         code="PFL109",
         name="wait-not-list",
         summary="`wait()` and `as_completed()` take a list of futures, not one future",
-        fix_title="Wrap the future in a list: `[future]`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.ALWAYS,
+        fix=FixMeta(
+            title="Wrap the future in a list: `[future]`",
+            safety=Applicability.SAFE,
+            availability=FixAvailability.ALWAYS,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

@@ -35,7 +35,6 @@ class RunContextAtImport(Rule):
         name="run-context-at-import",
         summary="a run-context API or an API load runs when the module is imported",
         since="0.1.0",
-        preview=True,
         versions=PREFECT_3,
         facts=(
             "run-context-at-import",

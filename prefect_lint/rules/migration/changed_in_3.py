@@ -8,7 +8,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.engine.context import RuleContext
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import BoundMethod, Flow
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
 from prefect_lint.rules.migration.shared import in_compat_code
 from prefect_lint.versions import PREFECT_3, VersionRange, since
 
@@ -25,8 +25,10 @@ class ChangedIn3(Rule):
         code="PFL302",
         name="changed-in-3",
         summary="call changed in Prefect 3",
-        fix_title="Rewrite the call for Prefect 3",
-        fix_safety=Applicability.SAFE,
+        fix=FixMeta(
+            title="Rewrite the call for Prefect 3",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("changed-calls",),

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
+from prefect_lint.rules.base import FixMeta, RuleMeta
+from prefect_lint.rules.migration.shared import MovedNameRule, with_rows_table
 from prefect_lint.versions import PREFECT_3
 
 
-class DeprecatedIn3(MovedNameRule, Rule):
+class DeprecatedIn3(MovedNameRule):
     change = Change.DEPRECATED
     meta = RuleMeta(
         code="PFL311",
         name="deprecated-in-3",
         summary="name deprecated in Prefect 3",
-        fix_title="Use the Prefect 3 name",
-        fix_safety=Applicability.SAFE,
+        fix=FixMeta(
+            title="Use the Prefect 3 name",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("migration-table",),
-        docs="""
+        docs=with_rows_table(
+            """
 ## What it does
 Checks for Prefect 2 names that Prefect 3 still resolves through a compatibility shim:
 `ConcurrentTaskRunner` (now `ThreadPoolTaskRunner`), `get_client` from `prefect.client`
@@ -74,8 +77,7 @@ name is already taken in the module by something else, there is no fix.
 The shims exist from 3.0 on. On 2.x the old names are the ones to use (2.20.17 has no
 `prefect.flow_runs.pause_flow_run` and no `ThreadPoolTaskRunner`), so nothing is reported
 against a 2.x target.
-"""
-        + "\nEvery row:\n\n"
-        + rows_table(Change.DEPRECATED)
-        + "\n",
+""",
+            change,
+        ),
     )

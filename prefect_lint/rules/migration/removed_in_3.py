@@ -4,26 +4,29 @@ from __future__ import annotations
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
-from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, rows_table
+from prefect_lint.rules.base import FixMeta, RuleMeta
+from prefect_lint.rules.migration.shared import MovedNameRule, with_rows_table
 from prefect_lint.versions import PREFECT_3
 
 
-class RemovedIn3(MovedNameRule, Rule):
+class RemovedIn3(MovedNameRule):
     change = Change.REMOVED
     meta = RuleMeta(
         code="PFL301",
         name="removed-in-3",
         summary="name removed in Prefect 3",
-        fix_title="Use the Prefect 3 replacement",
-        fix_safety=Applicability.SAFE,
+        fix=FixMeta(
+            title="Use the Prefect 3 replacement",
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=(
             "migration-table",
             "entrypoints-are-imported",
         ),
-        docs="""
+        docs=with_rows_table(
+            """
 ## What it does
 Checks for imports and uses of Prefect 2 names that Prefect 3 removed: agents and
 infrastructure blocks (`prefect.infrastructure.Process`, `DockerContainer`, `KubernetesJob`),
@@ -87,8 +90,7 @@ Each row states the releases where its old spelling fails: most fail on every 3.
 system blocks `JSON`, `String` and `DateTime` and `prefect.runner.submit_to_runner` only from
 3.5 (3.0-3.4 still have them), so those rows are silent for a 3.0-3.4 target. Against a 2.x
 target nothing is reported; run the upgrade check with `--target-version 3.x`.
-"""
-        + "\nEvery row:\n\n"
-        + rows_table(Change.REMOVED)
-        + "\n",
+""",
+            change,
+        ),
     )

@@ -168,7 +168,6 @@ class MovedNameRule(Rule):
             fix=fix,
             statement=statement,
             versions=row.versions,
-            fix_versions=row.versions if fix is not None else None,
         )
 
     # -- imports ----------------------------------------------------------------------------
@@ -347,8 +346,13 @@ def _imports_from(module: cst.Module, name: str) -> bool:
     return False
 
 
-def rows_table(change: Change) -> str:
-    """The Markdown table of the rows of `change`, for the rule's Versions section."""
+def with_rows_table(docs: str, change: Change) -> str:
+    """A moved-name rule's docs, closed by the table of its rows (under its Versions)."""
+    return f"{docs}\nEvery row:\n\n{_rows_table(change)}\n"
+
+
+def _rows_table(change: Change) -> str:
+    """The Markdown table of the rows of `change`."""
     lines = ["| Prefect 2 name | fails or warns on | use instead | fix |", "|---|---|---|---|"]
     for row in MOVED_NAMES:
         if row.change is change:

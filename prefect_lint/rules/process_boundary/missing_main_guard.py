@@ -6,11 +6,11 @@ from collections.abc import Iterator, Sequence
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.boundary import spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
 from prefect_lint.tree import NESTED_SCOPES, leading_lines, own_nodes
 from prefect_lint.versions import PREFECT_3
@@ -21,9 +21,10 @@ class MissingMainGuard(Rule):
         code="PFL204",
         name="missing-main-guard",
         summary="a flow on a process-based runner is called at import time",
-        fix_title='Wrap the call in `if __name__ == "__main__":`',
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=FixMeta(
+            title='Wrap the call in `if __name__ == "__main__":`',
+            safety=Applicability.SAFE,
+        ),
         since="0.1.0",
         versions=PREFECT_3,
         facts=("spawn-reimports-the-script",),
@@ -133,7 +134,7 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
         replacements: dict[cst.CSTNode, cst.CSTNode | cst.RemovalSentinel] = {first: guard}
         for statement in statements[1:]:
             replacements[statement] = cst.RemovalSentinel.REMOVE
-        return CstFix(self.meta.fix_title or "", Applicability.SAFE, replacements)
+        return self.fix(replacements)
 
 
 def _run_end(body: Sequence[cst.BaseStatement], start: int) -> int:

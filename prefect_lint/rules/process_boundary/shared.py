@@ -1,4 +1,5 @@
-"""What the PFL2xx rules share: the task calls in a flow, and the runner-switch fix."""
+"""What the PFL2xx rules share: the task calls in a flow, and their two fixes (the runner
+switch of PFL201-PFL203, `cache_policy=NO_CACHE` of PFL202 and PFL205)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,20 @@ from prefect_lint.model.boundary import process_runner
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Dotted, Flow, Task
-from prefect_lint.rules.base import CstFix, ImportRequest
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest
 from prefect_lint.tree import body_nodes
 
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 
-SWITCH_TITLE = "Switch the flow to `ThreadPoolTaskRunner` (same `max_workers`)"
+RUNNER_SWITCH = FixMeta(
+    title="Switch the flow to `ThreadPoolTaskRunner` (same `max_workers`)",
+    safety=Applicability.UNSAFE,
+)
+NO_CACHE_FIX = FixMeta(
+    title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
+    safety=Applicability.SAFE,
+)
 
 
 @dataclass(frozen=True)
@@ -105,20 +113,14 @@ def runner_switch(context: RuleContext, function: cst.FunctionDef, flow: Flow) -
     module, _, name = api.THREAD_POOL_RUNNER.rpartition(".")
     if isinstance(call.func, cst.Attribute):
         # `prefect.task_runners.ProcessPoolTaskRunner(...)`: the same module path serves.
-        return CstFix(
-            title=SWITCH_TITLE,
-            applicability=Applicability.UNSAFE,
-            replacements={call.func.attr: cst.Name(name)},
-        )
+        return RUNNER_SWITCH.build({call.func.attr: cst.Name(name)})
     reference = reference_to(context.model, api.THREAD_POOL_RUNNER, context.model.module_scope)
     if reference is None:
         return None
     text, needs_import = reference
-    return CstFix(
-        title=SWITCH_TITLE,
-        applicability=Applicability.UNSAFE,
-        replacements={call.func: cst.parse_expression(text)},
-        imports=[ImportRequest(module, name)] if needs_import else (),
+    return RUNNER_SWITCH.build(
+        {call.func: cst.parse_expression(text)},
+        [ImportRequest(module, name)] if needs_import else (),
         unused_imports=[ImportRequest(module, "ProcessPoolTaskRunner")],
     )
 
@@ -141,7 +143,7 @@ def is_main_guard(statement: cst.If) -> bool:
 NO_CACHE = "prefect.cache_policies.NO_CACHE"
 
 
-def no_cache_fix(context: RuleContext, task: Task, title: str) -> CstFix | None:
+def no_cache_fix(context: RuleContext, task: Task) -> CstFix | None:
     """`@task` -> `@task(cache_policy=NO_CACHE)`; `@task(...)` gains the keyword."""
     if task.node is None:
         return None
@@ -158,11 +160,8 @@ def no_cache_fix(context: RuleContext, task: Task, title: str) -> CstFix | None:
     call = expression if isinstance(expression, cst.Call) else cst.Call(func=expression)
     new = with_keyword(call, "cache_policy", cst.parse_expression(text))
     module, _, name = NO_CACHE.rpartition(".")
-    return CstFix(
-        title=title,
-        applicability=Applicability.SAFE,
-        replacements={expression: new},
-        imports=[ImportRequest(module, name)] if needs_import else (),
+    return NO_CACHE_FIX.build(
+        {expression: new}, [ImportRequest(module, name)] if needs_import else ()
     )
 
 

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.pickling import UNHASHABLE_ANNOTATIONS, UNPICKLABLE
 from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import Rule, RuleMeta
-from prefect_lint.rules.process_boundary.shared import no_cache_fix
+from prefect_lint.rules.process_boundary.shared import NO_CACHE_FIX, no_cache_fix
 from prefect_lint.versions import since
 
 
@@ -17,10 +16,8 @@ class UnhashableTaskInput(Rule):
         code="PFL205",
         name="unhashable-task-input",
         summary="a task input cannot be hashed by the default cache policy",
-        fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
-        fix_safety=Applicability.SAFE,
+        fix=NO_CACHE_FIX,
         since="0.1.0",
-        preview=True,
         versions=since("3.2"),
         facts=("default-cache-key-hashes-inputs",),
         docs="""
@@ -102,7 +99,7 @@ case: `NO_CACHE`, which the message and the fix name, first shipped in 3.1.12.
             if not isinstance(value, Dotted) or value.name not in UNHASHABLE_ANNOTATIONS:
                 continue
             kind = UNPICKLABLE[UNHASHABLE_ANNOTATIONS[value.name]]
-            fix = fix or no_cache_fix(self.context, task, self.meta.fix_title or "")
+            fix = fix or no_cache_fix(self.context, task)
             written = self.context.module.code_for_node(annotation)
             message = (
                 f"parameter `{param.name.value}: {written}` is {kind.description}, which the "

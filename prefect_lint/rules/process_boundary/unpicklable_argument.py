@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.model.pickling import TABLE_PACKAGES
@@ -14,6 +13,7 @@ from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import (
+    NO_CACHE_FIX,
     TaskCall,
     flow_task_calls,
     no_cache_fix,
@@ -36,9 +36,7 @@ class UnpicklableArgument(Rule):
         code="PFL202",
         name="unpicklable-argument",
         summary="a task is given a value that cannot be pickled",
-        fix_title="Turn off input caching for the task: `cache_policy=NO_CACHE`",
-        fix_safety=Applicability.SAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=NO_CACHE_FIX,
         since="0.1.0",
         versions=PREFECT_3,
         facts=(
@@ -125,27 +123,34 @@ first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
-        self._opens_files = False
-        self._imports_table: bool | None = None
+        self._open_called = False
+        self._module_imports_table: bool | None = None
 
     def visit_Call(self, node: cst.Call) -> None:
         if isinstance(node.func, cst.Name) and node.func.value == "open":
-            self._opens_files = True
+            self._open_called = True
 
-    def _may_build_unpicklables(self) -> bool:
-        """Whether the module imports a package the pickling table knows, or calls `open`:
-        without either, no argument can be a known unpicklable (and most flows are spared)."""
-        if self._imports_table is None:
-            self._imports_table = any(
+    def _table_import_or_open_call(self) -> bool:
+        """The gate in front of each flow's check: whether a module-level import binds a
+        name from a package the pickling table knows (`import sqlite3`, `from threading
+        import Lock`), or the walk has already visited a call of a bare `open(...)` (above
+        the end of the flow being left).
+
+        Narrower than `pickling.mentions_unpicklable_makers`, the text test of the module
+        summaries, and it decides findings: an import inside a function, or an `open(...)`
+        only below the flow, does not open it, so such an argument is not reported.
+        tests/test_unpicklable_prechecks.py pins both sides; widening it would add findings."""
+        if self._module_imports_table is None:
+            self._module_imports_table = any(
                 isinstance(binding, ImportBinding)
                 and binding.dotted.lstrip(".").partition(".")[0] in TABLE_PACKAGES
                 for bindings in self.context.model.module_scope.bindings.values()
                 for binding in bindings
             )
-        return self._imports_table or self._opens_files
+        return self._module_imports_table or self._open_called
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        if not self._may_build_unpicklables():
+        if not self._table_import_or_open_call():
             return
         flows = self.context.flows_of(node)
         if not flows:
@@ -186,7 +191,7 @@ first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
                 "hash it, so every run logs an ERROR 'Error encountered when computing cache "
                 "key'; set `cache_policy=NO_CACHE` on the task"
             )
-            fix = no_cache_fix(self.context, task, self.meta.fix_title or "")
+            fix = no_cache_fix(self.context, task)
             # The message names `NO_CACHE`, which first shipped in 3.1.12.
             versions = _NO_CACHE_VERSIONS
         else:

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -17,7 +16,7 @@ from prefect_lint.versions import PREFECT_3
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
-    SWITCH_TITLE,
+    RUNNER_SWITCH,
     flow_task_calls,
     process_flow,
     runner_switch,
@@ -29,9 +28,7 @@ class UnpicklableGlobal(Rule):
         code="PFL203",
         name="unpicklable-global",
         summary="a process-runner flow or task reads a module global that cannot be pickled",
-        fix_title=SWITCH_TITLE,
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=RUNNER_SWITCH,
         since="0.1.0",
         versions=PREFECT_3,
         facts=(

@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.diagnostics import Applicability, FixAvailability
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -14,7 +13,7 @@ from prefect_lint.versions import PREFECT_3
 if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
-    SWITCH_TITLE,
+    RUNNER_SWITCH,
     flow_task_calls,
     process_flow,
     runner_switch,
@@ -26,9 +25,7 @@ class UnpicklableReturn(Rule):
         code="PFL201",
         name="unpicklable-return",
         summary="a task on a process-based runner returns a value that cannot be pickled",
-        fix_title=SWITCH_TITLE,
-        fix_safety=Applicability.UNSAFE,
-        fix_availability=FixAvailability.SOMETIMES,
+        fix=RUNNER_SWITCH,
         since="0.1.0",
         versions=PREFECT_3,
         facts=(
