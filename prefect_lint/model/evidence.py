@@ -2,9 +2,10 @@
 
 The target detection scans a whole project, so this reads files with Python's own `ast`
 (about half the cost of a LibCST parse) and only the files whose text may hold such a name
-(`may_have_evidence`: on Prefect 3.9's own source one file of 864). Names are resolved through the file's imports, never matched as bare text. Imports
-guarded as compatibility code (`try: ... except ImportError`, a version check) are not
-evidence: such code is written to run on both generations.
+(`may_have_evidence`: on Prefect 3.9's own source one file of 864). Names are resolved
+through the file's imports, never matched as bare text. Imports guarded as compatibility
+code (`try: ... except ImportError`, a version check) are not evidence: such code is written
+to run on both generations.
 The fact: docs/prefect-semantics.md#prefect-2-only-names.
 """
 
