@@ -1,5 +1,5 @@
-"""The per-file skip decision (model/relevance.py): files no rule can report on are never
-parsed with LibCST, and near misses still are."""
+"""The per-file skip decision (model/relevance.py, model/precheck.py): files no rule can report
+on are never parsed with LibCST, and near misses still are."""
 
 from __future__ import annotations
 
@@ -12,17 +12,26 @@ import pytest
 from prefect_lint.engine import checker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.exports import index_for
+from prefect_lint.model.precheck import Precheck
 from prefect_lint.model.project import ProjectIndex
-from prefect_lint.model.relevance import file_facts, may_report, obviously_relevant
+from prefect_lint.model.relevance import file_facts
+from prefect_lint.python_ast import python_tree
 from prefect_lint.rule_codes import RULE_CODES
+from prefect_lint.rules import VISITOR_RULES
 
 CODES = frozenset(RULE_CODES)
 
 
 def _own(text: str, decorators: UserDecorators = NO_USER_DECORATORS) -> bool:
-    facts = file_facts(textwrap.dedent(text))
-    assert facts is not None
-    return may_report(facts, decorators)
+    """Whether some rule's trigger fires on the file's own names (project modules aside)."""
+    text = textwrap.dedent(text)
+    tree = python_tree(text)
+    facts = file_facts(text, tree)
+    assert tree is not None and facts is not None
+    if facts.opaque:
+        return True
+    precheck = Precheck(tree, facts, decorators)
+    return any(rule.trigger(precheck) for rule in VISITOR_RULES)
 
 
 @pytest.mark.parametrize(
@@ -40,22 +49,25 @@ def test_files_no_rule_can_report_on_are_skipped(text: str) -> None:
     assert not _own(text)
 
 
+# `f.submit()` on a flow `f` is PFL101: each line decides whether `f` may be a flow.
+_SUBMITS_F = "def f(): ...\nf.submit()\n"
+
+
 @pytest.mark.parametrize(
     "text",
     [
-        "from prefect import flow\n",
-        "from prefect.flows import flow as f\n",
-        "import prefect\n@prefect.flow\ndef etl(): ...\n",
-        "import prefect as p\nmake = p\n@make.task\ndef t(): ...\n",
-        "import prefect\nx = (prefect\n   # a comment\n   .flow)\n",
-        "import prefect\nx = (prefect).task\n",
+        "from prefect import flow\n@flow\n" + _SUBMITS_F,
+        "from prefect.flows import flow as fl\n@fl\n" + _SUBMITS_F,
+        "import prefect\n@prefect.flow\n" + _SUBMITS_F,
+        "import prefect as p\nmake = p\n@make.flow\n" + _SUBMITS_F,
+        "import prefect\nx = (prefect\n   # a comment\n   .flow)\n@x\n" + _SUBMITS_F,
+        "import prefect\nx = (prefect).flow\n@x\n" + _SUBMITS_F,
         "import prefect\nprefect.wait([])\n",
         "from prefect import get_client\nwait([])\n",  # PFL105: wait never imported
         "from prefect.deployments import Deployment\n",  # a name Prefect 3 removed
-        "from prefect_dask import DaskTaskRunner\n",
-        "from prefect import get_run_logger\nlogger = get_run_logger()\n",
-        "import prefect\nif (m := prefect):\n    m.flow\n",
+        "import prefect\nif (m := prefect):\n    m.wait([])\n",
         "from prefect.task_runners import ConcurrentTaskRunner\n",
+        "from prefect import flow\n@flow\ndef etl():\n    t.submit()\n",  # PFL102 maybe
     ],
 )
 def test_near_misses_are_fully_checked(text: str) -> None:
@@ -67,13 +79,13 @@ def test_a_banner_comment_after_a_bound_name_is_read_in_linear_time() -> None:
     # first chain pattern tried every way to split it into comments (2**76 ways).
     banner = "#" * 76
     assert not _own(f"import prefect.settings\nprefect.settings\n{banner}\n# more\n")
-    assert _own(f"import prefect\nx = (prefect  {banner}\n  # more\n  .flow)\n")
+    assert _own(f"import prefect\nx = (prefect  {banner}\n  # more\n  .flow)\n@x\n{_SUBMITS_F}")
 
 
 def test_configured_wrappers_count() -> None:
     decorators = UserDecorators(flows=frozenset({"acme.deco.tracked_flow"}))
-    assert _own("from acme.deco import tracked_flow\n", decorators)
-    assert not _own("from acme.deco import other\n", decorators)
+    assert _own("from acme.deco import tracked_flow\n@tracked_flow\n" + _SUBMITS_F, decorators)
+    assert not _own("from acme.deco import other\n@other\n" + _SUBMITS_F, decorators)
 
 
 def test_unparsable_text_has_no_facts() -> None:
@@ -130,8 +142,7 @@ def test_a_name_from_a_local_module_re_exporting_prefect_flow(tmp_path: Path) ->
         },
     )
     path = tmp_path / "pkg" / "job.py"
-    facts = file_facts(path.read_text())
-    assert facts is not None and not may_report(facts, NO_USER_DECORATORS)
+    assert checker._may_report(path.read_text(), str(path), CODES, NO_USER_DECORATORS, index, None)
     diagnostics = checker.check_source(path.read_text(), str(path), CODES, index=index)
     assert [d.code for d in diagnostics] == ["PFL101"]
 
@@ -209,16 +220,11 @@ def test_the_answer_depends_on_the_files_read(tmp_path: Path) -> None:
     "text",
     [
         "from prefect import flow, task\n",
-        "from prefect import get_run_logger, task as t\n",
-        "from prefect.flows import flow\n",
-        "import prefect\n\n@prefect.task\ndef t(): ...\n",
+        "from prefect import task as t\n\n@t\ndef load(x):\n    return x\n",
+        "from prefect import flow\n\n@flow\ndef etl():\n    f = t.submit()\n    f.result()\n",
     ],
 )
-def test_obvious_flow_and_task_modules_need_no_first_parse(text: str) -> None:
-    assert obviously_relevant(text)
-    assert _own(text)
-
-
-def test_the_shortcut_never_says_no_for_the_decision() -> None:
-    assert not obviously_relevant("import prefect\nprefect.wait([])\n")
-    assert _own("import prefect\nprefect.wait([])\n")
+def test_flow_and_task_modules_with_nothing_to_report_are_skipped(text: str) -> None:
+    # Naming `flow` or `task` no longer makes a file relevant by itself (it used to, and
+    # every Prefect module was parsed).
+    assert not _own(text)

@@ -20,14 +20,11 @@ from prefect_lint.engine.report import FileReport as FileReport  # re-exported
 from prefect_lint.engine.walker import Walker
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.module import ModuleModel
+from prefect_lint.model.precheck import Precheck
 from prefect_lint.model.project import ProjectIndex
-from prefect_lint.model.relevance import (
-    file_facts,
-    may_report,
-    obviously_relevant,
-    project_names,
-)
+from prefect_lint.model.relevance import file_facts, project_names
 from prefect_lint.model.target import LATEST, Target
+from prefect_lint.python_ast import python_tree
 from prefect_lint.rules import VISITOR_RULES
 from prefect_lint.rules.base import SyntaxErrorRule
 
@@ -60,20 +57,26 @@ def _may_report(
     target: Target | None,
     tree: ast.Module | None = None,
 ) -> bool:
-    """Whether any enabled rule can report on the file: decided from `ast` before LibCST
-    builds a tree (see model/relevance.py). A file Python rejects, or one LibCST might choke
-    on, goes the full way, which reports why."""
-    if obviously_relevant(source) or _suspicious(source):
+    """Whether any enabled rule can report on the file: each rule's trigger, decided from
+    `ast` before LibCST builds a tree (model/precheck.py). A file Python rejects, or one
+    LibCST might choke on, goes the full way, which reports why."""
+    if _suspicious(source):
         return True
-    facts = file_facts(source, tree)
-    if facts is None:
+    if tree is None:
+        tree = python_tree(source)
+    facts = file_facts(source, tree) if tree is not None else None
+    if tree is None or facts is None or facts.opaque:
         return True
     version = (target or LATEST).prefect_version
-    if not any(r.meta.code in codes and version in r.meta.versions for r in VISITOR_RULES):
+    rules = [r for r in VISITOR_RULES if r.meta.code in codes and version in r.meta.versions]
+    if not rules:
         return False
-    if may_report(facts, decorators):
-        return True
-    return index is not None and index.reaches_prefect(project_names(facts, decorators), path)
+
+    def project() -> bool:
+        return index is not None and index.reaches_prefect(project_names(facts, decorators), path)
+
+    precheck = Precheck(tree, facts, decorators, project)
+    return any(rule.trigger(precheck) for rule in rules)
 
 
 def _rejected_by_python(source: str) -> Diagnostic | None:
@@ -223,21 +226,22 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
-    if model is None and not _may_report(source, path, codes, decorators, index, target, tree):
+    silent = model is None and not _may_report(source, path, codes, decorators, index, target, tree)
+    if silent and (index is None or not index.summarizes_every_text):
         return []
     if isinstance(model, ModuleModel):
         module = model.module
     else:
         parsed = parse(source)
         if isinstance(parsed, Diagnostic):
-            return [parsed]
+            return [] if silent else [parsed]
         module = parsed
         model = ModuleModel(module, path, index, decorators)
     model.source = source
     if index is not None:
         index.preload(model)
         index.remember(path, model)
-    if not any(rule.meta.code in codes for rule in VISITOR_RULES):
+    if silent or not any(rule.meta.code in codes for rule in VISITOR_RULES):
         return []
     try:
         context = _run_rules(model, codes, target, iterative=False)

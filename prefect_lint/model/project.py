@@ -60,6 +60,11 @@ Summary = dict[str, Value | None]
 
 
 class ProjectIndex:
+    # The editor's index: an open document's top-level names come from its text, not the
+    # file on disk, so the checker summarizes every text it is given, even one no rule can
+    # report on (which the command line never parses: other modules read it from disk).
+    summarizes_every_text = False
+
     def __init__(
         self,
         root: str,

@@ -1,5 +1,4 @@
-"""Whether a file can produce any finding, decided from Python's own `ast` (about a tenth of a
-LibCST parse), so that files that cannot are never parsed with LibCST.
+"""What a file's names can evaluate to, read from Python's own `ast` before LibCST parses it.
 
 Every rule reports on something the model resolved through the file's imports: a flow or a
 task (made by `prefect.flow` / `prefect.task`, a configured wrapper, or imported from a project
@@ -8,72 +7,31 @@ API, or `wait` / `as_completed` taken from the wrong place. The model only ever 
 Prefect value from an import binding, from an assignment of a name or attribute chain, or from
 a project module (the project index). So this collects every dotted name an import or an
 attribute chain rooted at a name can evaluate to, over all scopes at once (more names than the
-model sees, never fewer), and answers "relevant" when one of them is a name some rule or the
-model acts on. Names that lead into the project are followed by `ProjectIndex.reaches_prefect`.
+model sees, never fewer): `FileFacts`. Each rule's trigger (`model/precheck.py`) reads them to
+decide whether the rule can report on the file; names that lead into the project are followed
+by `ProjectIndex.reaches_prefect`.
+
+The chains are found in the text with regular expressions written so that a text matches in
+one way only (`_GAP`): an ambiguous pattern backtracks exponentially on a banner comment of
+`#####` that no `.` follows.
 """
 
 from __future__ import annotations
 
 import ast
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.migration import moved_name
 from prefect_lint.python_ast import python_tree
 
-# Names the model turns into flows, tasks, runners and decorators, and the Prefect names rules
-# compare against (the futures analysis, PFL105, PFL106, PFL401, PFL204). Most of them only
-# matter next to a flow or task, and are here so that this list needs no reasoning per rule.
-_ACTED_ON = frozenset(
-    {
-        api.FLOW,
-        api.TASK,
-        api.FUTURES_WAIT,
-        api.FUTURES_AS_COMPLETED,
-        api.BIND_FLOW_TO_INFRASTRUCTURE,
-        api.RUN_DEPLOYMENT,
-        api.ARUN_DEPLOYMENT,
-        api.THREAD_POOL_RUNNER,
-        api.PROCESS_POOL_RUNNER,
-        api.DASK_RUNNER,
-        api.RAY_RUNNER,
-        "prefect.wait",
-        "prefect.as_completed",
-        "prefect.unmapped",
-        "prefect.allow_failure",
-        "prefect.get_run_logger",
-        "prefect.logging.get_run_logger",
-        "prefect.logging.loggers.get_run_logger",
-        "prefect.logging.get_logger",
-        "prefect.logging.loggers.get_logger",
-        "prefect.context.get_run_context",
-        "prefect.variables.Variable.get",
-        *api._ALIASES,
-        *api._ALIASES.values(),
-        *(f"prefect.{name}" for name in api.FUTURES_ONLY),
-    }
-)
 # Past this many rounds of `a = b.c` aliasing the names are not followed: the file is relevant.
 _MAX_ALIAS_ROUNDS = 8
 _MAX_NAMES = 20_000
 _BODIES = ("body", "orelse", "finalbody")
 _TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
-
-
-# Text that (as code) makes a flow or a task: such a file is checked without a first parse.
-# Only ever answers "relevant", so text in a string or comment costs a parse, never a finding.
-_OBVIOUS = re.compile(
-    r"^[ \t]*from[ \t]+prefect(?:\.flows|\.tasks)?[ \t]+import\b[^\n]*\b(?:flow|task)\b"
-    r"|\bprefect\.(?:flow|task)\b",
-    re.MULTILINE,
-)
-
-
-def obviously_relevant(text: str) -> bool:
-    """A cheap yes for most Prefect modules: they import `flow` or `task`."""
-    return _OBVIOUS.search(text) is not None
 
 
 @dataclass(frozen=True)
@@ -88,6 +46,8 @@ class FileFacts:
     names: frozenset[str]
     calls_bare_wait: bool
     opaque: bool = False
+    # Each local name bound by an import or an alias chain, and the dotted names it may hold.
+    bound: Mapping[str, frozenset[str]] = field(default_factory=dict, compare=False, hash=False)
 
 
 def file_facts(text: str, tree: ast.Module | None = None) -> FileFacts | None:
@@ -136,8 +96,8 @@ class _Collector:
         while stack:
             node = stack.pop()
             self.statement(node)
-            for field in _BODIES:
-                inner = getattr(node, field, None)
+            for part in _BODIES:
+                inner = getattr(node, part, None)
                 if inner:
                     stack.extend(inner)
             if isinstance(node, _TRY):
@@ -256,7 +216,8 @@ class _Collector:
                 opaque = True
                 break
         bare_wait = bool(_BARE_WAIT.search(text))
-        return FileFacts(frozenset(names), bare_wait, opaque)
+        bound = {local: frozenset(values) for local, values in self.bound.items()}
+        return FileFacts(frozenset(names), bare_wait, opaque, bound)
 
 
 def _extend(base: str, attrs: object) -> str:
@@ -274,29 +235,6 @@ def is_prefect_family(name: str, decorators: UserDecorators) -> bool:
 
 def _configured(name: str, decorators: UserDecorators) -> bool:
     return decorators.kind_of(name) is not None
-
-
-def acted_on(name: str, decorators: UserDecorators) -> bool:
-    """Whether some rule (or the model, making a flow, task or runner) acts on `name`."""
-    root = name.partition(".")[0]
-    if root.startswith("prefect_") or _configured(name, decorators):
-        return True
-    if root != "prefect":
-        return False
-    return name in _ACTED_ON or moved_name(name) is not None
-
-
-def may_report(facts: FileFacts, decorators: UserDecorators) -> bool:
-    """Whether the file's own names can lead a rule to report (project modules aside)."""
-    if facts.opaque:
-        return True
-    family = False
-    for name in facts.names:
-        if acted_on(name, decorators):
-            return True
-        family = family or is_prefect_family(name, decorators)
-    # PFL105: `wait(...)` never imported, in a module that imports from Prefect.
-    return family and facts.calls_bare_wait
 
 
 def project_names(facts: FileFacts, decorators: UserDecorators) -> list[str]:

@@ -9,18 +9,22 @@ import libcst as cst
 
 from prefect_lint.engine.context import RuleContext
 from prefect_lint.fixes.statements import InsertStatements
+from prefect_lint.model.precheck import Trigger
 from prefect_lint.records import CstFix, FixMeta, ImportRequest, RuleMeta
 from prefect_lint.tree import Replacement
 from prefect_lint.versions import ALL_VERSIONS, VersionRange
 
 # Rules import their records from here, beside the base class they extend.
-__all__ = ["CstFix", "FixMeta", "ImportRequest", "Rule", "RuleMeta", "SyntaxErrorRule"]
+__all__ = ["CstFix", "FixMeta", "ImportRequest", "Rule", "RuleMeta", "SyntaxErrorRule", "Trigger"]
 
 
 class Rule:
     """Base class: subclasses set `meta` and define `visit_<Node>` / `leave_<Node>` methods."""
 
     meta: ClassVar[RuleMeta]
+    # When the rule can report at all, decided before LibCST parses the file
+    # (model/precheck.py). Every rule states its own; tests/test_precheck.py checks it.
+    trigger: ClassVar[Trigger]
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context

@@ -133,6 +133,8 @@ class GuardedIndex(ProjectIndex):
     writes while reading a module (an import cycle sees nothing) must not outlive the check.
     A test asserts that every public method of ProjectIndex is shielded here."""
 
+    summarizes_every_text = True
+
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         with INTERRUPTS:
             return super().imports_prefect_code(text, importer, depth)

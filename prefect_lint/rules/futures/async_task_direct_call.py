@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import DirectValue, returns_states
 from prefect_lint.model.values import Task
 from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
@@ -86,6 +87,7 @@ On Prefect 2 an async task called directly from a sync flow runs (2.20.17 logs
 is silent on 2.x targets.
 """,
     )
+    trigger = precheck.ASYNC_TASK_DIRECT_CALL
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)

@@ -11,7 +11,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.calls import with_keyword
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.model import api
+from prefect_lint.model import api, precheck
 from prefect_lint.model.module import keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import ImportBinding, names_in
 from prefect_lint.model.values import Dotted, Flow
@@ -124,6 +124,9 @@ offered in async flows or for other shapes.
 rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
 which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
 """,
+    )
+    trigger = precheck.names_trigger(
+        "`run_deployment` / `arun_deployment` named", _DEPLOYMENT_RUNNERS.__contains__
     )
 
     def __init__(self, context: RuleContext) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
@@ -99,6 +100,7 @@ future's `.result()` return coroutines to await), so there the rule reports for 
 only.
 """,
     )
+    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         statement, versions = function.statement, function.versions

@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model import api
+from prefect_lint.model import api, precheck
 from prefect_lint.model.module import reference_to
 from prefect_lint.model.values import Flow
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
@@ -97,6 +97,7 @@ the same `AttributeError`), and `task(child).submit(...)` runs 2.x child flows c
 too. Flows bound to infrastructure have `.submit()` from 3.3.6 on.
 """,
     )
+    trigger = precheck.FLOW_SUBMIT
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -8,6 +8,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
@@ -95,6 +96,7 @@ outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future
 return coroutines to await), so there the rule reports for 3.x targets only.
 """,
     )
+    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         node, facts, statement = function.node, function.facts, function.statement

@@ -9,6 +9,7 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
@@ -93,6 +94,7 @@ its future's `.result()` return coroutines to await), so there the rule reports 
 targets only.
 """,
     )
+    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         node, facts, statement = function.node, function.facts, function.statement

@@ -9,6 +9,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import single_assignment
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.scopes import ImportBinding, Scope, names_in
@@ -105,6 +106,7 @@ silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule c
 only once it has).
 """,
     )
+    trigger = precheck.TASK_RUNNER_KEYWORD
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         if node.asynchronous is not None or not node.decorators:

@@ -8,7 +8,7 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import taken_names
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.model import api
+from prefect_lint.model import api, precheck
 from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
@@ -129,6 +129,7 @@ before finishing (2.20.17: both unwaited tasks print before the flow returns Com
 fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
 """,
     )
+    trigger = precheck.FUTURES_FACTS
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
-from prefect_lint.model import api
+from prefect_lint.model import api, precheck
 from prefect_lint.model.scopes import import_module_name
 from prefect_lint.model.values import Dotted
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
 
+_FROM_PREFECT = frozenset(f"prefect.{name}" for name in api.FUTURES_ONLY)
 _GUARDING_EXCEPTIONS = frozenset(
     {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
 )
@@ -184,6 +185,19 @@ Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import 
 exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
 3.0.0 on.
 """,
+    )
+    trigger = precheck.Trigger(
+        "`prefect.wait` / `prefect.as_completed` named, or a bare `wait(...)` call in a module "
+        "naming Prefect (or project values)",
+        lambda pre: (
+            pre.named(_FROM_PREFECT)
+            or (
+                precheck.calls_unbound(pre, api.FUTURES_ONLY)
+                and (
+                    pre.any_name(lambda name: precheck.is_family(pre, name)) or pre.project_values()
+                )
+            )
+        ),
     )
 
     def __init__(self, context) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability, FixAvailability
+from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import Obj, is_single_future
 from prefect_lint.rules.base import FixMeta, Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -74,6 +75,7 @@ offered for every report; the call, which raised `TypeError`, now waits for that
 `from prefect.futures import wait` raises `ImportError`, so the shape cannot occur on 2.x.
 """,
     )
+    trigger = precheck.FUTURES_FACTS
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
         facts = self.context.function_facts(node)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
@@ -99,6 +100,14 @@ Proven on Prefect 3.9: `get_run_logger()` raises `MissingContextError` on import
 silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
 only once it has).
 """,
+    )
+    trigger = precheck.names_trigger(
+        "a run-context API, `Variable.get` or a block class's `.load` is named",
+        lambda name: (
+            name in _RUN_CONTEXT
+            or name in _VARIABLE_GET
+            or (name.endswith(".load") and _is_block_class(name))
+        ),
     )
 
     def __init__(self, context: RuleContext) -> None:

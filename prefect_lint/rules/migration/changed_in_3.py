@@ -6,6 +6,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.engine.context import RuleContext
+from prefect_lint.model import precheck
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import BoundMethod, Flow
 from prefect_lint.rules.base import CstFix, FixMeta, Rule, RuleMeta
@@ -108,6 +109,7 @@ Reported on Prefect 3 targets; `schedule=` only on 3.0-3.1 (3.2.0 accepts it aga
 `fetch=` only from 3.3 (earlier 3.x releases accept it with a deprecation warning).
 """,
     )
+    trigger = precheck.CHANGED_CALLS
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import FixMeta, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, with_rows_table
+from prefect_lint.rules.migration.shared import MovedNameRule, moved_names_trigger, with_rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -81,3 +81,4 @@ against a 2.x target.
             change,
         ),
     )
+    trigger = moved_names_trigger(change)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.model.migration import Change
 from prefect_lint.rules.base import FixMeta, RuleMeta
-from prefect_lint.rules.migration.shared import MovedNameRule, with_rows_table
+from prefect_lint.rules.migration.shared import MovedNameRule, moved_names_trigger, with_rows_table
 from prefect_lint.versions import PREFECT_3
 
 
@@ -94,3 +94,4 @@ target nothing is reported; run the upgrade check with `--target-version 3.x`.
             change,
         ),
     )
+    trigger = moved_names_trigger(change)

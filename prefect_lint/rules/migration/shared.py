@@ -15,6 +15,7 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.engine.context import RuleContext
+from prefect_lint.model import precheck
 from prefect_lint.model.migration import MOVED_NAMES, Change, MovedName, moved_name
 from prefect_lint.model.module import ModuleModel, reference_to
 from prefect_lint.model.scopes import dotted_name, import_module_name, names_in
@@ -116,6 +117,16 @@ for _row in MOVED_NAMES:
         _ROW_ATTRS[_attr] = _ROW_ATTRS.get(_attr, frozenset()) | {_module.rpartition(".")[2]}
 _NEW_MODULES = frozenset(row.new_import[0] for row in MOVED_NAMES if row.new_import is not None)
 _ROW_WORDS = frozenset(part for row in MOVED_NAMES for part in row.old.split(".")[1:])
+
+
+def moved_names_trigger(change: Change) -> precheck.Trigger:
+    """A name the migration table moved with this `change` is named (or project values)."""
+
+    def moved(name: str) -> bool:
+        row = moved_name(name) if name.startswith("prefect") else None
+        return row is not None and row.change is change
+
+    return precheck.names_trigger(f"a name the migration table marks {change.name}", moved)
 
 
 class MovedNameRule(Rule):

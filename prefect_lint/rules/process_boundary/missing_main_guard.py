@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import spawns_processes
 from prefect_lint.model.scopes import names_in
 from prefect_lint.model.values import Flow
@@ -84,6 +85,7 @@ offered for calls in top-level statements; calls inside a module-level `if`, `fo
 2.x targets.
 """,
     )
+    trigger = precheck.PROCESS_FLOW_ANYWHERE
 
     def leave_Module(self, node: cst.Module) -> None:
         model = self.context.model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.pickling import UNHASHABLE_ANNOTATIONS, UNPICKLABLE
 from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import Rule, RuleMeta
@@ -74,6 +75,10 @@ Cache policies and this log are Prefect 3's (2.x tasks compute no cache key by d
 proven on Prefect 3.9 with an sqlite3 connection. Reported from 3.2 on, like PFL202's cache
 case: `NO_CACHE`, which the message and the fix name, first shipped in 3.1.12.
 """,
+    )
+    trigger = precheck.names_trigger(
+        "an annotation the default cache policy cannot hash is named",
+        UNHASHABLE_ANNOTATIONS.__contains__,
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:

@@ -6,9 +6,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
-from prefect_lint.model.pickling import TABLE_PACKAGES
+from prefect_lint.model.pickling import TABLE_PACKAGES, known_names
 from prefect_lint.model.scopes import ImportBinding, Scope
 from prefect_lint.model.values import Dotted, Flow
 from prefect_lint.rules.base import Rule, RuleMeta
@@ -120,6 +121,7 @@ targets. The cache case is reported from 3.2 on: `NO_CACHE`, which its message a
 first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
 """,
     )
+    trigger = precheck.unpicklable_trigger(known_names())
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
 from prefect_lint.rules.base import CstFix, Rule, RuleMeta
@@ -108,6 +109,7 @@ decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
 2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
 """,
     )
+    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

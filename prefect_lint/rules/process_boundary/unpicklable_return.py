@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from prefect_lint.model import precheck
 from prefect_lint.model.boundary import unpicklable_return
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.versions import PREFECT_3
@@ -102,6 +103,7 @@ most `max_workers`; Dask and Ray clusters are never switched.
 2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
 """,
     )
+    trigger = precheck.PROCESS_FLOW_HERE
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)

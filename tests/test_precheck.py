@@ -1,0 +1,295 @@
+"""The per-rule triggers (model/precheck.py, model/futures_precheck.py): a trigger may say
+"maybe" for a silent file, never "no" for a file its rule reports on."""
+
+from __future__ import annotations
+
+import ast
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from prefect_lint.engine import checker
+from prefect_lint.model import futures
+from prefect_lint.model import futures_precheck as fp
+from prefect_lint.model.api import NO_USER_DECORATORS
+from prefect_lint.model.exports import index_for
+from prefect_lint.model.precheck import Precheck
+from prefect_lint.model.relevance import file_facts, project_names
+from prefect_lint.python_ast import python_tree
+from prefect_lint.rules import RULES_BY_CODE, VISITOR_RULES
+from prefect_lint.rules.base import Rule
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import generate_corpus  # noqa: E402
+import shapes  # noqa: E402
+
+ALL_CODES = frozenset(rule.meta.code for rule in VISITOR_RULES)
+
+
+def _precheck(text: str, project: bool = False) -> Precheck:
+    text = textwrap.dedent(text)
+    tree = python_tree(text)
+    assert tree is not None
+    facts = file_facts(text, tree)
+    assert facts is not None
+    return Precheck(tree, facts, NO_USER_DECORATORS, lambda: project)
+
+
+def _fired(text: str, project: bool = False) -> set[str]:
+    precheck = _precheck(text, project)
+    return {rule.meta.code for rule in VISITOR_RULES if rule.trigger(precheck)}
+
+
+def _found(text: str) -> set[str]:
+    diagnostics = checker.check_source(textwrap.dedent(text), "job.py", ALL_CODES)
+    return {d.code for d in diagnostics}
+
+
+def test_every_rule_states_its_trigger() -> None:
+    for rule in VISITOR_RULES:
+        assert isinstance(rule.__dict__.get("trigger") or _inherited(rule), object)
+        assert getattr(rule, "trigger", None) is not None, rule.meta.code
+        assert rule.trigger.condition, rule.meta.code
+
+
+def _inherited(rule: type[Rule]) -> object:
+    return next((k.__dict__["trigger"] for k in rule.__mro__ if "trigger" in k.__dict__), None)
+
+
+def test_the_futures_names_agree_with_the_analyzer() -> None:
+    assert fp.FUTURE_API == futures.FUTURE_API
+    assert futures._NEUTRAL_BUILTINS == fp.NEUTRAL_BUILTINS
+    assert futures._TRANSPARENT_BUILTINS == fp.TRANSPARENT_BUILTINS
+    assert futures._LOGGING_METHODS == fp.LOGGING_METHODS
+
+
+# -- soundness on every file we have ------------------------------------------------------
+
+
+def _assert_sound(path: Path) -> set[str]:
+    """Per enabled rule: trigger says no => the full check reports nothing of that rule.
+    Returns the codes whose trigger said no."""
+    text = path.read_text(encoding="utf-8", errors="replace")
+    index = index_for(str(path))
+    found = {d.code for d in checker.check_source(text, str(path), ALL_CODES, index=index)}
+    tree = python_tree(text)
+    facts = file_facts(text, tree) if tree is not None else None
+    if tree is None or facts is None or facts.opaque:
+        return set()
+
+    def project() -> bool:
+        return index.reaches_prefect(project_names(facts, index.decorators), str(path))
+
+    precheck = Precheck(tree, facts, index.decorators, project)
+    silent = {rule.meta.code for rule in VISITOR_RULES if not rule.trigger(precheck)}
+    assert not (silent & found), f"{path}: triggers said no for {sorted(silent & found)}"
+    return silent
+
+
+FIXTURES = sorted(
+    path for path in (ROOT / "fixtures").rglob("*.py") if not path.name.endswith(".fixed.py")
+)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(ROOT / "fixtures")))
+def test_sound_on_fixtures(path: Path) -> None:
+    _assert_sound(path)
+
+
+def test_sound_on_the_corpus_and_it_skips_most_of_it(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    generate_corpus.generate_corpus(corpus, files=200, seed=2024)
+    skipped_futures = 0
+    for path in sorted(corpus.rglob("*.py")):
+        silent = _assert_sound(path)
+        skipped_futures += "PFL102" in silent
+    # The common shapes (submit then result, lists then wait, as_completed) are proven clean.
+    assert skipped_futures > 150
+
+
+@pytest.mark.parametrize("shape", shapes.SHAPES)
+def test_sound_on_the_scaling_shapes(tmp_path: Path, shape: str) -> None:
+    path = tmp_path / f"{shape}.py"
+    path.write_text(shapes.generate(shape, 300))
+    _assert_sound(path)
+
+
+# -- the futures pre-check, both ways -------------------------------------------------------
+
+HEADER = """\
+from prefect import flow, task
+from prefect.futures import wait, as_completed
+
+@task
+def t(x=0):
+    return [x]
+
+@task
+def u(x=0):
+    return x
+
+@task
+async def a(x=0):
+    return x
+"""
+
+CLEAN = [
+    "f = t.submit(1)\n    f.result()",
+    "f = t.submit(1)\n    x = 1\n    return f.result()",
+    "fs = [t.submit(i) for i in range(3)]\n    wait(fs)",
+    "fs = t.map([1, 2])\n    fs.result()",
+    "fs = t.map([1, 2])\n    return [f.result() for f in fs]",
+    "pending = []\n    for i in range(3):\n        pending.append(t.submit(i))\n    wait(pending)",
+    "pending = []\n    for i in range(3):\n        pending.append(t.submit(i))\n"
+    "    for f in as_completed(pending):\n        print(f.result())",
+    "f = t.submit(1)\n    g = u.submit(f)\n    return g",
+    "f = t.submit(1)\n    return f",
+    "wait([t.submit(1), u.submit(2)])",
+    "x = t.submit(1).result()",
+    "f = t.submit(1)\n    if f.result():\n        return 1\n    return 2",
+    "f = t.submit(1)\n    for i in range(2):\n        if i:\n            break\n    f.wait()",
+    "fs = [t.submit(i) for i in range(3)]\n    for f in fs:\n        print(f.result())",
+    "x = u(1)\n    print(x + 1)",
+]
+
+MAYBE = [
+    ("t.submit(1)", "PFL102"),
+    ("f = t.submit(1)", "PFL102"),
+    ("f = t.submit(1)\n    if f.state:\n        f.result()", "PFL102"),
+    ("f = t.submit(1)\n    if True:\n        return 1\n    f.result()", "PFL102"),
+    (
+        "f = t.submit(1)\n    try:\n        f.result()\n    except ValueError:\n        pass",
+        "PFL102",
+    ),
+    ("f = t.submit(1)\n    f = 2\n    wait([f])", "PFL102"),
+    ("f = t.submit(1)\n    print(f)", "PFL102"),
+    ("for i in range(3):\n        t.submit(i).result()", "PFL103"),
+    ("x = u(1)\n    x.result()", "PFL104"),
+    ("f = t.submit(1)\n    f.result()\n    f['key']", "PFL108"),
+    ("f = t.submit(1)\n    wait(f)", "PFL109"),
+    ("f = t.submit(1)\n    s = f.wait()\n    f.result()", "PFL302"),
+    ("t(1)\n    a(2)", "PFL107"),
+]
+
+
+@pytest.mark.parametrize("body", CLEAN)
+def test_common_shapes_are_proven_clean(body: str) -> None:
+    text = f"{HEADER}\n@flow\ndef etl():\n    {body}\n"
+    assert not (_fired(text) & {"PFL102", "PFL103", "PFL104", "PFL108", "PFL109", "PFL302"})
+    assert not (_found(text) & {"PFL102", "PFL103", "PFL104", "PFL108", "PFL109"})
+
+
+@pytest.mark.parametrize(("body", "code"), MAYBE)
+def test_shapes_that_may_report_are_checked(body: str, code: str) -> None:
+    text = f"{HEADER}\n@flow\ndef etl():\n    {body}\n"
+    assert code in _fired(text)
+    assert code in _found(text)  # each of these really is a finding
+
+
+def test_a_task_named_submit_in_a_project_module_is_a_direct_call() -> None:
+    text = "import steps\n\n@steps.flow\ndef etl():\n    f = steps.submit(1)\n    f.result()\n"
+    assert "PFL104" in _fired(text, project=True)
+    assert "PFL104" not in _fired(text, project=False)
+
+
+def test_a_wait_re_exported_by_a_project_module_is_a_wait() -> None:
+    text = f"{HEADER}\nfrom helpers import w\n\n@flow\ndef etl():\n    f = t.submit(1)\n    w(f)\n"
+    assert "PFL109" in _fired(text, project=True)
+    assert "PFL109" not in _fired(text, project=False)
+
+
+def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> None:
+    text = f"{HEADER}\nfrom helpers import keep\n\n@flow\ndef etl():\n    f = t.submit(1)\n"
+    text += "    keep(f)\n"
+    assert "PFL102" in _fired(text, project=True)
+
+
+# -- the name triggers, both ways ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("from prefect import wait\n", "PFL105"),
+        ("import prefect\nprefect.wait([])\n", "PFL105"),
+        ("from prefect import get_client\nwait([])\n", "PFL105"),
+        ("from prefect import get_client\ndef f(wait=None): ...\nwait([])\n", "PFL105"),
+        ("from prefect.deployments import run_deployment\n", "PFL106"),
+        ("from prefect.deployments import Deployment\n", "PFL301"),
+        ("from prefect.task_runners import ConcurrentTaskRunner\n", "PFL311"),
+        ("from prefect import get_run_logger\nlog = get_run_logger()\n", "PFL401"),
+        ("import threading\nlock: threading.Lock\n", "PFL205"),
+        ("from prefect import flow\n@flow(task_runner=None)\ndef f(): ...\n", "PFL110"),
+        (
+            "from prefect import flow\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
+            "@flow(task_runner=ProcessPoolTaskRunner())\ndef f(): ...\n",
+            "PFL201",
+        ),
+        (
+            "from prefect import flow\n@flow\ndef f():\n    g.submit(open('x'))\n",
+            "PFL202",
+        ),
+        (
+            "from prefect import flow\ndef f():\n    g.submit(open('x'))\n"
+            "fast = flow(f).with_options(retries=1)\n",
+            "PFL202",
+        ),
+        ("from prefect import flow\n@flow\ndef f(): ...\nf.submit()\n", "PFL101"),
+        ("from prefect import flow\nf.serve(schedule=1)\n", "PFL302"),
+    ],
+)
+def test_name_triggers_fire(text: str, code: str) -> None:
+    assert code in _fired(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("from prefect.futures import wait\nwait([])\n", "PFL105"),
+        ("from prefect import get_client\n", "PFL105"),
+        ("from prefect import flow\n", "PFL106"),
+        ("from prefect.deployments import runner\n", "PFL301"),
+        ("from prefect import get_client\nclient = get_client()\n", "PFL401"),
+        ("import threading\nlock: threading.Thread\n", "PFL205"),
+        ("from prefect import flow\n@flow(retries=1)\ndef f(): ...\n", "PFL110"),
+        (
+            "from prefect import flow\nfrom prefect.task_runners import ThreadPoolTaskRunner\n"
+            "@flow(task_runner=ThreadPoolTaskRunner())\ndef f(): ...\n",
+            "PFL201",
+        ),
+        ("from prefect import flow\n@flow\ndef f():\n    g.submit(1)\n", "PFL202"),
+        ("from prefect import flow\ndef f():\n    g.submit(open('x'))\n", "PFL202"),
+        (
+            "from prefect import task\n@task\ndef t(): ...\nt.submit()\n",
+            "PFL101",
+        ),
+        ("from prefect import flow\nf.serve(cron='x')\n", "PFL302"),
+    ],
+)
+def test_name_triggers_stay_quiet(text: str, code: str) -> None:
+    assert code not in _fired(text)
+
+
+def test_project_values_reopen_the_name_triggers() -> None:
+    text = "from helpers import thing\n"
+    assert "PFL106" not in _fired(text, project=False)
+    assert {"PFL106", "PFL301", "PFL204"} <= _fired(text, project=True)
+
+
+def test_the_project_index_is_asked_only_when_needed() -> None:
+    asked: list[bool] = []
+
+    def project() -> bool:
+        asked.append(True)
+        return False
+
+    text = "from prefect import flow\n\n@flow\ndef etl():\n    return 1\n"
+    tree = ast.parse(text)
+    facts = file_facts(text, tree)
+    assert facts is not None
+    precheck = Precheck(tree, facts, NO_USER_DECORATORS, project)
+    assert RULES_BY_CODE["PFL102"].trigger(precheck) is False
+    assert asked == []
