@@ -11,8 +11,6 @@ from pathlib import Path
 import pytest
 
 from prefect_lint.engine import checker
-from prefect_lint.model import futures
-from prefect_lint.model import futures_precheck as fp
 from prefect_lint.model.api import NO_USER_DECORATORS
 from prefect_lint.model.exports import index_for
 from prefect_lint.model.precheck import Precheck
@@ -57,13 +55,6 @@ def test_every_rule_states_its_trigger() -> None:
 
 def _inherited(rule: type[Rule]) -> object:
     return next((k.__dict__["trigger"] for k in rule.__mro__ if "trigger" in k.__dict__), None)
-
-
-def test_the_futures_names_agree_with_the_analyzer() -> None:
-    assert fp.FUTURE_API == futures.FUTURE_API
-    assert futures._NEUTRAL_BUILTINS == fp.NEUTRAL_BUILTINS
-    assert futures._TRANSPARENT_BUILTINS == fp.TRANSPARENT_BUILTINS
-    assert futures._LOGGING_METHODS == fp.LOGGING_METHODS
 
 
 # -- soundness on every file we have ------------------------------------------------------

@@ -41,37 +41,18 @@ from prefect_lint.model.future_facts import (
     returns_states,
     target_names,
 )
+from prefect_lint.model.future_names import (
+    FUTURE_API,
+    LOGGING_METHODS,
+    NEUTRAL_BUILTINS,
+    TRANSPARENT_BUILTINS,
+)
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args
 from prefect_lint.model.persistent import PMap, PSet
 from prefect_lint.model.scopes import Scope, names_in, parameters, pattern_names
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.tree import child_nodes
 
-# What a PrefectFuture / PrefectFutureList offers besides being a value (futures.py).
-FUTURE_API = frozenset(
-    {"result", "wait", "state", "task_run_id", "add_done_callback", "wrapped_future", "flow_run_id"}
-)
-# Builtins that read a future (or a container of them) without ever resolving it: counting,
-# printing or formatting a dict of futures leaves every one of them running.
-_NEUTRAL_BUILTINS = frozenset(
-    {
-        "len",
-        "print",
-        "isinstance",
-        "id",
-        "repr",
-        "type",
-        "bool",
-        "hash",
-        "str",
-        "format",
-        "ascii",
-    }
-)
-# Logging calls only format their arguments (`%s` of a future is its repr).
-_LOGGING_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
-)
 _LOGGER_FACTORIES = frozenset(
     {
         "logging.getLogger",
@@ -83,7 +64,6 @@ _LOGGER_FACTORIES = frozenset(
     }
 )
 _STRING_LITERALS = (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)
-_TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
 _TRANSPARENT_PREFECT = frozenset({"prefect.unmapped", "prefect.allow_failure"})
 _CONTAINER_ADD = frozenset({"append", "extend", "insert", "add", "update", "setdefault"})
 _CONTAINER_VIEW = frozenset({"copy", "pop", "popleft", "__iter__"})
@@ -921,9 +901,9 @@ class FlowAnalyzer:
                 objs = frozenset().union(*self.eval_args(call)) if call.args else frozenset()
                 return objs
         if isinstance(func, cst.Name) and self.model.lookup(func.value, self.scope) is None:
-            if func.value in _NEUTRAL_BUILTINS and not self.model.is_bound(func.value, self.scope):
+            if func.value in NEUTRAL_BUILTINS and not self.model.is_bound(func.value, self.scope):
                 return self._read_only_call(call)
-            if func.value in _TRANSPARENT_BUILTINS and not self.model.is_bound(
+            if func.value in TRANSPARENT_BUILTINS and not self.model.is_bound(
                 func.value, self.scope
             ):
                 args = self.eval_args(call)
@@ -964,7 +944,7 @@ class FlowAnalyzer:
         receiver = func.value
         if isinstance(receiver, _STRING_LITERALS):
             return True
-        if func.attr.value not in _LOGGING_METHODS:
+        if func.attr.value not in LOGGING_METHODS:
             return False
         if isinstance(receiver, cst.Name) and self.holds_objects(receiver.value):
             return False

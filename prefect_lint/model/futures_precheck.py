@@ -57,19 +57,13 @@ from functools import cached_property
 from typing import cast
 
 from prefect_lint.model import api
+from prefect_lint.model.future_names import (
+    FUTURE_API,
+    LOGGING_METHODS,
+    NEUTRAL_BUILTINS,
+    TRANSPARENT_BUILTINS,
+)
 
-# What a future offers besides its value (`model.futures.FUTURE_API`, repeated here because
-# that module imports LibCST; tests/test_precheck.py checks they agree).
-FUTURE_API = frozenset(
-    {"result", "wait", "state", "task_run_id", "add_done_callback", "wrapped_future", "flow_run_id"}
-)
-NEUTRAL_BUILTINS = frozenset(
-    {"len", "print", "isinstance", "id", "repr", "type", "bool", "hash", "str", "format", "ascii"}
-)
-TRANSPARENT_BUILTINS = frozenset({"list", "tuple", "set", "sorted", "reversed", "iter"})
-LOGGING_METHODS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "log"}
-)
 _SUBMITS = frozenset({"submit", "map"})
 _WAITS = frozenset({"wait", "as_completed"})
 _PASS_THROUGH = frozenset({"unmapped", "allow_failure"})
