@@ -210,11 +210,14 @@ def check_source(
     target: Target | None = None,
     decorators: UserDecorators | None = None,
     render_only: Collection[tuple[str, Position]] | None = None,
+    tree: ast.Module | None = None,
 ) -> list[Diagnostic]:
     """Diagnostics for one file's text, sorted by position; `codes` are the enabled rules.
 
     `render_only` limits `render_fixes` to the diagnostics with these (code, start): rendering
     a fix rewrites the whole module, so an editor asks for the one fix it is about to apply.
+    `tree`: the text's `ast` parse, when the caller has one (flake8 hands its own to plugins),
+    so that the relevance check does not parse it again.
     """
     if decorators is None:
         decorators = index.decorators if index is not None else NO_USER_DECORATORS
@@ -223,7 +226,7 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
-    silent = model is None and not _may_report(source, path, codes, decorators, index, target)
+    silent = model is None and not _may_report(source, path, codes, decorators, index, target, tree)
     if silent and (index is None or not index.summarizes_every_text):
         return []
     if isinstance(model, ModuleModel):

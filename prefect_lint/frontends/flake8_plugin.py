@@ -86,9 +86,11 @@ class Flake8Plugin:
         except Exception:  # another flake8 version: check every code, as flake8 filters
             cls._selection = None
 
-    # flake8 treats a plugin whose __init__ takes `tree` as a whole-file plugin. The ast is
-    # not used: the rules run on LibCST.
+    # flake8 treats a plugin whose __init__ takes `tree` as a whole-file plugin. The rules run
+    # on LibCST; flake8's `ast` tree (parsed once for all its plugins) decides, without a
+    # parse of ours, whether the file needs one.
     def __init__(self, tree: ast.AST, lines: Sequence[str], filename: str) -> None:
+        self._tree = tree if isinstance(tree, ast.Module) else None
         self._lines = lines
         self._filename = filename
 
@@ -97,11 +99,14 @@ class Flake8Plugin:
         codes = _ALL_CODES if selection is None else selection.codes_for(self._filename)
         if not codes:
             return
-        for line, column, message in _check("".join(self._lines), self._filename, codes):
+        source = "".join(self._lines)
+        for line, column, message in _check(source, self._filename, codes, self._tree):
             yield line, column, message, type(self)
 
 
-def _check(source: str, filename: str, codes: frozenset[str]) -> list[tuple[int, int, str]]:
+def _check(
+    source: str, filename: str, codes: frozenset[str], tree: ast.Module | None = None
+) -> list[tuple[int, int, str]]:
     """(line, column, "CODE message") of each finding; flake8 applies noqa and per-file
     ignores itself."""
     # Imported here, not with the module: flake8 imports every plugin on every run.
@@ -132,6 +137,7 @@ def _check(source: str, filename: str, codes: frozenset[str]) -> list[tuple[int,
         index=index,
         target=target,
         decorators=decorators,
+        tree=tree,
     )
     return [(d.start.line, d.start.column, f"{d.code} {d.message}") for d in diagnostics]
 
