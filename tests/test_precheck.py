@@ -212,7 +212,8 @@ def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> Non
         ("from prefect.deployments import Deployment\n", "PFL301"),
         ("from prefect.task_runners import ConcurrentTaskRunner\n", "PFL311"),
         ("from prefect import get_run_logger\nlog = get_run_logger()\n", "PFL401"),
-        ("import threading\nlock: threading.Lock\n", "PFL205"),
+        ("import threading as th\n@task\ndef t(lock: th.Lock): ...\n", "PFL205"),
+        ("from threading import Lock\n@task\ndef t(*, lock: Optional[Lock]): ...\n", "PFL205"),
         ("from prefect import flow\n@flow(task_runner=None)\ndef f(): ...\n", "PFL110"),
         (
             "from prefect import flow\n@flow(task_runner=None)\ndef f():\n"
@@ -252,6 +253,8 @@ def test_name_triggers_fire(text: str, code: str) -> None:
         ("from prefect.deployments import runner\n", "PFL301"),
         ("from prefect import get_client\nclient = get_client()\n", "PFL401"),
         ("import threading\nlock: threading.Thread\n", "PFL205"),
+        ("import threading\nlock: threading.Lock\n@task\ndef t(n: int): ...\n", "PFL205"),
+        ("import threading\ndef t(lock: threading.Lock): ...\n", "PFL205"),
         ("from prefect import flow\n@flow(retries=1)\ndef f(): ...\n", "PFL110"),
         (
             "from prefect import flow\n@flow(task_runner=None)\ndef f():\n"

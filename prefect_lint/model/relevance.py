@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from prefect_lint.model import api
@@ -162,13 +162,7 @@ class _Collector:
             self.bind(alias.asname or alias.name, api.canonical(full))
 
     def _values(self, expr: ast.expr) -> set[str]:
-        attrs: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            attrs.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
-            return set()
-        return {_extend(base, reversed(attrs)) for base in self.bound.get(expr.id, ())}
+        return chain_values(expr, self.bound)
 
     def _text_chains(self, text: str) -> None:
         """Every `name.attr...` in the text whose first name is bound by an import or an
@@ -218,6 +212,18 @@ class _Collector:
         bare_wait = bool(_BARE_WAIT.search(text))
         bound = {local: frozenset(values) for local, values in self.bound.items()}
         return FileFacts(frozenset(names), bare_wait, opaque, bound)
+
+
+def chain_values(expr: ast.expr, bound: Mapping[str, Iterable[str]]) -> set[str]:
+    """The dotted names a `name.attr...` chain may evaluate to, its first name read from
+    `bound` (`FileFacts.bound`); none for any other expression."""
+    attrs: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        attrs.append(expr.attr)
+        expr = expr.value
+    if not isinstance(expr, ast.Name):
+        return set()
+    return {_extend(base, reversed(attrs)) for base in bound.get(expr.id, ())}
 
 
 def _extend(base: str, attrs: object) -> str:

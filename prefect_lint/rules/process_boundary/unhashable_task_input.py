@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import ast
+
 import libcst as cst
 
 from prefect_lint.model import precheck
 from prefect_lint.model.pickling import UNHASHABLE_ANNOTATIONS, UNPICKLABLE
+from prefect_lint.model.relevance import chain_values
 from prefect_lint.model.values import Dotted, Task
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import NO_CACHE_FIX, no_cache_fix
@@ -73,9 +76,13 @@ class UnhashableTaskInput(Rule):
     """
 
     meta = RuleMeta(versions=since("3.2"), fix=NO_CACHE_FIX)
-    trigger = precheck.names_trigger(
-        "an annotation the default cache policy cannot hash is named",
-        UNHASHABLE_ANNOTATIONS.__contains__,
+    trigger = precheck.Trigger(
+        "a parameter of a decorated `def` is annotated with a name the default cache policy "
+        "cannot hash (or project values)",
+        lambda pre: (
+            pre.project_values()
+            or (pre.any_name(UNHASHABLE_ANNOTATIONS.__contains__) and _annotated_unhashable(pre))
+        ),
     )
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -110,3 +117,23 @@ class UnhashableTaskInput(Rule):
                 "`cache_policy=NO_CACHE` on the task"
             )
             self.report(annotation, message, fix=fix)
+
+
+def _annotated_unhashable(pre: precheck.Precheck) -> bool:
+    """A parameter annotation of a decorated `def` holding a chain that the file's imports and
+    aliases may resolve into `UNHASHABLE_ANNOTATIONS`: what `visit_FunctionDef` evaluates,
+    and more (parameters with defaults, chains nested in subscripts)."""
+    bound = pre.facts.bound
+    for node in ast.walk(pre.tree):
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+            continue
+        arguments = node.args
+        for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+            if argument.annotation is None:
+                continue
+            for part in ast.walk(argument.annotation):
+                if isinstance(part, (ast.Name, ast.Attribute)) and any(
+                    value in UNHASHABLE_ANNOTATIONS for value in chain_values(part, bound)
+                ):
+                    return True
+    return False
