@@ -253,6 +253,7 @@ def test_name_triggers_fire(text: str, code: str) -> None:
         ("from prefect.deployments import runner\n", "PFL301"),
         ("from prefect import get_client\nclient = get_client()\n", "PFL401"),
         ("import threading\nlock: threading.Thread\n", "PFL205"),
+        ("import os\nfrom prefect import get_run_logger\nURL = os.environ.get('U')\n", "PFL401"),
         ("import threading\nlock: threading.Lock\n@task\ndef t(n: int): ...\n", "PFL205"),
         ("import threading\ndef t(lock: threading.Lock): ...\n", "PFL205"),
         ("from prefect import flow\n@flow(retries=1)\ndef f(): ...\n", "PFL110"),

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import ast
 import itertools
+from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from prefect_lint.model import precheck
+from prefect_lint.model.relevance import chain_values
 from prefect_lint.model.values import Dotted, Flow, Task
 from prefect_lint.rules.base import Rule, RuleMeta
 from prefect_lint.rules.process_boundary.shared import is_main_guard
@@ -31,13 +33,16 @@ _VARIABLE_GET = frozenset({"prefect.variables.Variable.get"})
 _CALLED_NAMES = frozenset({"get_run_logger", "get_run_context", "load", "get"})
 
 
-_NAMED = precheck.names_trigger(
-    "a run-context API, `Variable.get` or a block class's `.load` is named",
-    lambda name: (
+def _wanted(name: str) -> bool:
+    return (
         name in _RUN_CONTEXT
         or name in _VARIABLE_GET
         or (name.endswith(".load") and _is_block_class(name))
-    ),
+    )
+
+
+_NAMED = precheck.names_trigger(
+    "a run-context API, `Variable.get` or a block class's `.load` is named", _wanted
 )
 
 
@@ -109,9 +114,10 @@ class RunContextAtImport(Rule):
 
     meta = RuleMeta(versions=PREFECT_3)
     trigger = precheck.Trigger(
-        _NAMED.condition + ", and a call named `get_run_logger`, `get_run_context`, `load` or "
-        "`get` runs at import time (outside function bodies and lambdas)",
-        lambda pre: _NAMED(pre) and _calls_at_import(pre.tree),
+        "a call that runs at import time (outside function bodies and lambdas) may evaluate "
+        "to a run-context API, `Variable.get` or a block class's `.load` (or is named like one, "
+        "with project values)",
+        lambda pre: _NAMED(pre) and _import_time_call(pre),
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -166,18 +172,30 @@ class RunContextAtImport(Rule):
                 self.report(call, message, statement=statement)
 
 
-def _calls_at_import(tree: ast.Module) -> bool:
-    """A call of one of `_CALLED_NAMES` outside every function body and lambda: what
-    `_runs_at_import` accepts, and more (main guards and guarded `try` bodies included)."""
+def _import_time_call(pre: precheck.Precheck) -> bool:
+    """What `visit_Call` needs: a call named like one of `_CALLED_NAMES` that runs at import
+    and whose callee the file's imports and aliases may resolve to a wanted name (or any such
+    call, when project modules may re-export one)."""
+    for func in _called_at_import(pre.tree):
+        if any(_wanted(name) for name in chain_values(func, pre.facts.bound)):
+            return True
+        if pre.project_values():
+            return True
+    return False
+
+
+def _called_at_import(tree: ast.Module) -> Iterator[ast.expr]:
+    """The callees named like one of `_CALLED_NAMES` outside every function body and lambda:
+    what `_runs_at_import` accepts, and more (main guards and guarded `try` bodies too)."""
     stack: list[ast.AST] = list(tree.body)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Call):
             func = node.func
-            if isinstance(func, ast.Attribute) and func.attr in _CALLED_NAMES:
-                return True
-            if isinstance(func, ast.Name) and func.id in _CALLED_NAMES:
-                return True
+            if (isinstance(func, ast.Attribute) and func.attr in _CALLED_NAMES) or (
+                isinstance(func, ast.Name) and func.id in _CALLED_NAMES
+            ):
+                yield func
         if isinstance(node, ast.Lambda):
             continue
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
@@ -191,7 +209,6 @@ def _calls_at_import(tree: ast.Module) -> bool:
                     stack.extend(item for item in value if isinstance(item, ast.AST))
             continue
         stack.extend(ast.iter_child_nodes(node))
-    return False
 
 
 def _is_block_class(name: str) -> bool:
