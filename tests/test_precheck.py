@@ -221,6 +221,11 @@ def test_unmapped_re_exported_by_a_project_module_hands_the_future_back() -> Non
             "PFL110",
         ),
         ("from prefect import get_run_logger\ndef f(log=get_run_logger()): ...\n", "PFL401"),
+        (
+            "from prefect import flow\n@flow\ndef f():\n    t()\n"
+            "fast = f.with_options(task_runner=None)\n",
+            "PFL110",
+        ),
         ("from prefect import get_run_logger\nclass C:\n    log = get_run_logger()\n", "PFL401"),
         (
             "from prefect import flow\nfrom prefect.task_runners import ProcessPoolTaskRunner\n"
@@ -253,6 +258,11 @@ def test_name_triggers_fire(text: str, code: str) -> None:
         ("from prefect.deployments import runner\n", "PFL301"),
         ("from prefect import get_client\nclient = get_client()\n", "PFL401"),
         ("import threading\nlock: threading.Thread\n", "PFL205"),
+        (
+            "from prefect import flow, task\n@task\ndef t(): ...\n"
+            "@flow(task_runner=None)\ndef f():\n    t.submit()\n",
+            "PFL110",
+        ),
         ("import os\nfrom prefect import get_run_logger\nURL = os.environ.get('U')\n", "PFL401"),
         ("import threading\nlock: threading.Lock\n@task\ndef t(n: int): ...\n", "PFL205"),
         ("import threading\ndef t(lock: threading.Lock): ...\n", "PFL205"),

@@ -106,9 +106,10 @@ class UnusedTaskRunner(Rule):
         ),
     )
     trigger = precheck.Trigger(
-        precheck.TASK_RUNNER_KEYWORD.condition + ", and a decorated sync `def` submits and maps "
+        precheck.TASK_RUNNER_KEYWORD.condition + ", and a sync `def` decorated with "
+        "`task_runner=` (or copied by `.with_options(task_runner=...)`) submits and maps "
         "nothing in its own body",
-        lambda pre: precheck.TASK_RUNNER_KEYWORD(pre) and _decorated_def_without_submits(pre.tree),
+        lambda pre: precheck.TASK_RUNNER_KEYWORD(pre) and _runner_flow_without_submits(pre.tree),
     )
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -307,13 +308,30 @@ def _submittable(call: cst.Call, loop: cst.CSTNode) -> bool:
 _AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
-def _decorated_def_without_submits(tree: ast.Module) -> bool:
-    """What `leave_FunctionDef` needs before it can report: a decorated sync `def` whose own
-    body (nested scopes apart, as `_direct_calls` walks it) has no `.submit()` / `.map()`."""
+def _runner_flow_without_submits(tree: ast.Module) -> bool:
+    """What `leave_FunctionDef` needs before it can report: a sync `def` given a runner by a
+    decorator call's `task_runner=` (or by some `.with_options(task_runner=...)` copy) whose
+    own body (nested scopes apart, as `_direct_calls` walks it) has no `.submit()` / `.map()`."""
+    defs: list[ast.FunctionDef] = []
+    copies = False
     for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.decorator_list and not _body_submits(node):
-            return True
-    return False
+        if isinstance(node, ast.FunctionDef) and node.decorator_list:
+            defs.append(node)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Attribute)
+            and node.func.attr == "with_options"
+            and _passes_runner(node)
+        ):
+            copies = True
+    return any(
+        (copies or any(_passes_runner(d) for d in node.decorator_list)) and not _body_submits(node)
+        for node in defs
+    )
+
+
+def _passes_runner(node: ast.expr) -> bool:
+    return isinstance(node, ast.Call) and any(k.arg == "task_runner" for k in node.keywords)
 
 
 def _body_submits(function: ast.FunctionDef) -> bool:
