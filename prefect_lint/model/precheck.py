@@ -22,10 +22,17 @@ import ast
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.futures_precheck import FileIndex, Names, index_file, may_find_futures
+from prefect_lint.model.futures_precheck import (
+    FileIndex,
+    Names,
+    child_nodes,
+    index_file,
+    may_find_futures,
+)
 from prefect_lint.model.relevance import FileFacts, is_prefect_family
 
 _PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
@@ -312,24 +319,50 @@ class _FlowArguments:
     def __init__(self, pre: Precheck) -> None:
         self.names: set[str] = set()
         self.calls: set[int] = set()
+        self.pre = pre
         # `fast = flow(etl).with_options(...)` makes a flow of a plain def too (`flows_of`).
         copies = any(
             isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"
             for call in pre.calls()
         )
+        # A def inside one already read adds nothing: its nodes were read with the outer one
+        # (an outer def comes first in `functions`).
+        read: set[int] = set()
         for function, _ in pre.index.functions:
-            if not copies and not _may_be_flow(pre, function):
+            if id(function) in read or not (copies or _may_be_flow(pre, function)):
                 continue
-            for inner in ast.walk(function):
-                if isinstance(inner, ast.Call):
-                    for argument in (*inner.args, *(k.value for k in inner.keywords)):
-                        names, calls = _refs(argument)
-                        self.names |= names
-                        self.calls |= calls
-        # Only names are bound (`self.client = ...` binds nothing `unpicklable_value` follows).
-        self.assignments = [
-            (_stored(target), *_refs(value)) for target, value in pre.index.assignments
-        ]
+            self._read(function, read)
+
+    def _read(self, function: ast.FunctionDef | ast.AsyncFunctionDef, read: set[int]) -> None:
+        """The names and calls inside an argument of a call anywhere in `function` (its
+        header, nested defs, classes and lambdas too), in one walk."""
+        names, calls = self.names, self.calls
+        # (node, whether it lies inside an argument of a call above it)
+        stack: list[tuple[ast.AST, bool]] = [(function, False)]
+        while stack:
+            node, argument = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if argument:
+                    names.add(cast(ast.Name, node).id)
+                continue
+            if kind is ast.Call:
+                call = cast(ast.Call, node)
+                if argument:
+                    calls.add(id(call))
+                stack.append((call.func, argument))
+                stack.extend((inner, True) for inner in call.args)
+                stack.extend((inner, True) for inner in call.keywords)
+                continue
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                read.add(id(node))
+            stack.extend((child, argument) for child in child_nodes(node))
+
+    @cached_property
+    def assignments(self) -> list[tuple[set[str], set[str], set[int]]]:
+        """Per assignment: the names it binds (only names: `self.client = ...` binds nothing
+        `unpicklable_value` follows), and the names and calls its value reads."""
+        return [(_stored(target), *_refs(value)) for target, value in self.pre.index.assignments]
 
     def carries(self, made: set[int]) -> bool:
         """Whether an argument holds one of the `made` calls, directly or through names
