@@ -287,6 +287,8 @@ def index_file(
                 if type(name_node.ctx) is not ast.Load:
                     names.add(name_node.id, "other")
                 continue
+            if kind is ast.Constant:
+                continue  # a leaf, and a common one
             if kind is ast.Call:
                 call = cast(ast.Call, node)
                 calls.append(call)
