@@ -18,7 +18,7 @@ import argparse
 import json
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -40,6 +40,10 @@ _CONFIGURED = UserDecorators(
 _DECORATORS = {"plain": NO_USER_DECORATORS, "configured": _CONFIGURED}
 
 
+def _answer(project: bool) -> Callable[[], bool]:
+    return lambda: project
+
+
 def verdicts_of(text: str) -> dict[str, str]:
     """Per (decorators, project answer): each rule's verdict as one string of 0/1 in the
     registry's order, or why no trigger was asked."""
@@ -52,7 +56,7 @@ def verdicts_of(text: str) -> dict[str, str]:
     out: dict[str, str] = {"opaque": str(facts.opaque)}
     for label, decorators in _DECORATORS.items():
         for project in (False, True):
-            precheck = Precheck(tree, facts, decorators, lambda answer=project: answer)
+            precheck = Precheck(tree, facts, decorators, _answer(project))
             bits = "".join("1" if rule.trigger(precheck) else "0" for rule in VISITOR_RULES)
             out[f"{label}/project={project}"] = bits
     return out
