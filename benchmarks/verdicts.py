@@ -6,7 +6,8 @@ A speed change to the `ast` pre-check (`model/precheck.py`, `model/futures_prech
 trigger, in the checker's order on one shared `Precheck` per file, over `fixtures/`, the
 generated benchmark corpus and the generated scaling shapes; with the project index answering
 "no Prefect values" and "Prefect values", and with and without a configured flow and task
-decorator. Every verdict goes into one JSON file; ``--compare FILE`` exits 1 on any difference.
+decorator; and a digest of the file's facts (`relevance.file_facts`). Every verdict goes into
+one JSON file; ``--compare FILE`` exits 1 on any difference.
 
     python benchmarks/verdicts.py --write before.json     # on the old code
     python benchmarks/verdicts.py --compare before.json   # on the new code
@@ -15,6 +16,7 @@ decorator. Every verdict goes into one JSON file; ``--compare FILE`` exits 1 on 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -53,7 +55,14 @@ def verdicts_of(text: str) -> dict[str, str]:
     facts = file_facts(text, tree)
     if facts is None:
         return {"all": "no facts"}
-    out: dict[str, str] = {"opaque": str(facts.opaque)}
+    names = "\n".join(sorted(facts.names))
+    bound = "\n".join(f"{k}={sorted(v)}" for k, v in sorted(facts.bound.items()))
+    out: dict[str, str] = {
+        "opaque": str(facts.opaque),
+        "bare_wait": str(facts.calls_bare_wait),
+        "names": hashlib.sha256(names.encode()).hexdigest()[:16],
+        "bound": hashlib.sha256(bound.encode()).hexdigest()[:16],
+    }
     for label, decorators in _DECORATORS.items():
         for project in (False, True):
             precheck = Precheck(tree, facts, decorators, _answer(project))

@@ -308,21 +308,31 @@ def _refs(node: ast.AST) -> tuple[set[str], set[int]]:
     """The names read and the calls made in `node` (ids)."""
     names: set[str] = set()
     calls: set[int] = set()
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Name):
-            names.add(inner.id)
-        elif isinstance(inner, ast.Call):
+    stack = [node]
+    while stack:
+        inner = stack.pop()
+        kind = type(inner)
+        if kind is ast.Name:
+            names.add(cast(ast.Name, inner).id)
+            continue
+        if kind is ast.Call:
             calls.add(id(inner))
+        stack.extend(child_nodes(inner))
     return names, calls
 
 
 def _stored(target: ast.AST) -> set[str]:
     """The names an assignment target binds (not the ones it reads: `self` in `self.x = v`)."""
-    return {
-        node.id
-        for node in ast.walk(target)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
-    }
+    stored: set[str] = set()
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if type(node) is ast.Name:
+            if type(cast(ast.Name, node).ctx) is not ast.Load:
+                stored.add(cast(ast.Name, node).id)
+            continue
+        stack.extend(child_nodes(node))
+    return stored
 
 
 class _FlowArguments:
