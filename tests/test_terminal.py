@@ -230,3 +230,31 @@ def test_watch_checks_again_after_a_change(project: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=30)
     assert process.returncode == 130
+
+
+def test_watch_sees_a_changed_imported_module(tmp_path: Path) -> None:
+    """A round of `--watch` in the same process reads the project anew: a task that became a
+    plain function in another module no longer makes its `.submit()` a future."""
+    pytest.importorskip("watchfiles")
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "steps.py").write_text(
+        "from prefect import task\n\n\n@task\ndef one():\n    return 1\n"
+    )
+    (tmp_path / "flows.py").write_text(
+        "from prefect import flow\n\nfrom steps import one\n\n\n@flow\ndef main():\n"
+        "    one.submit()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "prefect_lint", "check", "--watch", "--jobs", "1", "--no-cache"],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        assert "PFL102" in _read_until(process, "Found 1 error.")
+        time.sleep(0.5)  # the watcher is set up after the first check
+        (tmp_path / "steps.py").write_text("def one():\n    return 1\n")
+        _read_until(process, "All checks passed!")
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=30)

@@ -92,6 +92,15 @@ def target_for(path: str, settings: Settings) -> Target:
     return _targets[key]
 
 
+def forget_projects() -> None:
+    """Forget what this process learnt about projects (their modules' exports, where imports
+    lead, their Prefect targets): the next run reads the files as they are then."""
+    from prefect_lint.model.exports import forget_indexes
+
+    forget_indexes()
+    _targets.clear()
+
+
 def check_file(path: str, settings: Settings, mode: Mode) -> FileReport:
     try:
         source = read_source(path)

@@ -31,7 +31,7 @@ from prefect_lint.diagnostics import FileError
 from prefect_lint.engine.cache import ResultCache
 from prefect_lint.engine.discovery import discover
 from prefect_lint.engine.report import FileReport, Mode
-from prefect_lint.engine.runner import check_text, default_jobs, run, target_for
+from prefect_lint.engine.runner import check_text, default_jobs, forget_projects, run, target_for
 from prefect_lint.engine.source import SourceError, decode_source, write_atomic
 from prefect_lint.model.root import find_project_root
 from prefect_lint.model.target import conflict
@@ -488,6 +488,8 @@ def command_watch(args: argparse.Namespace) -> int:
         names = sorted({os.path.relpath(path) for _, path in changes})
         print(f"\nFile change detected ({', '.join(names)}); checking again...", file=sys.stderr)
         sys.stderr.flush()
+        # A run in this process (one job) would otherwise see the project as it was.
+        forget_projects()
         code = command_check(args)
         sys.stdout.flush()
     return code

@@ -53,6 +53,14 @@ def summarize(model: ModuleModel) -> Summary:
 _indexes: dict[tuple[str, UserDecorators], ProjectIndex] = {}
 
 
+def forget_indexes() -> None:
+    """Drop every project index of this process: the files may have changed since (a new
+    round of `check --watch`)."""
+    for index in _indexes.values():
+        index.forget()
+    _indexes.clear()
+
+
 def index_for(path: str, decorators: UserDecorators = NO_USER_DECORATORS) -> ProjectIndex:
     """The (per-process) index of the project `path` belongs to."""
     key = (find_project_root(path), decorators)

@@ -93,6 +93,11 @@ class ProjectIndex:
         # yet), and the project files each (name, importer directory) may lead to.
         self._reaches: dict[str, bool] = {}
         self._leads: dict[tuple[str, str, bool], tuple[str, ...]] = {}
+        # (directory, dotted rest) -> (the file, the candidates probed): a module name is
+        # probed in up to four directories per importing directory, mostly the same ones (the
+        # project root, `src/`).
+        self._probes: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
+        self._search: dict[str, tuple[str, ...]] = {}  # importer directory -> search dirs
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         """Whether `text` imports a project module that mentions prefect (or one re-exporting
@@ -218,11 +223,18 @@ class ProjectIndex:
 
     # -- files ------------------------------------------------------------------------------
 
-    def _search_dirs(self, importer: str) -> list[str]:
+    def _search_dirs(self, importer: str) -> tuple[str, ...]:
+        directory = os.path.dirname(os.path.abspath(importer))
+        known = self._search.get(directory)
+        if known is None:
+            known = self._search[directory] = self._search_dirs_of(directory, importer)
+        return known
+
+    def _search_dirs_of(self, directory: str, importer: str) -> tuple[str, ...]:
         # Directories that do not exist are kept: a module created in them later must still
         # be seen as a change by the result cache (their candidates are probed and absent).
         dirs = [
-            os.path.dirname(os.path.abspath(importer)),
+            directory,
             self.root,
             os.path.join(self.root, "src"),
         ]
@@ -230,11 +242,7 @@ class ProjectIndex:
         package_root = import_root(importer)
         if self.contains(package_root):
             dirs.append(package_root)
-        unique: list[str] = []
-        for directory in dirs:
-            if directory not in unique:
-                unique.append(directory)
-        return unique
+        return tuple(dict.fromkeys(dirs))
 
     def find_module(self, dotted: str, importer: str) -> str | None:
         """The file of module `dotted` (leading dots: relative to `importer`), if in the project."""
@@ -258,21 +266,38 @@ class ProjectIndex:
             for _ in range(level - 1):
                 base = os.path.dirname(base)
             rest = dotted[level:]
-            bases = [base]
+            bases: Iterable[str] = (base,)
         else:
             rest = dotted
             bases = self._search_dirs(importer)
-        parts = rest.split(".") if rest else []
         for base in bases:
-            target = os.path.join(base, *parts)
-            candidates = [target + ".py", os.path.join(target, "__init__.py")] if parts else []
-            for candidate in candidates or [os.path.join(base, "__init__.py")]:
-                if not self.contains(candidate):
-                    continue
-                probed.append(os.path.abspath(candidate))
-                if os.path.isfile(candidate):
-                    return candidate
+            found, candidates = self._probe(base, rest)
+            probed.extend(candidates)
+            if found is not None:
+                return found
         return None
+
+    def _probe(self, base: str, rest: str) -> tuple[str | None, tuple[str, ...]]:
+        """Module `rest` (dotted, no leading dots) looked for in `base`: the file found there,
+        and the project files probed for it."""
+        key = (base, rest)
+        known = self._probes.get(key)
+        if known is not None:
+            return known
+        parts = rest.split(".") if rest else []
+        target = os.path.join(base, *parts)
+        candidates = [target + ".py", os.path.join(target, "__init__.py")] if parts else []
+        probed: list[str] = []
+        found = None
+        for candidate in candidates or [os.path.join(base, "__init__.py")]:
+            if not self.contains(candidate):
+                continue
+            probed.append(os.path.abspath(candidate))
+            if _is_file(candidate):
+                found = candidate
+                break
+        known = self._probes[key] = (found, tuple(probed))
+        return known
 
     # -- dependency tracking (for the result cache) ------------------------------------------
 
@@ -374,6 +399,9 @@ class ProjectIndex:
         if path is None:
             self._exports.clear()
             self._found.clear()
+            self._probes.clear()
+            self._search.clear()
+            _files_in.clear()
             self._mentions.clear()
             self._export_deps.clear()
             self._digests.clear()
@@ -467,6 +495,37 @@ class ProjectIndex:
             finally:
                 self._resolving.discard(key)
         return None
+
+
+# directory -> the names of the regular files in it, read once per process (until an index
+# forgets everything): module probes ask the same directories again and again.
+_files_in: dict[str, frozenset[str]] = {}
+
+
+def _is_file(path: str) -> bool:
+    """`os.path.isfile(path)`, from one listing of its directory."""
+    directory, name = os.path.split(path)
+    names = _files_in.get(directory)
+    if names is None:
+        names = _files_in[directory] = _file_names(directory)
+    return name in names
+
+
+def _file_names(directory: str) -> frozenset[str]:
+    """The names of the regular files (links followed, as `os.path.isfile` does) in
+    `directory`; none when it cannot be read."""
+    try:
+        with os.scandir(directory) as entries:
+            return frozenset(entry.name for entry in entries if _is_regular_file(entry))
+    except OSError:
+        return frozenset()
+
+
+def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()
+    except OSError:
+        return False
 
 
 def _prefixes(name: str) -> list[str]:
