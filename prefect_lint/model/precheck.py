@@ -328,8 +328,8 @@ def _stored(target: ast.AST) -> set[str]:
     while stack:
         node = stack.pop()
         if type(node) is ast.Name:
-            if type(cast(ast.Name, node).ctx) is not ast.Load:
-                stored.add(cast(ast.Name, node).id)
+            if type(node.ctx) is not ast.Load:
+                stored.add(node.id)
             continue
         stack.extend(child_nodes(node))
     return stored
