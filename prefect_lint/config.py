@@ -111,7 +111,7 @@ class Settings:
 
     def enabled(self, code: str) -> bool:
         """Ruff's precedence: the most specific matching selector wins; ignore wins ties."""
-        if RULE_CODES[code] and not self.preview:
+        if RULE_CODES[code].preview and not self.preview:
             return False
         selected = _longest_match(code, [*(self.select or ["PFL"]), *self.extend_select])
         ignored = _longest_match(code, self.ignore)

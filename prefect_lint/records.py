@@ -7,9 +7,10 @@ rules and a rule's base class can import the engine's context without a cycle.
 
 from __future__ import annotations
 
+import inspect
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -32,6 +33,24 @@ OPTIONAL_DOC_SECTIONS: tuple[str, ...] = ()
 SEMANTICS_DOC = "../prefect-semantics.md"
 _CODE = re.compile(r"^PFL\d{3}$")
 _NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# The closing docs section: a rule's docstring lists the anchors (`- flow-has-no-submit`),
+# the rendered docs link them.
+FACTS_HEADING = "Prefect facts"
+# A word of a class name starts at a capital or a run of digits: `RemovedIn3`.
+_WORD_START = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Za-z])(?=[0-9])")
+_CODE_OF_CLASS = {row.rule: code for code, row in RULE_CODES.items()}
+
+
+def kebab_case(class_name: str) -> str:
+    """A rule's name from its class name, as ruff derives `flow-submit` from `FlowSubmit`:
+    `RemovedIn3` -> `removed-in-3`."""
+    return _WORD_START.sub("-", class_name).lower()
+
+
+def _fact_anchor(rule_class: str, line: str) -> str:
+    if not line.startswith("- "):
+        raise ValueError(f"{rule_class}: the {FACTS_HEADING} section lists `- anchor` lines")
+    return line[2:].strip()
 
 
 @dataclass(frozen=True)
@@ -75,32 +94,61 @@ class FixMeta:
 class RuleMeta:
     """Everything the docs, the CLI, the outputs and the meta-tests know about a rule.
 
-    Whether it is a preview rule is kept in `rule_codes.RULE_CODES`, which settings read
-    without importing the rules."""
+    A rule class declares what only it knows: the Prefect `versions` its claim holds for and
+    its `fix`. The rest has its home elsewhere, and `completed` reads it from there when the
+    class is made (`Rule.__init_subclass__`), as ruff and Fixit do: the name from the class
+    name (`FlowSubmit` -> `flow-submit`; `name=` only where today's name differs from it), the
+    summary, docs and Prefect facts from the class docstring (its first line, its sections,
+    its closing `## Prefect facts` list), the code, `since` and preview flag from the code
+    table `rule_codes.RULE_CODES`. A record written out in full (a test's own rule, outside
+    the table) is taken as it is."""
 
-    code: str
-    name: str
-    summary: str
-    docs: str
-    since: str
     # The Prefect releases the rule's claim is true for; the engine never reports outside them.
     versions: VersionRange
     fix: FixMeta | None = None
+    name: str = ""
+    code: str = ""
+    summary: str = ""
+    docs: str = ""
+    since: str = ""
     # Anchors in docs/prefect-semantics.md: the Prefect facts the rule, its message and its
     # fix rely on (tests/test_semantics_doc.py keeps them valid; every rule names one).
     facts: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        if not _CODE.match(self.code):
+        if self.code and not _CODE.match(self.code):
             raise ValueError(f"rule code {self.code!r} must look like PFL123")
-        if not _NAME.match(self.name):
+        if self.name and not _NAME.match(self.name):
             raise ValueError(f"rule name {self.name!r} must be kebab-case")
+
+    def completed(self, rule_class: str, docstring: str | None) -> RuleMeta:
+        """This declaration completed from the rule class named `rule_class`, whose
+        docstring is `docstring`."""
+        if self.code:
+            return self
+        code = _CODE_OF_CLASS.get(rule_class)
+        if code is None:
+            raise ValueError(f"{rule_class} has no row in prefect_lint/rule_codes.py RULE_CODES")
+        if not docstring:
+            raise ValueError(f"{rule_class} has no docstring: its summary and docs")
+        summary, _, body = inspect.cleandoc(docstring).partition("\n")
+        docs, _, facts = body.partition(f"\n## {FACTS_HEADING}\n")
+        return replace(
+            self,
+            name=self.name or kebab_case(rule_class),
+            code=code,
+            summary=summary,
+            docs=docs.strip("\n"),
+            since=RULE_CODES[code].since,
+            facts=tuple(_fact_anchor(rule_class, line) for line in facts.splitlines()),
+        )
 
     @property
     def preview(self) -> bool:
         # A rule outside the catalog (a test's own) is stable; `prefect_lint.rules` checks
         # that every registered rule is in it.
-        return RULE_CODES.get(self.code, False)
+        row = RULE_CODES.get(self.code)
+        return row is not None and row.preview
 
     @property
     def effective_fix_versions(self) -> VersionRange:
@@ -171,7 +219,7 @@ class RuleMeta:
         if not self.facts:
             return ""
         links = "\n".join(f"- [{fact}]({SEMANTICS_DOC}#{fact})" for fact in self.facts)
-        return f"\n## Prefect facts\nWhat Prefect does that this rule relies on:\n\n{links}\n"
+        return f"\n## {FACTS_HEADING}\nWhat Prefect does that this rule relies on:\n\n{links}\n"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""The rule registry: every rule class, in code order. Adding a rule means adding it here."""
+"""The rule registry: every rule class, in code order. Adding a rule means adding it here and
+its row (code, class name, release) to `rule_codes.RULE_CODES`."""
 
 from __future__ import annotations
 

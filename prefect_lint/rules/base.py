@@ -19,12 +19,23 @@ __all__ = ["CstFix", "FixMeta", "ImportRequest", "Rule", "RuleMeta", "SyntaxErro
 
 
 class Rule:
-    """Base class: subclasses set `meta` and define `visit_<Node>` / `leave_<Node>` methods."""
+    """Base class: subclasses set `meta` and define `visit_<Node>` / `leave_<Node>` methods.
+
+    A rule's docstring is its documentation: the summary line, then the sections of
+    `records.DOC_SECTIONS` and the `## Prefect facts` list (see `RuleMeta`)."""
 
     meta: ClassVar[RuleMeta]
     # When the rule can report at all, decided before LibCST parses the file
-    # (model/precheck.py). Every rule states its own; tests/test_precheck.py checks it.
+    # (model/precheck.py). Every rule states its own or inherits its base's (the
+    # FunctionFactsRule rules); tests/test_precheck.py checks it.
     trigger: ClassVar[Trigger]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        # A shared base (`MovedNameRule`) declares no `meta`: it is no rule itself.
+        declared: RuleMeta | None = vars(cls).get("meta")
+        if declared is not None:
+            cls.meta = declared.completed(cls.__name__, cls.__doc__)
 
     def __init__(self, context: RuleContext) -> None:
         self.context = context
@@ -69,47 +80,45 @@ class Rule:
 
 
 class SyntaxErrorRule(Rule):
-    """PFL000 is emitted by the engine itself when a file does not parse."""
+    """file does not parse
 
-    meta = RuleMeta(
-        code="PFL000",
-        name="syntax-error",
-        summary="file does not parse",
-        since="0.1.0",
-        versions=ALL_VERSIONS,
-        facts=("entrypoints-are-imported",),
-        docs="""
-## What it does
-Reports a file that mentions Prefect but is not valid Python, with the parser's message and
-position. The other rules cannot look inside it, and `--fix` never writes to it.
+    ## What it does
+    Reports a file that mentions Prefect but is not valid Python, with the parser's message and
+    position. The other rules cannot look inside it, and `--fix` never writes to it.
 
-## Why is this bad?
-Python refuses to import the module: every flow in it fails before it starts, with a
-`SyntaxError`.
+    ## Why is this bad?
+    Python refuses to import the module: every flow in it fails before it starts, with a
+    `SyntaxError`.
 
-## Example
-```python
-from prefect import flow
+    ## Example
+    ```python
+    from prefect import flow
 
-@flow
-def etl(:
-    ...
-```
+    @flow
+    def etl(:
+        ...
+    ```
 
-## Use instead
-```python
-from prefect import flow
+    ## Use instead
+    ```python
+    from prefect import flow
 
-@flow
-def etl():
-    ...
-```
+    @flow
+    def etl():
+        ...
+    ```
 
-## Fix safety
-There is no fix. PFL000 cannot be suppressed with `# noqa` or deselected: a file that does
-not parse is never silently skipped.
+    ## Fix safety
+    There is no fix. PFL000 cannot be suppressed with `# noqa` or deselected: a file that does
+    not parse is never silently skipped.
 
-## Versions
-Python's own syntax, whatever the Prefect release.
-""",
-    )
+    ## Versions
+    Python's own syntax, whatever the Prefect release.
+
+    ## Prefect facts
+    - entrypoints-are-imported
+    """
+
+    # Emitted by the engine itself when a file does not parse. Its name predates the
+    # class name's (`syntax-error-rule`) and names are never changed.
+    meta = RuleMeta(name="syntax-error", versions=ALL_VERSIONS)

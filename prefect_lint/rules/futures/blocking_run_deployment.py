@@ -40,90 +40,88 @@ class _Shape:
 
 
 class BlockingRunDeployment(Rule):
+    """`run_deployment()` in a loop runs the deployments one at a time
+
+    ## What it does
+    Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without
+    `timeout=0`, when nothing in the loop uses the returned flow run: the call is a statement of
+    its own, its result is appended to a list, or it is the element of the comprehension. In an
+    `async def` flow the same holds for `await run_deployment(...)` and
+    `await arun_deployment(...)`.
+
+    ## Why is this bad?
+    `run_deployment` waits for the flow run it starts: with the default `timeout=None` it polls
+    the API every `poll_interval` (5 s) until the child run reaches a final state, and only then
+    returns. A loop over it starts the second deployment only after the first has finished, so N
+    child runs take the sum of their durations plus up to 5 s of polling each. Started with
+    `timeout=0`, each call returns the scheduled `FlowRun` at once; the children then run side by
+    side and the flow can wait on all of them together.
+
+    Loops whose next run needs the previous one (the result is read in the loop, or passed to the
+    next call) are sequential on purpose and are not reported, nor are calls gathered with
+    `asyncio.gather` in an async flow, `while` loops, or calls with an explicit `timeout=0`.
+
+    ## Example
+    ```python
+    from prefect import flow
+    from prefect.deployments import run_deployment
+
+
+    @flow
+    def nightly(regions: list[str]) -> None:
+        for region in regions:
+            run_deployment("etl/regional", parameters={"region": region})
+    ```
+
+    ## Use instead
+    ```python
+    from prefect import flow
+    from prefect.deployments import run_deployment
+    from prefect.futures import PrefectFlowRunFuture, wait
+
+
+    @flow
+    def nightly(regions: list[str]) -> None:
+        flow_runs = []
+        for region in regions:
+            flow_runs.append(run_deployment("etl/regional", parameters={"region": region}, timeout=0))
+        wait([PrefectFlowRunFuture(flow_run_id=flow_run.id) for flow_run in flow_runs])
+    ```
+
+    `wait` returns when every child run has finished; read each one's final state with
+    `PrefectFlowRunFuture(flow_run_id=...).state`.
+
+    ## Fix safety
+    The fix adds `timeout=0` to the call, collects the returned flow runs (in a new `flow_runs`
+    list for a bare call, or in the list the loop already appends to, or the comprehension's
+    target) and waits for them with `wait([PrefectFlowRunFuture(flow_run_id=...) ...])` after the
+    loop, importing both from `prefect.futures`. A `timeout=` given to the call is carried into
+    that wait (`wait([...], timeout=600)`): each run was waited for at most that long, and the
+    runs, started together, still are; like `run_deployment`, `wait` returns without raising
+    when the time is up and leaves the runs going. It is unsafe: the children now run at the
+    same time (they may compete for resources or depend on each other's side effects), and the
+    `FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
+    offered in async flows or for other shapes.
+
+    ## Versions
+    `run_deployment` waits for the run on Prefect 2 too (2.20.17: `timeout=None` by default; with
+    `timeout=3` and no worker the call returned after 3 s with the run still Scheduled), so the
+    rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
+    which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
+
+    ## Prefect facts
+    - run-deployment-waits
+    - flow-run-future
+    """
+
+    # `PrefectFlowRunFuture` first shipped in 3.2.8.
     meta = RuleMeta(
-        code="PFL106",
-        name="blocking-run-deployment",
-        summary="`run_deployment()` in a loop runs the deployments one at a time",
-        # `PrefectFlowRunFuture` first shipped in 3.2.8.
+        versions=ALL_VERSIONS,
         fix=FixMeta(
             title="Start the runs with `timeout=0`, then wait for them together",
             safety=Applicability.UNSAFE,
             versions=since("3.3"),
         ),
-        since="0.1.0",
-        versions=ALL_VERSIONS,
-        facts=(
-            "run-deployment-waits",
-            "flow-run-future",
-        ),
-        docs="""
-## What it does
-Checks flows for `run_deployment(...)` called in a `for` loop or a list comprehension without
-`timeout=0`, when nothing in the loop uses the returned flow run: the call is a statement of
-its own, its result is appended to a list, or it is the element of the comprehension. In an
-`async def` flow the same holds for `await run_deployment(...)` and
-`await arun_deployment(...)`.
-
-## Why is this bad?
-`run_deployment` waits for the flow run it starts: with the default `timeout=None` it polls
-the API every `poll_interval` (5 s) until the child run reaches a final state, and only then
-returns. A loop over it starts the second deployment only after the first has finished, so N
-child runs take the sum of their durations plus up to 5 s of polling each. Started with
-`timeout=0`, each call returns the scheduled `FlowRun` at once; the children then run side by
-side and the flow can wait on all of them together.
-
-Loops whose next run needs the previous one (the result is read in the loop, or passed to the
-next call) are sequential on purpose and are not reported, nor are calls gathered with
-`asyncio.gather` in an async flow, `while` loops, or calls with an explicit `timeout=0`.
-
-## Example
-```python
-from prefect import flow
-from prefect.deployments import run_deployment
-
-
-@flow
-def nightly(regions: list[str]) -> None:
-    for region in regions:
-        run_deployment("etl/regional", parameters={"region": region})
-```
-
-## Use instead
-```python
-from prefect import flow
-from prefect.deployments import run_deployment
-from prefect.futures import PrefectFlowRunFuture, wait
-
-
-@flow
-def nightly(regions: list[str]) -> None:
-    flow_runs = []
-    for region in regions:
-        flow_runs.append(run_deployment("etl/regional", parameters={"region": region}, timeout=0))
-    wait([PrefectFlowRunFuture(flow_run_id=flow_run.id) for flow_run in flow_runs])
-```
-
-`wait` returns when every child run has finished; read each one's final state with
-`PrefectFlowRunFuture(flow_run_id=...).state`.
-
-## Fix safety
-The fix adds `timeout=0` to the call, collects the returned flow runs (in a new `flow_runs`
-list for a bare call, or in the list the loop already appends to, or the comprehension's
-target) and waits for them with `wait([PrefectFlowRunFuture(flow_run_id=...) ...])` after the
-loop, importing both from `prefect.futures`. A `timeout=` given to the call is carried into
-that wait (`wait([...], timeout=600)`): each run was waited for at most that long, and the
-runs, started together, still are; like `run_deployment`, `wait` returns without raising
-when the time is up and leaves the runs going. It is unsafe: the children now run at the
-same time (they may compete for resources or depend on each other's side effects), and the
-`FlowRun` objects in the list keep the `Scheduled` state they were created with. No fix is
-offered in async flows or for other shapes.
-
-## Versions
-`run_deployment` waits for the run on Prefect 2 too (2.20.17: `timeout=None` by default; with
-`timeout=3` and no worker the call returned after 3 s with the run still Scheduled), so the
-rule reports on every target. The fix waits with `prefect.futures.PrefectFlowRunFuture`,
-which first shipped in 3.2.8 (2.20.17 has neither it nor `wait`), so it is offered from 3.3 on.
-""",
     )
     trigger = precheck.names_trigger(
         "`run_deployment` / `arun_deployment` named", _DEPLOYMENT_RUNNERS.__contains__

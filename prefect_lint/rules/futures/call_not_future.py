@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import DirectValue
 from prefect_lint.model.module import keyword_arg
 from prefect_lint.model.values import Flow
@@ -17,90 +16,84 @@ from prefect_lint.versions import ALL_VERSIONS
 
 
 class CallNotFuture(FunctionFactsRule):
+    """a direct task call already ran and returned its value, not a future
+
+    ## What it does
+    Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
+    `.result()`, `.wait()`, `.state`, or passed to `wait([...])` / `as_completed([...])`.
+
+    ## Why is this bad?
+    Calling a task runs it right away, in the flow's thread, and returns its return value. So the
+    "concurrent" calls ran one after another, and `.result()` on the value raises
+    `AttributeError: 'int' object has no attribute 'result'` (or whatever the task returned).
+    `.submit()` is what returns a future.
+
+    A child flow called directly (`child(p)`) is the same: it runs to the end and returns its
+    value. `as_completed([child(p) for p in parts])` runs the children one after another, then
+    fails the parent with `AttributeError: 'int' object has no attribute '_final_state'`
+    (`TypeError: unhashable type: 'dict'` for a dict). To run child flows concurrently, run each
+    through a task, as PFL101's docs show: `task(child).submit(p)`.
+
+    Calls with `return_state=True` return a `State`, which has `.result()`, and are not flagged.
+    Nor is `.result()` on a direct flow call when the flow may return futures or states: Prefect
+    hands the caller `State` objects then, which do have `.result()`. Async flows are left out.
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    def fetch(n: int) -> int:
+        return n
+
+
+    @flow
+    def pipeline(n: int) -> int:
+        first = fetch(n)
+        second = fetch(n + 1)
+        return first.result() + second.result()
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def pipeline(n: int) -> int:
+        first = fetch.submit(n)
+        second = fetch.submit(n + 1)
+        return first.result() + second.result()
+    ```
+
+    ## Fix safety
+    The fix turns the call into `.submit(...)` when every use of the value is a future use (so
+    nothing else starts receiving a future), for tasks only, and not inside a loop or
+    comprehension where waiting on each new future would run the tasks one at a time (that
+    rewrite would be a PFL103 finding). It is safe: the code could not run
+    before. What changes: the task runs in the task runner, so several such calls now overlap,
+    and a failure is raised where the value is waited for rather than at the call. For a
+    direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
+
+    ## Versions
+    The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
+    'int' object has no attribute 'result'`; after the fix it returns the values). In an async
+    flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its
+    future's `.result()` return coroutines to await), so there the rule reports for 3.x targets
+    only.
+
+    ## Prefect facts
+    - direct-call-runs-inline
+    - return-state-is-a-state
+    - subflow-in-a-task
+    - changed-calls
+    """
+
     meta = RuleMeta(
-        code="PFL104",
-        name="call-not-future",
-        summary="a direct task call already ran and returned its value, not a future",
-        fix=FixMeta(
-            title="Submit the task: `task.submit(...)`",
-            safety=Applicability.SAFE,
-        ),
-        since="0.1.0",
         versions=ALL_VERSIONS,
-        facts=(
-            "direct-call-runs-inline",
-            "return-state-is-a-state",
-            "subflow-in-a-task",
-            "changed-calls",
-        ),
-        docs="""
-## What it does
-Checks for the value of a task *called directly* (`t(x)`) that is then used as a future:
-`.result()`, `.wait()`, `.state`, or passed to `wait([...])` / `as_completed([...])`.
-
-## Why is this bad?
-Calling a task runs it right away, in the flow's thread, and returns its return value. So the
-"concurrent" calls ran one after another, and `.result()` on the value raises
-`AttributeError: 'int' object has no attribute 'result'` (or whatever the task returned).
-`.submit()` is what returns a future.
-
-A child flow called directly (`child(p)`) is the same: it runs to the end and returns its
-value. `as_completed([child(p) for p in parts])` runs the children one after another, then
-fails the parent with `AttributeError: 'int' object has no attribute '_final_state'`
-(`TypeError: unhashable type: 'dict'` for a dict). To run child flows concurrently, run each
-through a task, as PFL101's docs show: `task(child).submit(p)`.
-
-Calls with `return_state=True` return a `State`, which has `.result()`, and are not flagged.
-Nor is `.result()` on a direct flow call when the flow may return futures or states: Prefect
-hands the caller `State` objects then, which do have `.result()`. Async flows are left out.
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-def fetch(n: int) -> int:
-    return n
-
-
-@flow
-def pipeline(n: int) -> int:
-    first = fetch(n)
-    second = fetch(n + 1)
-    return first.result() + second.result()
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow
-def pipeline(n: int) -> int:
-    first = fetch.submit(n)
-    second = fetch.submit(n + 1)
-    return first.result() + second.result()
-```
-
-## Fix safety
-The fix turns the call into `.submit(...)` when every use of the value is a future use (so
-nothing else starts receiving a future), for tasks only, and not inside a loop or
-comprehension where waiting on each new future would run the tasks one at a time (that
-rewrite would be a PFL103 finding). It is safe: the code could not run
-before. What changes: the task runs in the task runner, so several such calls now overlap,
-and a failure is raised where the value is waited for rather than at the call. For a
-direct flow call there is no fix (flows have no `.submit()`); the message says what to do.
-
-## Versions
-The same holds on Prefect 2 in sync flows (2.20.17: the flow fails with `AttributeError:
-'int' object has no attribute 'result'`; after the fix it returns the values). In an async
-flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its
-future's `.result()` return coroutines to await), so there the rule reports for 3.x targets
-only.
-""",
+        fix=FixMeta(title="Submit the task: `task.submit(...)`", safety=Applicability.SAFE),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         statement, versions = function.statement, function.versions

@@ -13,89 +13,87 @@ from prefect_lint.versions import ALL_VERSIONS
 
 
 class FlowSubmit(Rule):
+    """a flow has no `.submit()`: AttributeError at runtime
+
+    ## What it does
+    Checks for `.submit()` and `.map()` called on a flow object (a function decorated with
+    `@flow`, `flow(fn)`, or a `.with_options(...)` copy of one).
+
+    ## Why is this bad?
+    Only tasks can be submitted. A Prefect 3 `Flow` has no `submit` or `map` attribute, so the
+    call raises `AttributeError: 'Flow' object has no attribute 'submit'`; inside a parent flow,
+    the parent run ends `Failed` with that message. "Use `subflow.submit()` to run subflows in
+    parallel" is common advice, and it is wrong for every 3.x release.
+
+    To run child flows concurrently, run each one through a task (`task(child).submit(...)`, or
+    stack `@task` over `@flow`): the child flow runs inside a task run, and the task runner runs
+    those concurrently. Async flows can also be gathered with `asyncio.gather`.
+
+    Flows bound to infrastructure (`@kubernetes(...)`, `@ecs(...)`, `@docker(...)`,
+    `@cloud_run(...)`, `@vertex_ai(...)`, `@azure_container_instance(...)`) *do* have `.submit()`
+    (it runs them on a work pool) and are not flagged, nor is a flow wrapped in `@task`.
+
+    ## Example
+    ```python
+    from prefect import flow
+
+
+    @flow
+    def child(n: int) -> int:
+        return n * 2
+
+
+    @flow
+    def parent() -> list[int]:
+        futures = [child.submit(n) for n in range(3)]
+        return [f.result() for f in futures]
+    ```
+
+    ## Use instead
+    ```python
+    from prefect import flow, task
+
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def parent() -> list[int]:
+        futures = [task(child).submit(n) for n in range(3)]
+        return [f.result() for f in futures]
+    ```
+
+    For an `async def` flow, `task(child)` does not work: the task returns the flow's coroutine
+    without running it, no child run is created and the parent still ends `Completed`. Gather
+    async flows with `asyncio.gather(child(1), child(2))` in an async parent, or write an async
+    task with the child's signature that awaits it (`@task async def run_child(n: int) -> int:
+    return await child(n)`) and submit that.
+
+    ## Fix safety
+    The fix wraps a sync flow in `task(...)` and imports `task` from `prefect` if needed. It is
+    unsafe: the child flow now runs inside a task run (it gets its own task-run record, and with
+    result persistence on, the task's default cache policy can turn a second identical call into
+    a cache hit), and the returned futures must be waited on like any other task's. It is not
+    offered for `async def` flows (see above), for flows whose async-ness is unknown, or when the
+    call is awaited (`await child.submit()`), because `.submit()` returns a future that cannot be
+    awaited.
+
+    ## Versions
+    The same on every target: Prefect 2 flows have no `.submit()` either (checked on 2.20.17:
+    the same `AttributeError`), and `task(child).submit(...)` runs 2.x child flows concurrently
+    too. Flows bound to infrastructure have `.submit()` from 3.3.6 on.
+
+    ## Prefect facts
+    - flow-has-no-submit
+    - infrastructure-bound-flow-submit
+    - subflow-in-a-task
+    """
+
     meta = RuleMeta(
-        code="PFL101",
-        name="flow-submit",
-        summary="a flow has no `.submit()`: AttributeError at runtime",
+        versions=ALL_VERSIONS,
         fix=FixMeta(
             title="Run the flow through a task: `task(flow).submit(...)`",
             safety=Applicability.UNSAFE,
         ),
-        since="0.1.0",
-        versions=ALL_VERSIONS,
-        facts=(
-            "flow-has-no-submit",
-            "infrastructure-bound-flow-submit",
-            "subflow-in-a-task",
-        ),
-        docs="""
-## What it does
-Checks for `.submit()` and `.map()` called on a flow object (a function decorated with
-`@flow`, `flow(fn)`, or a `.with_options(...)` copy of one).
-
-## Why is this bad?
-Only tasks can be submitted. A Prefect 3 `Flow` has no `submit` or `map` attribute, so the
-call raises `AttributeError: 'Flow' object has no attribute 'submit'`; inside a parent flow,
-the parent run ends `Failed` with that message. "Use `subflow.submit()` to run subflows in
-parallel" is common advice, and it is wrong for every 3.x release.
-
-To run child flows concurrently, run each one through a task (`task(child).submit(...)`, or
-stack `@task` over `@flow`): the child flow runs inside a task run, and the task runner runs
-those concurrently. Async flows can also be gathered with `asyncio.gather`.
-
-Flows bound to infrastructure (`@kubernetes(...)`, `@ecs(...)`, `@docker(...)`,
-`@cloud_run(...)`, `@vertex_ai(...)`, `@azure_container_instance(...)`) *do* have `.submit()`
-(it runs them on a work pool) and are not flagged, nor is a flow wrapped in `@task`.
-
-## Example
-```python
-from prefect import flow
-
-
-@flow
-def child(n: int) -> int:
-    return n * 2
-
-
-@flow
-def parent() -> list[int]:
-    futures = [child.submit(n) for n in range(3)]
-    return [f.result() for f in futures]
-```
-
-## Use instead
-```python
-from prefect import flow, task
-
-# ... (the rest as in the Example)
-
-
-@flow
-def parent() -> list[int]:
-    futures = [task(child).submit(n) for n in range(3)]
-    return [f.result() for f in futures]
-```
-
-For an `async def` flow, `task(child)` does not work: the task returns the flow's coroutine
-without running it, no child run is created and the parent still ends `Completed`. Gather
-async flows with `asyncio.gather(child(1), child(2))` in an async parent, or write an async
-task with the child's signature that awaits it (`@task async def run_child(n: int) -> int:
-return await child(n)`) and submit that.
-
-## Fix safety
-The fix wraps a sync flow in `task(...)` and imports `task` from `prefect` if needed. It is
-unsafe: the child flow now runs inside a task run (it gets its own task-run record, and with
-result persistence on, the task's default cache policy can turn a second identical call into
-a cache hit), and the returned futures must be waited on like any other task's. It is not
-offered for `async def` flows (see above), for flows whose async-ness is unknown, or when the
-call is awaited (`await child.submit()`), because `.submit()` returns a future that cannot be
-awaited.
-
-## Versions
-The same on every target: Prefect 2 flows have no `.submit()` either (checked on 2.20.17:
-the same `AttributeError`), and `task(child).submit(...)` runs 2.x child flows concurrently
-too. Flows bound to infrastructure have `.submit()` from 3.3.6 on.
-""",
     )
     trigger = precheck.FLOW_SUBMIT
 

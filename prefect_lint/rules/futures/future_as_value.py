@@ -8,7 +8,6 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import Element, ValueUse
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
@@ -18,85 +17,79 @@ from prefect_lint.versions import ALL_VERSIONS
 
 
 class FutureAsValue(FunctionFactsRule):
+    """a future is not its value: subscripting or reading attributes of it fails
+
+    ## What it does
+    Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
+    it will hold: subscripted (`future["key"]`), asked for an attribute a future does not have
+    (`future.rows`, `future.get("key")`), or iterated (`for row in future`).
+
+    ## Why is this bad?
+    A `PrefectFuture` is a handle on a task run, not the task's return value. The code fails at
+    runtime with `TypeError: 'PrefectConcurrentFuture' object is not subscriptable`,
+    `AttributeError: 'PrefectConcurrentFuture' object has no attribute 'rows'` or
+    `TypeError: 'PrefectConcurrentFuture' object is not iterable`.
+
+    Passing a future *into another task* is fine: Prefect resolves it to its value first. The
+    future's own API (`result`, `wait`, `state`, `task_run_id`, `add_done_callback`) is not
+    flagged, nor are list operations on a `.map()` result.
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    def load() -> dict[str, int]:
+        return {"rows": 3}
+
+
+    @flow
+    def count() -> int:
+        stats = load.submit()
+        return stats["rows"]
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def count() -> int:
+        stats = load.submit()
+        return stats.result()["rows"]
+    ```
+
+    ## Fix safety
+    The fix inserts `.result()`, which waits for the task and raises if it failed. In a
+    comprehension over a `.map()` list whose variable is used only as a value
+    (`[r["rows"] for r in results]`), the values are taken once for the whole list:
+    `[r["rows"] for r in results.result()]`. In an `async def` flow the wait runs in a worker
+    thread, `(await asyncio.to_thread(stats.result))["rows"]` (adding `import asyncio`), so the
+    event loop keeps running; no fix there inside a generator expression (`await` would make it
+    an async generator). It is unsafe: the wait happens at that point, which can serialize work
+    that was meant to overlap, a failed task raises there (for a whole list, the first failure
+    to finish), and an iteration over a future becomes an iteration over its value. The code it
+    fixes could not run before.
+
+    ## Versions
+    The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
+    not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
+    outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future's `.result()`
+    return coroutines to await), so there the rule reports for 3.x targets only.
+
+    ## Prefect facts
+    - future-is-a-handle
+    - return-state-is-a-state
+    - sync-wait-blocks-the-event-loop
+    - changed-calls
+    """
+
     meta = RuleMeta(
-        code="PFL108",
-        name="future-as-value",
-        summary="a future is not its value: subscripting or reading attributes of it fails",
-        fix=FixMeta(
-            title="Get the value first: `.result()`",
-            safety=Applicability.UNSAFE,
-        ),
-        since="0.1.0",
         versions=ALL_VERSIONS,
-        facts=(
-            "future-is-a-handle",
-            "return-state-is-a-state",
-            "sync-wait-blocks-the-event-loop",
-            "changed-calls",
-        ),
-        docs="""
-## What it does
-Checks for a future (from `.submit()`, or an element of a `.map()` list) used as the value
-it will hold: subscripted (`future["key"]`), asked for an attribute a future does not have
-(`future.rows`, `future.get("key")`), or iterated (`for row in future`).
-
-## Why is this bad?
-A `PrefectFuture` is a handle on a task run, not the task's return value. The code fails at
-runtime with `TypeError: 'PrefectConcurrentFuture' object is not subscriptable`,
-`AttributeError: 'PrefectConcurrentFuture' object has no attribute 'rows'` or
-`TypeError: 'PrefectConcurrentFuture' object is not iterable`.
-
-Passing a future *into another task* is fine: Prefect resolves it to its value first. The
-future's own API (`result`, `wait`, `state`, `task_run_id`, `add_done_callback`) is not
-flagged, nor are list operations on a `.map()` result.
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-def load() -> dict[str, int]:
-    return {"rows": 3}
-
-
-@flow
-def count() -> int:
-    stats = load.submit()
-    return stats["rows"]
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow
-def count() -> int:
-    stats = load.submit()
-    return stats.result()["rows"]
-```
-
-## Fix safety
-The fix inserts `.result()`, which waits for the task and raises if it failed. In a
-comprehension over a `.map()` list whose variable is used only as a value
-(`[r["rows"] for r in results]`), the values are taken once for the whole list:
-`[r["rows"] for r in results.result()]`. In an `async def` flow the wait runs in a worker
-thread, `(await asyncio.to_thread(stats.result))["rows"]` (adding `import asyncio`), so the
-event loop keeps running; no fix there inside a generator expression (`await` would make it
-an async generator). It is unsafe: the wait happens at that point, which can serialize work
-that was meant to overlap, a failed task raises there (for a whole list, the first failure
-to finish), and an iteration over a future becomes an iteration over its value. The code it
-fixes could not run before.
-
-## Versions
-The same holds on Prefect 2 in sync flows (2.20.17: `TypeError: 'PrefectFuture' object is
-not subscriptable`; after the fix the flow returns the value). In an async flow, or a helper
-outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and its future's `.result()`
-return coroutines to await), so there the rule reports for 3.x targets only.
-""",
+        fix=FixMeta(title="Get the value first: `.result()`", safety=Applicability.UNSAFE),
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         node, facts, statement = function.node, function.facts, function.statement

@@ -9,7 +9,6 @@ import libcst as cst
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.collect import COMPREHENSIONS, collect_comprehension, collect_loop
 from prefect_lint.fixes.names import fresh_name, taken_names
-from prefect_lint.model import precheck
 from prefect_lint.model.future_facts import FunctionFacts, FutureWait, Site, target_names
 from prefect_lint.model.scopes import names_in
 from prefect_lint.rules.base import CstFix, FixMeta, RuleMeta
@@ -19,82 +18,80 @@ from prefect_lint.versions import ALL_VERSIONS
 
 
 class SerialResultInLoop(FunctionFactsRule):
+    """`.result()` in the submitting loop makes the tasks run one at a time
+
+    ## What it does
+    Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
+    comprehension that submitted it.
+
+    ## Why is this bad?
+    `.result()` blocks until that task run finishes, so the next iteration's `.submit()` only
+    starts after it: the "parallel" tasks run one after another, as slowly as calling them
+    directly, with the overhead of the task runner on top. Submit all the work first and collect
+    the results after, or use `.map()`.
+
+    Not flagged: a straight-line `task.submit(x).result()` with nothing to overlap,
+    `task.map(...).result()` (a barrier per batch is a common way to chunk work), the loop's own
+    iterable, `while` loops (polling), loops that can stop early with `break` or `return`, and
+    loops whose next submit uses a value the body computed (each step needs the last).
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    def square(n: int) -> int:
+        return n * n
+
+
+    @flow
+    def squares() -> list[int]:
+        return [square.submit(n).result() for n in range(10)]
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def squares() -> list[int]:
+        return [future.result() for future in [square.submit(n) for n in range(10)]]
+    ```
+
+    ## Fix safety
+    The fix is offered for comprehensions of the form `[t.submit(...).result() for ...]`, for
+    loops whose whole body is `out.append(t.submit(...).result())` (they become
+    `out.extend([...])` over futures submitted first) and for loops whose whole body is
+    `t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
+    concurrently, so tasks that relied on running one at a time (shared files, rate limits,
+    ordering of side effects) behave differently, and a failure is raised only after every task
+    was submitted. The values collected, and their order, stay the same. The loop variable the
+    rewrite introduces (`future`, or `future_2`... when taken) is fresh in the whole function,
+    so no variable of the flow is overwritten. Other loop shapes get the diagnostic without a
+    fix.
+
+    ## Versions
+    The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
+    submitting comprehension never overlap; after the fix they do, with the same values). In an
+    async flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and
+    its future's `.result()` return coroutines to await), so there the rule reports for 3.x
+    targets only.
+
+    ## Prefect facts
+    - result-blocks
+    - changed-calls
+    """
+
+    # The rule's name predates the class name's (`serial-result-in-loop`); names never change.
     meta = RuleMeta(
-        code="PFL103",
         name="serial-result",
-        summary="`.result()` in the submitting loop makes the tasks run one at a time",
-        fix=FixMeta(
-            title="Submit every task first, then collect the results",
-            safety=Applicability.UNSAFE,
-        ),
-        since="0.1.0",
         versions=ALL_VERSIONS,
-        facts=(
-            "result-blocks",
-            "changed-calls",
+        fix=FixMeta(
+            title="Submit every task first, then collect the results", safety=Applicability.UNSAFE
         ),
-        docs="""
-## What it does
-Checks for `.result()` or `.wait()` (or `wait([...])`) on a future inside the same loop or
-comprehension that submitted it.
-
-## Why is this bad?
-`.result()` blocks until that task run finishes, so the next iteration's `.submit()` only
-starts after it: the "parallel" tasks run one after another, as slowly as calling them
-directly, with the overhead of the task runner on top. Submit all the work first and collect
-the results after, or use `.map()`.
-
-Not flagged: a straight-line `task.submit(x).result()` with nothing to overlap,
-`task.map(...).result()` (a barrier per batch is a common way to chunk work), the loop's own
-iterable, `while` loops (polling), loops that can stop early with `break` or `return`, and
-loops whose next submit uses a value the body computed (each step needs the last).
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-def square(n: int) -> int:
-    return n * n
-
-
-@flow
-def squares() -> list[int]:
-    return [square.submit(n).result() for n in range(10)]
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow
-def squares() -> list[int]:
-    return [future.result() for future in [square.submit(n) for n in range(10)]]
-```
-
-## Fix safety
-The fix is offered for comprehensions of the form `[t.submit(...).result() for ...]`, for
-loops whose whole body is `out.append(t.submit(...).result())` (they become
-`out.extend([...])` over futures submitted first) and for loops whose whole body is
-`t.submit(...).result()` or `.wait()` (they loop over futures submitted first). It is unsafe: the tasks now run
-concurrently, so tasks that relied on running one at a time (shared files, rate limits,
-ordering of side effects) behave differently, and a failure is raised only after every task
-was submitted. The values collected, and their order, stay the same. The loop variable the
-rewrite introduces (`future`, or `future_2`... when taken) is fresh in the whole function,
-so no variable of the flow is overwritten. Other loop shapes get the diagnostic without a
-fix.
-
-## Versions
-The same holds on Prefect 2 in sync flows (2.20.17: three one-second runs collected in the
-submitting comprehension never overlap; after the fix they do, with the same values). In an
-async flow, or a helper outside a flow, 2.x differs (2.20.17: an async task's `.submit()` and
-its future's `.result()` return coroutines to await), so there the rule reports for 3.x
-targets only.
-""",
     )
-    trigger = precheck.FUTURES_FACTS
 
     def check_function(self, function: FunctionUnderCheck) -> None:
         node, facts, statement = function.node, function.facts, function.statement

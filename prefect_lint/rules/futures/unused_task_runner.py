@@ -34,77 +34,75 @@ class _DirectCall:
 
 
 class UnusedTaskRunner(Rule):
+    """the flow sets a task runner but calls its tasks directly, one after another
+
+    ## What it does
+    Checks flows that set `task_runner=` (in `@flow(...)` or a `.with_options(...)` copy) but
+    never use it: every task is called directly, and nothing the flow calls could submit one.
+    It reports the runner argument.
+
+    ## Why is this bad?
+    Only `.submit()` and `.map()` hand work to the task runner. A task called directly runs
+    right away in the flow's own thread and blocks until it returns, so all the tasks run one
+    after another, whatever runner the flow was given. The runner is started and shut down for
+    nothing, and the concurrency the author asked for never happens.
+
+    The rule is silent when any task in the flow is submitted or mapped, when the flow calls a
+    function or method that might submit tasks (a helper that submits, anything imported from
+    outside the standard library and Prefect, a callable parameter), for `async` flows (direct
+    async calls can run concurrently with `asyncio.gather`), and when there is nothing to overlap
+    (a single task call outside any loop).
+
+    ## Example
+    ```python
+    from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
+
+
+    @task
+    def fetch(n: int) -> int:
+        return n * 2
+
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
+    def crawl(pages: list[int]) -> list[int]:
+        return [fetch(page) for page in pages]
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
+    def crawl(pages: list[int]) -> list[int]:
+        return [future.result() for future in [fetch.submit(page) for page in pages]]
+    ```
+
+    ## Fix safety
+    The fix rewrites each loop or comprehension whose element is one direct task call, with
+    arguments that do not depend on earlier iterations, into "submit all, then collect with
+    `.result()`" (the rewrite PFL103 uses). It is unsafe: the tasks now run concurrently, which
+    is the point but may surprise code that relied on their order, and when one fails the others
+    have already run. No fix is offered for straight-line calls, for loops of another shape, or
+    for calls with `return_state=True`.
+
+    ## Versions
+    Checked on Prefect 3.9 (tasks run one after another; submitted, they overlap). The rule is
+    silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
+    only once it has).
+
+    ## Prefect facts
+    - direct-call-runs-inline
+    - result-blocks
+    """
+
     meta = RuleMeta(
-        code="PFL110",
-        name="unused-task-runner",
-        summary="the flow sets a task runner but calls its tasks directly, one after another",
+        versions=PREFECT_3,
         fix=FixMeta(
             title="Submit the tasks in the loop first, then collect the results",
             safety=Applicability.UNSAFE,
         ),
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "direct-call-runs-inline",
-            "result-blocks",
-        ),
-        docs="""
-## What it does
-Checks flows that set `task_runner=` (in `@flow(...)` or a `.with_options(...)` copy) but
-never use it: every task is called directly, and nothing the flow calls could submit one.
-It reports the runner argument.
-
-## Why is this bad?
-Only `.submit()` and `.map()` hand work to the task runner. A task called directly runs
-right away in the flow's own thread and blocks until it returns, so all the tasks run one
-after another, whatever runner the flow was given. The runner is started and shut down for
-nothing, and the concurrency the author asked for never happens.
-
-The rule is silent when any task in the flow is submitted or mapped, when the flow calls a
-function or method that might submit tasks (a helper that submits, anything imported from
-outside the standard library and Prefect, a callable parameter), for `async` flows (direct
-async calls can run concurrently with `asyncio.gather`), and when there is nothing to overlap
-(a single task call outside any loop).
-
-## Example
-```python
-from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
-
-
-@task
-def fetch(n: int) -> int:
-    return n * 2
-
-
-@flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
-def crawl(pages: list[int]) -> list[int]:
-    return [fetch(page) for page in pages]
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow(task_runner=ThreadPoolTaskRunner(max_workers=8))
-def crawl(pages: list[int]) -> list[int]:
-    return [future.result() for future in [fetch.submit(page) for page in pages]]
-```
-
-## Fix safety
-The fix rewrites each loop or comprehension whose element is one direct task call, with
-arguments that do not depend on earlier iterations, into "submit all, then collect with
-`.result()`" (the rewrite PFL103 uses). It is unsafe: the tasks now run concurrently, which
-is the point but may surprise code that relied on their order, and when one fails the others
-have already run. No fix is offered for straight-line calls, for loops of another shape, or
-for calls with `return_state=True`.
-
-## Versions
-Checked on Prefect 3.9 (tasks run one after another; submitted, they overlap). The rule is
-silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
-only once it has).
-""",
     )
     trigger = precheck.TASK_RUNNER_KEYWORD
 

@@ -8,10 +8,11 @@ from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.async_wait import awaited_in_thread, to_thread_reference
 from prefect_lint.fixes.names import taken_names
 from prefect_lint.fixes.statements import InsertStatements
-from prefect_lint.model import api, precheck
+from prefect_lint.model import api
 from prefect_lint.model.future_facts import Container, Exit, FunctionFacts, Site
 from prefect_lint.model.module import reference_to
-from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule, RuleMeta
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, RuleMeta
+from prefect_lint.rules.futures.sync_flow import FunctionFactsRule, FunctionUnderCheck
 from prefect_lint.versions import PREFECT_3
 
 
@@ -20,129 +21,123 @@ def submit_text(site: Site) -> str:
     return f"{site.task.name or 'task'}.{method}()"
 
 
-class UnwaitedFuture(Rule):
+class UnwaitedFuture(FunctionFactsRule):
+    """the flow can finish Completed while a submitted task is cancelled or never runs
+
+    ## What it does
+    Checks flows for *terminal* futures, from `.submit()` or `.map()`, that are still unresolved
+    when the flow returns: not `.result()`-ed or `.wait()`-ed, not passed to `wait()` or iterated
+    with `as_completed()`, not returned, and not consumed by a downstream task that is itself
+    resolved or called directly.
+
+    ## Why is this bad?
+    Prefect 3 does not wait for futures when a flow returns. The flow run is marked `Completed`
+    first; then the task runner shuts down and cancels what has not started. A task still waiting
+    for its inputs ends `Crashed` ("Crash detected! Execution was interrupted by an unexpected
+    exception: CancelledError: Task run cancelled by the task runner"), a task still queued never
+    runs at all (no task run is created and nothing is logged), and a task that fails does not
+    fail the flow. Since Prefect 3.4 nothing warns about it.
+
+    A `raise` that leaves the flow is an exit too: a task submitted in an `except` or `finally`
+    block just before it (an alert, a cleanup) is not waited for. The flow fails at once, the
+    runner is shut down, and a task still queued (or waiting for its inputs) never runs. A
+    `raise` inside a `try` or `with` block may be caught there, so it is not counted as an exit.
+
+    Passing futures to builtins (`len`, `print`, `str`), string formatting (`", ".join(...)`,
+    f-strings, `%`) or logging (`logger.info(...)`) does not resolve them.
+
+    Futures passed into another task are fine when that task is waited for (waiting on it waits
+    on its inputs). When the analysis cannot follow a future (it is handed to an unknown
+    function, stored on an object, captured by a nested function), it stays silent.
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    def extract(n: int) -> int:
+        return n
+
+
+    @task
+    def load(a: int, b: int) -> None:
+        print(a + b)
+
+
+    @flow
+    def etl() -> None:
+        a = extract.submit(1)
+        b = extract.submit(2)
+        done = load.submit(a, b)
+    ```
+
+    ## Use instead
+    ```python
+    from prefect import flow, task
+    from prefect.futures import wait
+
+    # ... (the rest as in the Example)
+
+
+    @flow
+    def etl() -> None:
+        a = extract.submit(1)
+        b = extract.submit(2)
+        done = load.submit(a, b)
+        wait([done])
+    ```
+
+    ## Fix safety
+    The fix is safe. Before each exit (`return`, `raise`, end of the flow) where a future is still
+    pending it waits for them: with
+    `wait([a, *b])` (imported from `prefect.futures`), `wait(futures)` for one list, tuple or set
+    of futures, or `futures.wait()` for one `.map()` list. In an `async def` flow the same call
+    runs in a worker thread, `await asyncio.to_thread(wait, [...])` (adding `import asyncio`),
+    so the event loop, and the flows gathered with this one, keep running (a plain `wait` would
+    make them run one at a time). A bare `task.submit(...)` / `task.map(...)` statement in the
+    flow body is first bound to a new name, fresh in the whole function.
+
+    What it changes: the flow now ends after those tasks, so tasks that were cancelled or never
+    ran now run and the flow takes as long as they do. `wait` does not raise when a task fails:
+    the flow's final state and its returned value are unchanged.
+
+    It is offered only when every pending future is held at the exit by a name that holds
+    nothing else: a single future, a `.map()` list, or a list, tuple or set (or a dict's
+    `.values()`) of single futures. No fix for a future overwritten in a loop, kept in a dict
+    (waiting on it would wait on its keys), in a list of `.map()` lists, or in a generator
+    (waiting would consume it), nor in a one-line flow body.
+
+    ## Versions
+    On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or
+    code that uses names only 2.x has), the rule is silent: 2.x flows waited for their futures
+    before finishing (2.20.17: both unwaited tasks print before the flow returns Completed). The
+    fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
+
+    ## Prefect facts
+    - unwaited-futures-are-abandoned
+    - what-waits-for-a-future
+    - wait-lives-in-prefect-futures
+    - sync-wait-blocks-the-event-loop
+    """
+
     meta = RuleMeta(
-        code="PFL102",
-        name="unwaited-future",
-        summary="the flow can finish Completed while a submitted task is cancelled or never runs",
+        versions=PREFECT_3,
         fix=FixMeta(
             title="Wait for the futures before the flow returns: `wait([...])`",
             safety=Applicability.SAFE,
         ),
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "unwaited-futures-are-abandoned",
-            "what-waits-for-a-future",
-            "wait-lives-in-prefect-futures",
-            "sync-wait-blocks-the-event-loop",
-        ),
-        docs="""
-## What it does
-Checks flows for *terminal* futures, from `.submit()` or `.map()`, that are still unresolved
-when the flow returns: not `.result()`-ed or `.wait()`-ed, not passed to `wait()` or iterated
-with `as_completed()`, not returned, and not consumed by a downstream task that is itself
-resolved or called directly.
-
-## Why is this bad?
-Prefect 3 does not wait for futures when a flow returns. The flow run is marked `Completed`
-first; then the task runner shuts down and cancels what has not started. A task still waiting
-for its inputs ends `Crashed` ("Crash detected! Execution was interrupted by an unexpected
-exception: CancelledError: Task run cancelled by the task runner"), a task still queued never
-runs at all (no task run is created and nothing is logged), and a task that fails does not
-fail the flow. Since Prefect 3.4 nothing warns about it.
-
-A `raise` that leaves the flow is an exit too: a task submitted in an `except` or `finally`
-block just before it (an alert, a cleanup) is not waited for. The flow fails at once, the
-runner is shut down, and a task still queued (or waiting for its inputs) never runs. A
-`raise` inside a `try` or `with` block may be caught there, so it is not counted as an exit.
-
-Passing futures to builtins (`len`, `print`, `str`), string formatting (`", ".join(...)`,
-f-strings, `%`) or logging (`logger.info(...)`) does not resolve them.
-
-Futures passed into another task are fine when that task is waited for (waiting on it waits
-on its inputs). When the analysis cannot follow a future (it is handed to an unknown
-function, stored on an object, captured by a nested function), it stays silent.
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-def extract(n: int) -> int:
-    return n
-
-
-@task
-def load(a: int, b: int) -> None:
-    print(a + b)
-
-
-@flow
-def etl() -> None:
-    a = extract.submit(1)
-    b = extract.submit(2)
-    done = load.submit(a, b)
-```
-
-## Use instead
-```python
-from prefect import flow, task
-from prefect.futures import wait
-
-# ... (the rest as in the Example)
-
-
-@flow
-def etl() -> None:
-    a = extract.submit(1)
-    b = extract.submit(2)
-    done = load.submit(a, b)
-    wait([done])
-```
-
-## Fix safety
-The fix is safe. Before each exit (`return`, `raise`, end of the flow) where a future is still
-pending it waits for them: with
-`wait([a, *b])` (imported from `prefect.futures`), `wait(futures)` for one list, tuple or set
-of futures, or `futures.wait()` for one `.map()` list. In an `async def` flow the same call
-runs in a worker thread, `await asyncio.to_thread(wait, [...])` (adding `import asyncio`),
-so the event loop, and the flows gathered with this one, keep running (a plain `wait` would
-make them run one at a time). A bare `task.submit(...)` / `task.map(...)` statement in the
-flow body is first bound to a new name, fresh in the whole function.
-
-What it changes: the flow now ends after those tasks, so tasks that were cancelled or never
-ran now run and the flow takes as long as they do. `wait` does not raise when a task fails:
-the flow's final state and its returned value are unchanged.
-
-It is offered only when every pending future is held at the exit by a name that holds
-nothing else: a single future, a `.map()` list, or a list, tuple or set (or a dict's
-`.values()`) of single futures. No fix for a future overwritten in a loop, kept in a dict
-(waiting on it would wait on its keys), in a list of `.map()` lists, or in a generator
-(waiting would consume it), nor in a one-line flow body.
-
-## Versions
-On a project that runs Prefect 2 (`target-version`, a `prefect<3` / `prefect==2.*` pin, or
-code that uses names only 2.x has), the rule is silent: 2.x flows waited for their futures
-before finishing (2.20.17: both unwaited tasks print before the flow returns Completed). The
-fix imports `prefect.futures.wait`, which exists from 3.0.0 on.
-""",
     )
-    trigger = precheck.FUTURES_FACTS
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        facts = self.context.function_facts(node)
-        if facts is None:
-            return
-        statement = self.context.statement_for(node)
+    def check_function(self, function: FunctionUnderCheck) -> None:
+        facts, statement = function.facts, function.statement
         if facts.flow is None:
             return  # a task or helper may hand its futures on; only a flow's exit cancels them
         unresolved = facts.unresolved()
         if not unresolved:
             return
         fix = self._fix(facts)
-        flow_name = node.name.value
+        flow_name = function.node.name.value
         # Futures pending only where the flow raises: it ends Failed, not Completed.
         at_return: set[Site] = set()
         for exit_ in facts.exits:

@@ -117,74 +117,72 @@ def _with_lines_after(alias: cst.ImportAlias, lines: list[cst.EmptyLine]) -> cst
 
 
 class WaitImport(Rule):
+    """`wait` and `as_completed` live in `prefect.futures`
+
+    ## What it does
+    Checks for `wait` and `as_completed` imported from the top-level `prefect` package
+    (`from prefect import wait`), used as attributes of it (`prefect.wait(...)`), or called
+    without any import in a module that uses Prefect.
+
+    ## Why is this bad?
+    Prefect exports neither name from its top-level package in any 3.x release; they live in
+    `prefect.futures`. The import fails with
+    `ImportError: cannot import name 'wait' from 'prefect'`, `prefect.wait` raises
+    `AttributeError: module prefect has no attribute wait`, and a call with no import raises
+    `NameError`. The whole module fails before any flow runs.
+
+    Imports inside a `try:` that catches `ImportError` are compatibility shims and are not
+    flagged. `wait` functions from `asyncio` or `concurrent.futures` are not affected.
+
+    ## Example
+    ```python
+    from prefect import flow, task, wait
+
+
+    @task
+    def double(n: int) -> int:
+        return n * 2
+
+
+    @flow
+    def parent() -> None:
+        futures = [double.submit(n) for n in range(3)]
+        wait(futures)
+    ```
+
+    ## Use instead
+    ```python
+    from prefect import flow, task
+    from prefect.futures import wait
+
+    # ... (the rest as in the Example)
+    ```
+
+    ## Fix safety
+    The fix is safe: it imports the same function from the module that defines it, keeping any
+    alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
+    In a parenthesised `from prefect import (...)` the other names keep their comments, trailing
+    or on their own line; a comment on the moved name itself is dropped with it. The module,
+    which could not be imported, now imports; nothing else changes.
+
+    ## Versions
+    Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import wait` raises
+    `ImportError`, and `prefect.futures` has neither): the fix would import a name that does not
+    exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
+    3.0.0 on.
+
+    ## Prefect facts
+    - wait-lives-in-prefect-futures
+    - entrypoints-are-imported
+    """
+
     meta = RuleMeta(
-        code="PFL105",
-        name="wait-import",
-        summary="`wait` and `as_completed` live in `prefect.futures`",
+        versions=PREFECT_3,
         fix=FixMeta(
             title="Import from `prefect.futures`",
             safety=Applicability.SAFE,
             availability=FixAvailability.ALWAYS,
         ),
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "wait-lives-in-prefect-futures",
-            "entrypoints-are-imported",
-        ),
-        docs="""
-## What it does
-Checks for `wait` and `as_completed` imported from the top-level `prefect` package
-(`from prefect import wait`), used as attributes of it (`prefect.wait(...)`), or called
-without any import in a module that uses Prefect.
-
-## Why is this bad?
-Prefect exports neither name from its top-level package in any 3.x release; they live in
-`prefect.futures`. The import fails with
-`ImportError: cannot import name 'wait' from 'prefect'`, `prefect.wait` raises
-`AttributeError: module prefect has no attribute wait`, and a call with no import raises
-`NameError`. The whole module fails before any flow runs.
-
-Imports inside a `try:` that catches `ImportError` are compatibility shims and are not
-flagged. `wait` functions from `asyncio` or `concurrent.futures` are not affected.
-
-## Example
-```python
-from prefect import flow, task, wait
-
-
-@task
-def double(n: int) -> int:
-    return n * 2
-
-
-@flow
-def parent() -> None:
-    futures = [double.submit(n) for n in range(3)]
-    wait(futures)
-```
-
-## Use instead
-```python
-from prefect import flow, task
-from prefect.futures import wait
-
-# ... (the rest as in the Example)
-```
-
-## Fix safety
-The fix is safe: it imports the same function from the module that defines it, keeping any
-alias (`import ... as`), and merges with an existing `from prefect.futures import ...`.
-In a parenthesised `from prefect import (...)` the other names keep their comments, trailing
-or on their own line; a comment on the moved name itself is dropped with it. The module,
-which could not be imported, now imports; nothing else changes.
-
-## Versions
-Prefect 2 has no `wait` or `as_completed` at all (2.20.17: `from prefect import wait` raises
-`ImportError`, and `prefect.futures` has neither): the fix would import a name that does not
-exist there, so the rule is silent on 2.x targets. Both names are in `prefect.futures` from
-3.0.0 on.
-""",
     )
     trigger = precheck.Trigger(
         "`prefect.wait` / `prefect.as_completed` named, or a bare `wait(...)` call in a module "

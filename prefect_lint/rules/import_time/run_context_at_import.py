@@ -31,76 +31,72 @@ _CALLED_NAMES = frozenset({"get_run_logger", "get_run_context", "load", "get"})
 
 
 class RunContextAtImport(Rule):
-    meta = RuleMeta(
-        code="PFL401",
-        name="run-context-at-import",
-        summary="a run-context API or an API load runs when the module is imported",
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "run-context-at-import",
-            "entrypoints-are-imported",
-        ),
-        docs="""
-## What it does
-Checks code that runs when a module is imported (module level, class bodies, decorator
-arguments and default values, but not function bodies and not under
-`if __name__ == "__main__":`) for:
+    """a run-context API or an API load runs when the module is imported
 
-- `get_run_logger()` and `get_run_context()`, which need an active flow or task run;
-- `Block.load(...)` (`Secret`, `JSON`, `S3Bucket` and every other block class from
-  `prefect.blocks` or a `prefect_*` integration) and `Variable.get(...)`.
+    ## What it does
+    Checks code that runs when a module is imported (module level, class bodies, decorator
+    arguments and default values, but not function bodies and not under
+    `if __name__ == "__main__":`) for:
 
-## Why is this bad?
-A module is imported long before any flow runs: by `prefect deploy`, by `serve`, by the
-worker that starts each flow run, by tests. `get_run_logger()` there raises
-`MissingContextError: There is no active flow or task run context.`, so the import itself
-fails and the deployment or run never starts.
+    - `get_run_logger()` and `get_run_context()`, which need an active flow or task run;
+    - `Block.load(...)` (`Secret`, `JSON`, `S3Bucket` and every other block class from
+      `prefect.blocks` or a `prefect_*` integration) and `Variable.get(...)`.
 
-`Block.load()` and `Variable.get()` at import make an API call on every import (each deploy,
-each flow run a worker starts), fail when the API is unreachable at that moment, and freeze
-the value for the life of the process. Imported from async code (an async `serve`, a test
-runner's event loop), they return a coroutine that is never awaited (`RuntimeWarning:
-coroutine '...' was never awaited`) and the module-level name holds the coroutine.
+    ## Why is this bad?
+    A module is imported long before any flow runs: by `prefect deploy`, by `serve`, by the
+    worker that starts each flow run, by tests. `get_run_logger()` there raises
+    `MissingContextError: There is no active flow or task run context.`, so the import itself
+    fails and the deployment or run never starts.
 
-A call inside a `try` block with handlers is left alone (it is guarded on purpose). Block and
-variable loads are reported only in modules that define flows or tasks (the modules deploys
-and workers import); a script that loads a block and uses it is fine.
+    `Block.load()` and `Variable.get()` at import make an API call on every import (each deploy,
+    each flow run a worker starts), fail when the API is unreachable at that moment, and freeze
+    the value for the life of the process. Imported from async code (an async `serve`, a test
+    runner's event loop), they return a coroutine that is never awaited (`RuntimeWarning:
+    coroutine '...' was never awaited`) and the module-level name holds the coroutine.
 
-## Example
-```python
-from prefect import flow, get_run_logger
+    A call inside a `try` block with handlers is left alone (it is guarded on purpose). Block and
+    variable loads are reported only in modules that define flows or tasks (the modules deploys
+    and workers import); a script that loads a block and uses it is fine.
 
-logger = get_run_logger()
+    ## Example
+    ```python
+    from prefect import flow, get_run_logger
 
-
-@flow
-def etl() -> None:
-    logger.info("starting")
-```
-
-## Use instead
-```python
-from prefect import flow, get_run_logger
-
-
-@flow
-def etl() -> None:
     logger = get_run_logger()
-    logger.info("starting")
-```
 
-## Fix safety
-There is no automatic fix: where the value is needed decides where the call goes. Move the
-call into the flow or task that uses it (or a function they call).
 
-## Versions
-Proven on Prefect 3.9: `get_run_logger()` raises `MissingContextError` on import, and
-`Variable.get()` returns an un-awaited coroutine when imported from async code. The rule is
-silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
-only once it has).
-""",
-    )
+    @flow
+    def etl() -> None:
+        logger.info("starting")
+    ```
+
+    ## Use instead
+    ```python
+    from prefect import flow, get_run_logger
+
+
+    @flow
+    def etl() -> None:
+        logger = get_run_logger()
+        logger.info("starting")
+    ```
+
+    ## Fix safety
+    There is no automatic fix: where the value is needed decides where the call goes. Move the
+    call into the flow or task that uses it (or a function they call).
+
+    ## Versions
+    Proven on Prefect 3.9: `get_run_logger()` raises `MissingContextError` on import, and
+    `Variable.get()` returns an un-awaited coroutine when imported from async code. The rule is
+    silent on 2.x targets: it has not been run on Prefect 2.20 yet (a preview rule claims 2.x
+    only once it has).
+
+    ## Prefect facts
+    - run-context-at-import
+    - entrypoints-are-imported
+    """
+
+    meta = RuleMeta(versions=PREFECT_3)
     trigger = precheck.names_trigger(
         "a run-context API, `Variable.get` or a block class's `.load` is named",
         lambda name: (

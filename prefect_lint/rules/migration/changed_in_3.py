@@ -22,92 +22,89 @@ _LITERALS = {"True": "False", "False": "True", "None": "None"}
 
 
 class ChangedIn3(Rule):
+    """call changed in Prefect 3
+
+    ## What it does
+    Checks for Prefect 2 idioms that Prefect 3 rejects or answers differently:
+    - `await task.submit(...)` / `await task.map(...)` and `await future.result()` in an async
+      flow: submitting and resolving are synchronous in Prefect 3;
+    - `future.get_state()`: Prefect 3 futures have a `.state` property;
+    - `state = future.wait()`: Prefect 2 returned the final State, Prefect 3 returns `None`;
+    - `flow.serve(is_schedule_active=...)` / `.deploy(...)` / `.to_deployment(...)`: the keyword
+      is `paused` now (with the opposite meaning);
+    - `flow.serve(schedule=...)` on Prefect 3.0 and 3.1, which only took `schedules=[...]`;
+    - `state.result(fetch=...)` on a State from `return_state=True`.
+
+    In Prefect 2.20 `infra_overrides=` exists only on `Deployment` and `Deployment.build_from_flow`,
+    which PFL301 already reports as removed (the flow methods take `job_variables=`).
+
+    Tasks, flows and futures are the model's: a future is the value of a `.submit()` or `.map()`
+    of a task the model knows, never a variable that merely has a future-like name.
+
+    ## Why is this bad?
+    Each fails at runtime on Prefect 3: `TypeError: object PrefectConcurrentFuture can't be used
+    in 'await' expression`, `AttributeError: 'PrefectConcurrentFuture' object has no attribute
+    'get_state'`, `TypeError: Flow.serve() got an unexpected keyword argument
+    'is_schedule_active'`, `TypeError: State.result() got an unexpected keyword argument 'fetch'`
+    (3.3+). `state = future.wait()` is worse: `state` is silently `None`, and the code that reads
+    it fails later (`AttributeError: 'NoneType' object has no attribute 'is_completed'`).
+
+    Code inside compatibility guards (`try: ... except ImportError:`, a version check) is left
+    alone.
+
+    ## Example
+    ```python
+    from prefect import flow, task
+
+
+    @task
+    async def fetch(n: int) -> int:
+        return n
+
+
+    @flow
+    async def pipeline() -> int:
+        future = await fetch.submit(1)
+        state = future.wait()
+        print(state.is_completed())
+        return await future.result()
+    ```
+
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
+
+
+    @flow
+    async def pipeline() -> int:
+        future = fetch.submit(1)
+        future.wait()
+        state = future.state
+        print(state.is_completed())
+        return future.result()
+    ```
+
+    ## Fix safety
+    The rewrites are mechanical and safe: dropping the `await` (Prefect 3 returns the same future
+    or value synchronously), `.get_state()` -> `.state`, `x = fut.wait()` -> `fut.wait()` then
+    `x = fut.state` (only for a plain `name = future.wait()` statement without a timeout: with a
+    timeout Prefect 2 returned None while the run was still going),
+    `is_schedule_active=True/False/None` -> `paused=False/True/None` (only for those literals; for
+    another expression `not x` would turn Prefect 2's `None` into "paused"), and `fetch=True`
+    dropped (Prefect 3 always fetches the result). `schedule=x` -> `schedules=[x]` is unsafe: the
+    schedule object must be one Prefect 3 accepts in the list.
+
+    ## Versions
+    Reported on Prefect 3 targets; `schedule=` only on 3.0-3.1 (3.2.0 accepts it again) and
+    `fetch=` only from 3.3 (earlier 3.x releases accept it with a deprecation warning).
+
+    ## Prefect facts
+    - changed-calls
+    """
+
     meta = RuleMeta(
-        code="PFL302",
-        name="changed-in-3",
-        summary="call changed in Prefect 3",
-        fix=FixMeta(
-            title="Rewrite the call for Prefect 3",
-            safety=Applicability.SAFE,
-        ),
-        since="0.1.0",
         versions=PREFECT_3,
-        facts=("changed-calls",),
-        docs="""
-## What it does
-Checks for Prefect 2 idioms that Prefect 3 rejects or answers differently:
-- `await task.submit(...)` / `await task.map(...)` and `await future.result()` in an async
-  flow: submitting and resolving are synchronous in Prefect 3;
-- `future.get_state()`: Prefect 3 futures have a `.state` property;
-- `state = future.wait()`: Prefect 2 returned the final State, Prefect 3 returns `None`;
-- `flow.serve(is_schedule_active=...)` / `.deploy(...)` / `.to_deployment(...)`: the keyword
-  is `paused` now (with the opposite meaning);
-- `flow.serve(schedule=...)` on Prefect 3.0 and 3.1, which only took `schedules=[...]`;
-- `state.result(fetch=...)` on a State from `return_state=True`.
-
-In Prefect 2.20 `infra_overrides=` exists only on `Deployment` and `Deployment.build_from_flow`,
-which PFL301 already reports as removed (the flow methods take `job_variables=`).
-
-Tasks, flows and futures are the model's: a future is the value of a `.submit()` or `.map()`
-of a task the model knows, never a variable that merely has a future-like name.
-
-## Why is this bad?
-Each fails at runtime on Prefect 3: `TypeError: object PrefectConcurrentFuture can't be used
-in 'await' expression`, `AttributeError: 'PrefectConcurrentFuture' object has no attribute
-'get_state'`, `TypeError: Flow.serve() got an unexpected keyword argument
-'is_schedule_active'`, `TypeError: State.result() got an unexpected keyword argument 'fetch'`
-(3.3+). `state = future.wait()` is worse: `state` is silently `None`, and the code that reads
-it fails later (`AttributeError: 'NoneType' object has no attribute 'is_completed'`).
-
-Code inside compatibility guards (`try: ... except ImportError:`, a version check) is left
-alone.
-
-## Example
-```python
-from prefect import flow, task
-
-
-@task
-async def fetch(n: int) -> int:
-    return n
-
-
-@flow
-async def pipeline() -> int:
-    future = await fetch.submit(1)
-    state = future.wait()
-    print(state.is_completed())
-    return await future.result()
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-@flow
-async def pipeline() -> int:
-    future = fetch.submit(1)
-    future.wait()
-    state = future.state
-    print(state.is_completed())
-    return future.result()
-```
-
-## Fix safety
-The rewrites are mechanical and safe: dropping the `await` (Prefect 3 returns the same future
-or value synchronously), `.get_state()` -> `.state`, `x = fut.wait()` -> `fut.wait()` then
-`x = fut.state` (only for a plain `name = future.wait()` statement without a timeout: with a
-timeout Prefect 2 returned None while the run was still going),
-`is_schedule_active=True/False/None` -> `paused=False/True/None` (only for those literals; for
-another expression `not x` would turn Prefect 2's `None` into "paused"), and `fetch=True`
-dropped (Prefect 3 always fetches the result). `schedule=x` -> `schedules=[x]` is unsafe: the
-schedule object must be one Prefect 3 accepts in the list.
-
-## Versions
-Reported on Prefect 3 targets; `schedule=` only on 3.0-3.1 (3.2.0 accepts it again) and
-`fetch=` only from 3.3 (earlier 3.x releases accept it with a deprecation warning).
-""",
+        fix=FixMeta(title="Rewrite the call for Prefect 3", safety=Applicability.SAFE),
     )
     trigger = precheck.CHANGED_CALLS
 

@@ -9,6 +9,7 @@ names its module itself, and an attribute use (`prefect.engine.pause_flow_run`,
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import ClassVar
 
 import libcst as cst
@@ -134,6 +135,12 @@ class MovedNameRule(Rule):
     `RemovedIn3` and `DeprecatedIn3`)."""
 
     change: ClassVar[Change]
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "meta" in vars(cls):
+            # The docs close with the table of the rule's rows, under Versions.
+            cls.meta = replace(cls.meta, docs=_with_rows_table(cls.meta.docs, cls.change))
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
@@ -357,9 +364,9 @@ def _imports_from(module: cst.Module, name: str) -> bool:
     return False
 
 
-def with_rows_table(docs: str, change: Change) -> str:
+def _with_rows_table(docs: str, change: Change) -> str:
     """A moved-name rule's docs, closed by the table of its rows (under its Versions)."""
-    return f"{docs}\nEvery row:\n\n{_rows_table(change)}\n"
+    return f"{docs}\n\nEvery row:\n\n{_rows_table(change)}\n"
 
 
 def _rows_table(change: Change) -> str:

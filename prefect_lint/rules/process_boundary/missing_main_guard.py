@@ -18,72 +18,71 @@ from prefect_lint.versions import PREFECT_3
 
 
 class MissingMainGuard(Rule):
-    meta = RuleMeta(
-        code="PFL204",
-        name="missing-main-guard",
-        summary="a flow on a process-based runner is called at import time",
-        fix=FixMeta(
-            title='Wrap the call in `if __name__ == "__main__":`',
-            safety=Applicability.SAFE,
-        ),
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=("spawn-reimports-the-script",),
-        docs="""
-## What it does
-Checks for module-level calls of a flow that runs on `ProcessPoolTaskRunner` or
-`prefect_dask.DaskTaskRunner` outside an `if __name__ == "__main__":` block, including
-`asyncio.run(flow())`. The flow may be imported from another module of the project.
+    """a flow on a process-based runner is called at import time
 
-## Why is this bad?
-These runners start their worker processes with the `spawn` method: each worker imports the
-main script again. Without the guard, that import calls the flow again inside the worker,
-which starts a second flow run and fails with `RuntimeError: An attempt has been made to
-start a new process before the current process has finished its bootstrapping phase.` The
-parent flow then fails with `concurrent.futures.process.BrokenProcessPool: A process in the
-process pool was terminated abruptly while the future was running or pending.`
+    ## What it does
+    Checks for module-level calls of a flow that runs on `ProcessPoolTaskRunner` or
+    `prefect_dask.DaskTaskRunner` outside an `if __name__ == "__main__":` block, including
+    `asyncio.run(flow())`. The flow may be imported from another module of the project.
 
-## Example
-```python
-from prefect import flow, task
-from prefect.task_runners import ProcessPoolTaskRunner
+    ## Why is this bad?
+    These runners start their worker processes with the `spawn` method: each worker imports the
+    main script again. Without the guard, that import calls the flow again inside the worker,
+    which starts a second flow run and fails with `RuntimeError: An attempt has been made to
+    start a new process before the current process has finished its bootstrapping phase.` The
+    parent flow then fails with `concurrent.futures.process.BrokenProcessPool: A process in the
+    process pool was terminated abruptly while the future was running or pending.`
+
+    ## Example
+    ```python
+    from prefect import flow, task
+    from prefect.task_runners import ProcessPoolTaskRunner
 
 
-@task
-def square(n: int) -> int:
-    return n * n
+    @task
+    def square(n: int) -> int:
+        return n * n
 
 
-@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
-def squares() -> list[int]:
-    return square.map(range(4)).result()
+    @flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+    def squares() -> list[int]:
+        return square.map(range(4)).result()
 
 
-squares()
-```
-
-## Use instead
-```python
-# ... (the rest as in the Example)
-
-
-if __name__ == "__main__":
     squares()
-```
+    ```
 
-## Fix safety
-The fix is safe: it wraps the statement holding the call, with the simple statements that
-directly follow it, in `if __name__ == "__main__":`. It is not offered when later code reads
-a name those statements assign. Running the file as a script does the
-same as before; importing it (which is what every worker does) no longer runs the flow. It is
-offered for calls in top-level statements; calls inside a module-level `if`, `for`, `try` or
-`with` are reported without a fix.
+    ## Use instead
+    ```python
+    # ... (the rest as in the Example)
 
-## Versions
-`ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
-`ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
-2.x targets.
-""",
+
+    if __name__ == "__main__":
+        squares()
+    ```
+
+    ## Fix safety
+    The fix is safe: it wraps the statement holding the call, with the simple statements that
+    directly follow it, in `if __name__ == "__main__":`. It is not offered when later code reads
+    a name those statements assign. Running the file as a script does the
+    same as before; importing it (which is what every worker does) no longer runs the flow. It is
+    offered for calls in top-level statements; calls inside a module-level `if`, `for`, `try` or
+    `with` are reported without a fix.
+
+    ## Versions
+    `ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
+    `ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
+    2.x targets.
+
+    ## Prefect facts
+    - spawn-reimports-the-script
+    """
+
+    meta = RuleMeta(
+        versions=PREFECT_3,
+        fix=FixMeta(
+            title='Wrap the call in `if __name__ == "__main__":`', safety=Applicability.SAFE
+        ),
     )
     trigger = precheck.PROCESS_FLOW_ANYWHERE
 

@@ -1,5 +1,6 @@
-"""What the PFL2xx rules share: the task calls in a flow, and their two fixes (the runner
-switch of PFL201-PFL203, `cache_policy=NO_CACHE` of PFL202 and PFL205)."""
+"""What the PFL2xx rules share: the task calls in a flow, their two fixes (the runner switch
+of PFL201-PFL203, `cache_policy=NO_CACHE` of PFL202 and PFL205), and the base of the rules
+that judge each flow on a process-based runner (PFL201, PFL203)."""
 
 from __future__ import annotations
 
@@ -11,12 +12,12 @@ import libcst as cst
 
 from prefect_lint.diagnostics import Applicability
 from prefect_lint.fixes.calls import with_keyword
-from prefect_lint.model import api
+from prefect_lint.model import api, precheck
 from prefect_lint.model.boundary import process_runner
 from prefect_lint.model.module import ModuleModel, keyword_arg, positional_args, reference_to
 from prefect_lint.model.scopes import Scope
 from prefect_lint.model.values import Dotted, Flow, Task
-from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest
+from prefect_lint.rules.base import CstFix, FixMeta, ImportRequest, Rule
 from prefect_lint.tree import body_nodes
 
 if TYPE_CHECKING:
@@ -84,6 +85,23 @@ def process_flow(context: RuleContext, function: cst.FunctionDef) -> tuple[Flow,
         if runner is not None:
             return flow, runner
     return None
+
+
+class ProcessFlowRule(Rule):
+    """A rule that judges each flow running on a process-based runner (ProcessPool, Dask, Ray)
+    when the walk leaves its definition; its fix is the runner switch (`runner_switch`)."""
+
+    trigger = precheck.PROCESS_FLOW_HERE
+
+    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
+        found = process_flow(self.context, node)
+        if found is not None:
+            flow, runner = found
+            self.check_flow(node, flow, runner)
+
+    def check_flow(self, node: cst.FunctionDef, flow: Flow, runner: str) -> None:
+        """Report what crosses `runner`'s process boundary in the flow `node` defines."""
+        raise NotImplementedError
 
 
 def runner_switch(context: RuleContext, function: cst.FunctionDef, flow: Flow) -> CstFix | None:

@@ -13,69 +13,66 @@ from prefect_lint.versions import since
 
 
 class UnhashableTaskInput(Rule):
-    meta = RuleMeta(
-        code="PFL205",
-        name="unhashable-task-input",
-        summary="a task input cannot be hashed by the default cache policy",
-        fix=NO_CACHE_FIX,
-        since="0.1.0",
-        versions=since("3.2"),
-        facts=("default-cache-key-hashes-inputs",),
-        docs="""
-## What it does
-Checks tasks for a parameter annotated with a type whose objects cannot be hashed (a
-database connection, an HTTP client, a lock, a socket, a boto3 client, an executor, ...)
-when the task keeps the default cache policy: no `cache_policy=`, `cache_key_fn=`,
-`persist_result=` or `result_storage_key=`.
+    """a task input cannot be hashed by the default cache policy
 
-## Why is this bad?
-Before each run, Prefect 3's default cache policy hashes the task's inputs: as JSON, else
-with cloudpickle. Neither can serialize such an object, so every run of the task logs
-`Error encountered when computing cache key - result will not be persisted.` at ERROR level,
-with a traceback (`ValueError: Unable to create hash - objects could not be serialized`).
-The task still runs, but the log is alarming, monitoring picks it up, and the result is
-never cached.
+    ## What it does
+    Checks tasks for a parameter annotated with a type whose objects cannot be hashed (a
+    database connection, an HTTP client, a lock, a socket, a boto3 client, an executor, ...)
+    when the task keeps the default cache policy: no `cache_policy=`, `cache_key_fn=`,
+    `persist_result=` or `result_storage_key=`.
 
-Parameters with a default value and annotations such as `Optional[...]` are left alone
-(the value may be hashable). `requests.Session` is not flagged: it pickles, so it hashes.
-PFL202 reports the same problem where a flow passes such an object it built itself.
+    ## Why is this bad?
+    Before each run, Prefect 3's default cache policy hashes the task's inputs: as JSON, else
+    with cloudpickle. Neither can serialize such an object, so every run of the task logs
+    `Error encountered when computing cache key - result will not be persisted.` at ERROR level,
+    with a traceback (`ValueError: Unable to create hash - objects could not be serialized`).
+    The task still runs, but the log is alarming, monitoring picks it up, and the result is
+    never cached.
 
-## Example
-```python
-import sqlite3
+    Parameters with a default value and annotations such as `Optional[...]` are left alone
+    (the value may be hashable). `requests.Session` is not flagged: it pickles, so it hashes.
+    PFL202 reports the same problem where a flow passes such an object it built itself.
 
-from prefect import task
+    ## Example
+    ```python
+    import sqlite3
+
+    from prefect import task
 
 
-@task
-def count_rows(conn: sqlite3.Connection, table: str) -> int:
-    return conn.execute(f"select count(*) from {table}").fetchone()[0]
-```
+    @task
+    def count_rows(conn: sqlite3.Connection, table: str) -> int:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+    ```
 
-## Use instead
-```python
-import sqlite3
+    ## Use instead
+    ```python
+    import sqlite3
 
-from prefect import task
-from prefect.cache_policies import NO_CACHE
+    from prefect import task
+    from prefect.cache_policies import NO_CACHE
 
 
-@task(cache_policy=NO_CACHE)
-def count_rows(conn: sqlite3.Connection, table: str) -> int:
-    return conn.execute(f"select count(*) from {table}").fetchone()[0]
-```
+    @task(cache_policy=NO_CACHE)
+    def count_rows(conn: sqlite3.Connection, table: str) -> int:
+        return conn.execute(f"select count(*) from {table}").fetchone()[0]
+    ```
 
-## Fix safety
-The fix adds `cache_policy=NO_CACHE` to the task's decorator, importing it from
-`prefect.cache_policies`. It is safe: inputs of this type could never be hashed, so the task
-was never cached and still is not; only the ERROR log goes away.
+    ## Fix safety
+    The fix adds `cache_policy=NO_CACHE` to the task's decorator, importing it from
+    `prefect.cache_policies`. It is safe: inputs of this type could never be hashed, so the task
+    was never cached and still is not; only the ERROR log goes away.
 
-## Versions
-Cache policies and this log are Prefect 3's (2.x tasks compute no cache key by default);
-proven on Prefect 3.9 with an sqlite3 connection. Reported from 3.2 on, like PFL202's cache
-case: `NO_CACHE`, which the message and the fix name, first shipped in 3.1.12.
-""",
-    )
+    ## Versions
+    Cache policies and this log are Prefect 3's (2.x tasks compute no cache key by default);
+    proven on Prefect 3.9 with an sqlite3 connection. Reported from 3.2 on, like PFL202's cache
+    case: `NO_CACHE`, which the message and the fix name, first shipped in 3.1.12.
+
+    ## Prefect facts
+    - default-cache-key-hashes-inputs
+    """
+
+    meta = RuleMeta(versions=since("3.2"), fix=NO_CACHE_FIX)
     trigger = precheck.names_trigger(
         "an annotation the default cache policy cannot hash is named",
         UNHASHABLE_ANNOTATIONS.__contains__,

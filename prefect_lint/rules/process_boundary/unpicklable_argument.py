@@ -33,94 +33,89 @@ _PREFECT_KEYWORDS = frozenset({"wait_for", "return_state", "dependencies"})
 
 
 class UnpicklableArgument(Rule):
-    meta = RuleMeta(
-        code="PFL202",
-        name="unpicklable-argument",
-        summary="a task is given a value that cannot be pickled",
-        fix=NO_CACHE_FIX,
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "process-runners-pickle-across",
-            "cloudpickle-table",
-            "default-cache-key-hashes-inputs",
-            "thread-pool-switch",
-        ),
-        docs="""
-## What it does
-Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a
-database connection, a file opened for writing or in binary mode, an HTTP client, ...)
-created in the flow or at module level:
+    """a task is given a value that cannot be pickled
 
-- submitted or mapped from a flow on a process-based task runner (`ProcessPoolTaskRunner`,
-  `prefect_dask.DaskTaskRunner`, `prefect_ray.RayTaskRunner`);
-- on any runner, passed to a task that uses the default cache policy.
+    ## What it does
+    Checks flows for tasks given an object cloudpickle cannot serialize (a lock, a socket, a
+    database connection, a file opened for writing or in binary mode, an HTTP client, ...)
+    created in the flow or at module level:
 
-## Why is this bad?
-A process-based runner cloudpickles every parameter in the flow's process before the task
-can start. Pickling fails there, so no task run is ever created, and `.result()` or
-`.wait()` raises the error, for example `TypeError: cannot pickle '_thread.lock' object`.
+    - submitted or mapped from a flow on a process-based task runner (`ProcessPoolTaskRunner`,
+      `prefect_dask.DaskTaskRunner`, `prefect_ray.RayTaskRunner`);
+    - on any runner, passed to a task that uses the default cache policy.
 
-On any runner, the default cache policy hashes a task's inputs before it runs. It cannot
-hash such an object, so every run logs `Error encountered when computing cache key - result
-will not be persisted.` at ERROR level with a traceback (`ValueError: Unable to create hash
-- objects could not be serialized`). The task still runs, but the log is alarming and the
-result is never cached.
+    ## Why is this bad?
+    A process-based runner cloudpickles every parameter in the flow's process before the task
+    can start. Pickling fails there, so no task run is ever created, and `.result()` or
+    `.wait()` raises the error, for example `TypeError: cannot pickle '_thread.lock' object`.
 
-## Example
-```python
-import threading
+    On any runner, the default cache policy hashes a task's inputs before it runs. It cannot
+    hash such an object, so every run logs `Error encountered when computing cache key - result
+    will not be persisted.` at ERROR level with a traceback (`ValueError: Unable to create hash
+    - objects could not be serialized`). The task still runs, but the log is alarming and the
+    result is never cached.
 
-from prefect import flow, task
+    ## Example
+    ```python
+    import threading
 
-LOCK = threading.Lock()
+    from prefect import flow, task
+
+    LOCK = threading.Lock()
 
 
-@task
-def append_line(lock: threading.Lock, path: str, line: str) -> None:
-    with lock, open(path, "a") as handle:
-        handle.write(line + "\\n")
+    @task
+    def append_line(lock: threading.Lock, path: str, line: str) -> None:
+        with lock, open(path, "a") as handle:
+            handle.write(line + "\\n")
 
 
-@flow
-def journal(path: str) -> None:
-    append_line(LOCK, path, "started")
-```
+    @flow
+    def journal(path: str) -> None:
+        append_line(LOCK, path, "started")
+    ```
 
-## Use instead
-```python
-import threading
+    ## Use instead
+    ```python
+    import threading
 
-from prefect import flow, task
-from prefect.cache_policies import NO_CACHE
+    from prefect import flow, task
+    from prefect.cache_policies import NO_CACHE
 
-# ... (the rest as in the Example)
+    # ... (the rest as in the Example)
 
 
-@task(cache_policy=NO_CACHE)
-def append_line(lock: threading.Lock, path: str, line: str) -> None:
-    with lock, open(path, "a") as handle:
-        handle.write(line + "\\n")
-```
+    @task(cache_policy=NO_CACHE)
+    def append_line(lock: threading.Lock, path: str, line: str) -> None:
+        with lock, open(path, "a") as handle:
+            handle.write(line + "\\n")
+    ```
 
-Under a process-based runner, create the object inside the task instead of passing it.
+    Under a process-based runner, create the object inside the task instead of passing it.
 
-## Fix safety
-For the cache case the fix adds `cache_policy=NO_CACHE` to the task's decorator (importing
-it from `prefect.cache_policies`). It is safe: such inputs could never be hashed, so the task
-was never cached. Under a process-based runner the fix switches the flow to
-`ThreadPoolTaskRunner` with the same `max_workers`; that one is unsafe (CPU-bound tasks stop
-running in parallel) and is offered only when the flow's own decorator creates a
-`ProcessPoolTaskRunner` with at most `max_workers`.
+    ## Fix safety
+    For the cache case the fix adds `cache_policy=NO_CACHE` to the task's decorator (importing
+    it from `prefect.cache_policies`). It is safe: such inputs could never be hashed, so the task
+    was never cached. Under a process-based runner the fix switches the flow to
+    `ThreadPoolTaskRunner` with the same `max_workers`; that one is unsafe (CPU-bound tasks stop
+    running in parallel) and is offered only when the flow's own decorator creates a
+    `ProcessPoolTaskRunner` with at most `max_workers`.
 
-## Versions
-Prefect 2 tasks compute no cache key by default (2.20.17: a `sqlite3` connection passed to a
-task on the `ConcurrentTaskRunner` runs and nothing is logged; `prefect.cache_policies` does
-not exist), and its process-based runners were not checked: the rule is silent on 2.x
-targets. The cache case is reported from 3.2 on: `NO_CACHE`, which its message and fix name,
-first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
-""",
-    )
+    ## Versions
+    Prefect 2 tasks compute no cache key by default (2.20.17: a `sqlite3` connection passed to a
+    task on the `ConcurrentTaskRunner` runs and nothing is logged; `prefect.cache_policies` does
+    not exist), and its process-based runners were not checked: the rule is silent on 2.x
+    targets. The cache case is reported from 3.2 on: `NO_CACHE`, which its message and fix name,
+    first shipped in 3.1.12 (earlier 3.x releases only have `NONE`).
+
+    ## Prefect facts
+    - process-runners-pickle-across
+    - cloudpickle-table
+    - default-cache-key-hashes-inputs
+    - thread-pool-switch
+    """
+
+    meta = RuleMeta(versions=PREFECT_3, fix=NO_CACHE_FIX)
     trigger = precheck.unpicklable_trigger(known_names())
 
     def __init__(self, context: RuleContext) -> None:

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from prefect_lint.model import precheck
 from prefect_lint.model.boundary import Unpicklable, unpicklable_value
 from prefect_lint.model.module import ModuleModel
-from prefect_lint.rules.base import CstFix, Rule, RuleMeta
+from prefect_lint.model.values import Flow
+from prefect_lint.rules.base import CstFix, RuleMeta
 from prefect_lint.tree import NESTED_SCOPES, child_nodes
 from prefect_lint.versions import PREFECT_3
 
@@ -18,111 +18,101 @@ if TYPE_CHECKING:
     from prefect_lint.engine.context import RuleContext
 from prefect_lint.rules.process_boundary.shared import (
     RUNNER_SWITCH,
+    ProcessFlowRule,
     flow_task_calls,
-    process_flow,
     runner_switch,
 )
 
 
-class UnpicklableGlobal(Rule):
-    meta = RuleMeta(
-        code="PFL203",
-        name="unpicklable-global",
-        summary="a process-runner flow or task reads a module global that cannot be pickled",
-        fix=RUNNER_SWITCH,
-        since="0.1.0",
-        versions=PREFECT_3,
-        facts=(
-            "flow-pickled-with-its-globals",
-            "cloudpickle-table",
-            "thread-pool-switch",
-        ),
-        docs="""
-## What it does
-Checks flows on a process-based task runner (`ProcessPoolTaskRunner`,
-`prefect_dask.DaskTaskRunner`, `prefect_ray.RayTaskRunner`) that submit or map tasks, and the
-tasks they submit, for module-level globals that hold an object cloudpickle cannot
-serialize, such as a lock, a socket or a database connection.
+class UnpicklableGlobal(ProcessFlowRule):
+    """a process-runner flow or task reads a module global that cannot be pickled
 
-## Why is this bad?
-With every submit, a process-based runner cloudpickles the task and the flow object along
-with the parameters. The module attribute `my_flow` is the `Flow` object, not the function
-it wraps, so cloudpickle cannot refer to the function by name and copies it by value,
-together with every module global its body uses; the same holds for tasks. One unpicklable
-global makes every submit fail before a task run exists: `.result()` raises, for example,
-`TypeError: cannot pickle '_thread.lock' object`. The same flow without that reference works.
-A local variable of the same name is not a global and is fine.
+    ## What it does
+    Checks flows on a process-based task runner (`ProcessPoolTaskRunner`,
+    `prefect_dask.DaskTaskRunner`, `prefect_ray.RayTaskRunner`) that submit or map tasks, and the
+    tasks they submit, for module-level globals that hold an object cloudpickle cannot
+    serialize, such as a lock, a socket or a database connection.
 
-## Example
-```python
-import threading
+    ## Why is this bad?
+    With every submit, a process-based runner cloudpickles the task and the flow object along
+    with the parameters. The module attribute `my_flow` is the `Flow` object, not the function
+    it wraps, so cloudpickle cannot refer to the function by name and copies it by value,
+    together with every module global its body uses; the same holds for tasks. One unpicklable
+    global makes every submit fail before a task run exists: `.result()` raises, for example,
+    `TypeError: cannot pickle '_thread.lock' object`. The same flow without that reference works.
+    A local variable of the same name is not a global and is fine.
 
-from prefect import flow, task
-from prefect.task_runners import ProcessPoolTaskRunner
+    ## Example
+    ```python
+    import threading
 
-LOCK = threading.Lock()
+    from prefect import flow, task
+    from prefect.task_runners import ProcessPoolTaskRunner
+
+    LOCK = threading.Lock()
 
 
-@task
-def square(n: int) -> int:
-    return n * n
+    @task
+    def square(n: int) -> int:
+        return n * n
 
 
-@flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
-def squares() -> list[int]:
-    with LOCK:
-        futures = square.map(range(4))
-    return futures.result()
+    @flow(task_runner=ProcessPoolTaskRunner(max_workers=2))
+    def squares() -> list[int]:
+        with LOCK:
+            futures = square.map(range(4))
+        return futures.result()
 
 
-if __name__ == "__main__":
-    squares()
-```
+    if __name__ == "__main__":
+        squares()
+    ```
 
-## Use instead
-```python
-import threading
+    ## Use instead
+    ```python
+    import threading
 
-from prefect import flow, task
-from prefect.task_runners import ThreadPoolTaskRunner
+    from prefect import flow, task
+    from prefect.task_runners import ThreadPoolTaskRunner
 
-# ... (the rest as in the Example)
+    # ... (the rest as in the Example)
 
 
-@flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
-def squares() -> list[int]:
-    with LOCK:
-        futures = square.map(range(4))
-    return futures.result()
-```
+    @flow(task_runner=ThreadPoolTaskRunner(max_workers=2))
+    def squares() -> list[int]:
+        with LOCK:
+            futures = square.map(range(4))
+        return futures.result()
+    ```
 
-Or keep the process pool and create the object where it is used, inside the flow or a task.
+    Or keep the process pool and create the object where it is used, inside the flow or a task.
 
-## Fix safety
-The fix switches the flow to `ThreadPoolTaskRunner` with the same `max_workers`. It is
-unsafe: CPU-bound tasks no longer run in parallel. It is offered only when the flow's own
-decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
+    ## Fix safety
+    The fix switches the flow to `ThreadPoolTaskRunner` with the same `max_workers`. It is
+    unsafe: CPU-bound tasks no longer run in parallel. It is offered only when the flow's own
+    decorator creates the `ProcessPoolTaskRunner` with at most `max_workers`.
 
-## Versions
-`ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
-`ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
-2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
-""",
-    )
-    trigger = precheck.PROCESS_FLOW_HERE
+    ## Versions
+    `ProcessPoolTaskRunner` first shipped in 3.4.14; on 2.20.17 importing it raises
+    `ImportError`. Dask and Ray runners on Prefect 2 were not checked, so the rule is silent on
+    2.x targets. The fix's `ThreadPoolTaskRunner` exists from 3.0.0 on.
+
+    ## Prefect facts
+    - flow-pickled-with-its-globals
+    - cloudpickle-table
+    - thread-pool-switch
+    """
+
+    meta = RuleMeta(versions=PREFECT_3, fix=RUNNER_SWITCH)
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
         self._reported: set[tuple[int, str]] = set()
 
-    def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
-        found = process_flow(self.context, node)
-        if found is None:
-            return
+    def check_flow(self, node: cst.FunctionDef, flow: Flow, runner: str) -> None:
         submitted = [call for call in flow_task_calls(self.context, node) if call.method]
         if not submitted:
             return  # nothing is submitted, so nothing is pickled
-        flow, runner = found
         fix = runner_switch(self.context, node, flow)
         self._check(
             node, f"flow `{node.name.value}`", runner, fix, self.context.statement_for(node)
