@@ -69,6 +69,7 @@ def _may_report(
         return True
     version = (target or LATEST).prefect_version
     rules = [r for r in VISITOR_RULES if r.meta.code in codes and version in r.meta.versions]
+    rules.sort(key=lambda rule: rule.trigger.cost)
     if not rules:
         return False
 

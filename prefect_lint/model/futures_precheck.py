@@ -287,6 +287,8 @@ def index_file(
                 if type(name_node.ctx) is not ast.Load:
                     names.add(name_node.id, "other")
                 continue
+            if kind is ast.Constant:
+                continue  # a leaf, and a common one
             if kind is ast.Call:
                 call = cast(ast.Call, node)
                 calls.append(call)
@@ -306,30 +308,49 @@ def index_file(
             elif kind is ast.Lambda or kind is ast.ClassDef:
                 if kind is ast.ClassDef:
                     names.add(cast(ast.ClassDef, node).name, "other")
-                work.append((_children(node), None))
+                work.append((child_nodes(node), None))
                 continue
             else:
                 binder = _BINDERS.get(kind)
                 if binder is not None:
                     binder(names, node, assignments)
-            stack.extend(_children(node))
+            stack.extend(child_nodes(node))
     return index
 
 
-# Per node class, the fields that may hold nodes (`ctx` never matters here).
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# Per node class, the fields that may hold nodes (`ctx` never matters here), each with whether
+# it may hold something else than nodes: a list of identifiers (`global`, `nonlocal`, a class
+# pattern's keyword names) or of optional expressions (a dict display's `**` keys, keyword-only
+# arguments without default). Every other list field holds nodes only (CPython's ASDL).
+_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
+_MIXED_FIELDS = frozenset(
+    {
+        (ast.Global, "names"),
+        (ast.Nonlocal, "names"),
+        (ast.MatchClass, "kwd_attrs"),
+        (ast.Dict, "keys"),
+        (ast.arguments, "kw_defaults"),
+    }
+)
 
 
-def _children(node: ast.AST) -> list[ast.AST]:
+def child_nodes(node: ast.AST) -> list[ast.AST]:
+    """`node`'s child nodes in field order (what `ast.iter_child_nodes` gives, without the
+    expression contexts), on the hot path of every pre-check walk."""
     kind = type(node)
     fields = _CHILD_FIELDS.get(kind)
     if fields is None:
-        fields = _CHILD_FIELDS[kind] = tuple(f for f in node._fields if f != "ctx")
+        fields = _CHILD_FIELDS[kind] = tuple(
+            (f, (kind, f) in _MIXED_FIELDS) for f in node._fields if f != "ctx"
+        )
     children: list[ast.AST] = []
-    for name in fields:
+    for name, mixed in fields:
         value = getattr(node, name, None)
         if type(value) is list:
-            children.extend(item for item in value if isinstance(item, ast.AST))
+            if mixed:
+                children.extend(item for item in value if isinstance(item, ast.AST))
+            else:
+                children.extend(value)
         elif isinstance(value, ast.AST):
             children.append(value)
     return children
@@ -766,7 +787,7 @@ class _Pending:
     def check(self) -> None:
         self.index(self.function.node)
         for node in self.function.nodes:
-            for child in _children(node):
+            for child in child_nodes(node):
                 self.parents[id(child)] = node
             for name in _bound_here(node):
                 self.bindings.setdefault(name, []).append(node)

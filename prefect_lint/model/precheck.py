@@ -22,10 +22,17 @@ import ast
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from functools import cached_property
+from typing import cast
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
-from prefect_lint.model.futures_precheck import FileIndex, Names, index_file, may_find_futures
+from prefect_lint.model.futures_precheck import (
+    FileIndex,
+    Names,
+    child_nodes,
+    index_file,
+    may_find_futures,
+)
 from prefect_lint.model.relevance import FileFacts, is_prefect_family
 
 _PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
@@ -96,13 +103,22 @@ class Precheck:
         return may_find_futures(self.index)
 
 
+# What a trigger costs: the checker asks the cheaper ones first, so a file that some rule may
+# report on is decided before the dearer walks (the answer, an `any`, is the same in any order).
+NAMES_COST = 0  # the file's names (and the project index)
+INDEX_COST = 1  # one walk over the file (`Precheck.index`)
+PROOF_COST = 2  # the futures proof or PFL202's fixpoint on top of the walk
+
+
 @dataclass(frozen=True)
 class Trigger:
     """A rule's cheap necessary condition to report: `test(precheck)` is False only when the
-    rule certainly reports nothing on the file. `condition` says what it checks (docs, tests)."""
+    rule certainly reports nothing on the file. `condition` says what it checks (docs, tests);
+    `cost` orders the triggers the checker asks."""
 
     condition: str
     test: Callable[[Precheck], bool]
+    cost: int = INDEX_COST
 
     def __call__(self, precheck: Precheck) -> bool:
         return self.test(precheck)
@@ -115,6 +131,7 @@ FUTURES_FACTS = Trigger(
     "the futures analysis may record a fact (model/futures_precheck.py proves the common "
     "shapes clean, whatever the names are)",
     lambda pre: pre.futures_facts_possible,
+    PROOF_COST,
 )
 
 
@@ -210,6 +227,7 @@ CHANGED_CALLS = Trigger(
     "the futures analysis may record a Prefect 2 idiom, or `.serve`/`.deploy`/"
     "`.to_deployment` gets `is_schedule_active=` or `schedule=`",
     _changed_calls,
+    PROOF_COST,
 )
 
 TASK_RUNNER_KEYWORD = Trigger(
@@ -282,6 +300,7 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
         "a flow may be made and a call in a decorated def gets a value built by `open(...)` "
         "or a callee of the pickling table, directly or through assigned names",
         test,
+        PROOF_COST,
     )
 
 
@@ -289,21 +308,31 @@ def _refs(node: ast.AST) -> tuple[set[str], set[int]]:
     """The names read and the calls made in `node` (ids)."""
     names: set[str] = set()
     calls: set[int] = set()
-    for inner in ast.walk(node):
-        if isinstance(inner, ast.Name):
-            names.add(inner.id)
-        elif isinstance(inner, ast.Call):
+    stack = [node]
+    while stack:
+        inner = stack.pop()
+        kind = type(inner)
+        if kind is ast.Name:
+            names.add(cast(ast.Name, inner).id)
+            continue
+        if kind is ast.Call:
             calls.add(id(inner))
+        stack.extend(child_nodes(inner))
     return names, calls
 
 
 def _stored(target: ast.AST) -> set[str]:
     """The names an assignment target binds (not the ones it reads: `self` in `self.x = v`)."""
-    return {
-        node.id
-        for node in ast.walk(target)
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load)
-    }
+    stored: set[str] = set()
+    stack = [target]
+    while stack:
+        node = stack.pop()
+        if type(node) is ast.Name:
+            if type(node.ctx) is not ast.Load:
+                stored.add(node.id)
+            continue
+        stack.extend(child_nodes(node))
+    return stored
 
 
 class _FlowArguments:
@@ -312,24 +341,50 @@ class _FlowArguments:
     def __init__(self, pre: Precheck) -> None:
         self.names: set[str] = set()
         self.calls: set[int] = set()
+        self.pre = pre
         # `fast = flow(etl).with_options(...)` makes a flow of a plain def too (`flows_of`).
         copies = any(
             isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"
             for call in pre.calls()
         )
+        # A def inside one already read adds nothing: its nodes were read with the outer one
+        # (an outer def comes first in `functions`).
+        read: set[int] = set()
         for function, _ in pre.index.functions:
-            if not copies and not _may_be_flow(pre, function):
+            if id(function) in read or not (copies or _may_be_flow(pre, function)):
                 continue
-            for inner in ast.walk(function):
-                if isinstance(inner, ast.Call):
-                    for argument in (*inner.args, *(k.value for k in inner.keywords)):
-                        names, calls = _refs(argument)
-                        self.names |= names
-                        self.calls |= calls
-        # Only names are bound (`self.client = ...` binds nothing `unpicklable_value` follows).
-        self.assignments = [
-            (_stored(target), *_refs(value)) for target, value in pre.index.assignments
-        ]
+            self._read(function, read)
+
+    def _read(self, function: ast.FunctionDef | ast.AsyncFunctionDef, read: set[int]) -> None:
+        """The names and calls inside an argument of a call anywhere in `function` (its
+        header, nested defs, classes and lambdas too), in one walk."""
+        names, calls = self.names, self.calls
+        # (node, whether it lies inside an argument of a call above it)
+        stack: list[tuple[ast.AST, bool]] = [(function, False)]
+        while stack:
+            node, argument = stack.pop()
+            kind = type(node)
+            if kind is ast.Name:
+                if argument:
+                    names.add(cast(ast.Name, node).id)
+                continue
+            if kind is ast.Call:
+                call = cast(ast.Call, node)
+                if argument:
+                    calls.add(id(call))
+                stack.append((call.func, argument))
+                stack.extend((inner, True) for inner in call.args)
+                stack.extend((inner, True) for inner in call.keywords)
+                continue
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                read.add(id(node))
+            stack.extend((child, argument) for child in child_nodes(node))
+
+    @cached_property
+    def assignments(self) -> list[tuple[set[str], set[str], set[int]]]:
+        """Per assignment: the names it binds (only names: `self.client = ...` binds nothing
+        `unpicklable_value` follows), and the names and calls its value reads."""
+        return [(_stored(target), *_refs(value)) for target, value in self.pre.index.assignments]
 
     def carries(self, made: set[int]) -> bool:
         """Whether an argument holds one of the `made` calls, directly or through names
@@ -355,6 +410,7 @@ def names_trigger(condition: str, wanted: Callable[[str], bool]) -> Trigger:
     return Trigger(
         condition + " (or project values)",
         lambda pre: pre.any_name(wanted) or pre.project_values(),
+        NAMES_COST,
     )
 
 
