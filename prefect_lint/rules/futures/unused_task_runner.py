@@ -109,7 +109,7 @@ class UnusedTaskRunner(Rule):
         precheck.TASK_RUNNER_KEYWORD.condition + ", and a sync `def` decorated with "
         "`task_runner=` (or copied by `.with_options(task_runner=...)`) submits and maps "
         "nothing in its own body",
-        lambda pre: precheck.TASK_RUNNER_KEYWORD(pre) and _runner_flow_without_submits(pre.tree),
+        lambda pre: precheck.TASK_RUNNER_KEYWORD(pre) and _runner_flow_without_submits(pre),
     )
 
     def leave_FunctionDef(self, node: cst.FunctionDef) -> None:
@@ -305,28 +305,21 @@ def _submittable(call: cst.Call, loop: cst.CSTNode) -> bool:
     return True
 
 
-_AST_SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
-
-
-def _runner_flow_without_submits(tree: ast.Module) -> bool:
+def _runner_flow_without_submits(pre: precheck.Precheck) -> bool:
     """What `leave_FunctionDef` needs before it can report: a sync `def` given a runner by a
     decorator call's `task_runner=` (or by some `.with_options(task_runner=...)` copy) whose
     own body (nested scopes apart, as `_direct_calls` walks it) has no `.submit()` / `.map()`."""
-    defs: list[ast.FunctionDef] = []
-    copies = False
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef) and node.decorator_list:
-            defs.append(node)
-        elif (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr == "with_options"
-            and _passes_runner(node)
-        ):
-            copies = True
+    copies = any(
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "with_options"
+        and _passes_runner(call)
+        for call in pre.calls()
+    )
     return any(
-        (copies or any(_passes_runner(d) for d in node.decorator_list)) and not _body_submits(node)
-        for node in defs
+        isinstance(function, ast.FunctionDef)
+        and (copies or any(_passes_runner(d) for d in function.decorator_list))
+        and not any(_ast_submits(node) for node in own)
+        for function, own in pre.index.functions
     )
 
 
@@ -334,20 +327,12 @@ def _passes_runner(node: ast.expr) -> bool:
     return isinstance(node, ast.Call) and any(k.arg == "task_runner" for k in node.keywords)
 
 
-def _body_submits(function: ast.FunctionDef) -> bool:
-    stack: list[ast.AST] = list(function.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, _AST_SCOPES):
-            continue
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in _SUBMITTING
-        ):
-            return True
-        stack.extend(ast.iter_child_nodes(node))
-    return False
+def _ast_submits(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in _SUBMITTING
+    )
 
 
 def _submits(call: cst.Call) -> bool:

@@ -124,8 +124,8 @@ def _annotated_unhashable(pre: precheck.Precheck) -> bool:
     aliases may resolve into `UNHASHABLE_ANNOTATIONS`: what `visit_FunctionDef` evaluates,
     and more (parameters with defaults, chains nested in subscripts)."""
     bound = pre.facts.bound
-    for node in ast.walk(pre.tree):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not node.decorator_list:
+    for node, _ in pre.index.functions:
+        if not node.decorator_list:
             continue
         arguments = node.args
         for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
