@@ -93,10 +93,6 @@ class ProjectIndex:
         # yet), and the project files each (name, importer directory) may lead to.
         self._reaches: dict[str, bool] = {}
         self._leads: dict[tuple[str, str, bool], tuple[str, ...]] = {}
-        # (directory, dotted rest) -> (the file, the candidates probed): a module name is
-        # probed in up to four directories per importing directory, mostly the same ones (the
-        # project root, `src/`).
-        self._probes: dict[tuple[str, str], tuple[str | None, tuple[str, ...]]] = {}
         self._search: dict[str, tuple[str, ...]] = {}  # importer directory -> search dirs
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
@@ -280,8 +276,8 @@ class ProjectIndex:
     def _probe(self, base: str, rest: str) -> tuple[str | None, tuple[str, ...]]:
         """Module `rest` (dotted, no leading dots) looked for in `base`: the file found there,
         and the project files probed for it."""
-        key = (base, rest)
-        known = self._probes.get(key)
+        key = (self.root, base, rest)
+        known = _probes.get(key)
         if known is not None:
             return known
         parts = rest.split(".") if rest else []
@@ -296,7 +292,7 @@ class ProjectIndex:
             if _is_file(candidate):
                 found = candidate
                 break
-        known = self._probes[key] = (found, tuple(probed))
+        known = _probes[key] = (found, tuple(probed))
         return known
 
     # -- dependency tracking (for the result cache) ------------------------------------------
@@ -399,7 +395,7 @@ class ProjectIndex:
         if path is None:
             self._exports.clear()
             self._found.clear()
-            self._probes.clear()
+            _probes.clear()
             self._search.clear()
             _files_in.clear()
             self._mentions.clear()
@@ -497,8 +493,11 @@ class ProjectIndex:
         return None
 
 
-# directory -> the names of the regular files in it, read once per process (until an index
-# forgets everything): module probes ask the same directories again and again.
+# Per process, until an index forgets everything. A module name is probed in up to four
+# directories per importing directory, mostly the same ones (the project root, `src/`):
+# (project root, directory, dotted rest) -> (the file, the candidates probed), and
+# directory -> the names of the regular files in it.
+_probes: dict[tuple[str, str, str], tuple[str | None, tuple[str, ...]]] = {}
 _files_in: dict[str, frozenset[str]] = {}
 
 
