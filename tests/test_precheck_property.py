@@ -16,29 +16,10 @@ from prefect_lint.model.precheck import Precheck
 from prefect_lint.model.relevance import file_facts
 from prefect_lint.python_ast import python_tree
 from prefect_lint.rules import VISITOR_RULES
+from tests.test_precheck import HEADER
 
 ALL_CODES = frozenset(rule.meta.code for rule in VISITOR_RULES)
 
-HEADER = """\
-from prefect import flow, task
-from prefect.futures import wait, as_completed
-
-
-@task
-def t(x=0):
-    return [x]
-
-
-@task
-def u(x=0):
-    return x
-
-
-@task
-async def a(x=0):
-    return x
-
-"""
 
 FUTURES = ("f", "g")
 LISTS = ("fs", "pending")

@@ -5,6 +5,7 @@ model/futures_precheck.py). The whole record over fixtures, corpus and shapes is
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ from prefect_lint.model.precheck import (
     _FlowArguments,
     _may_be_flow,
 )
-from prefect_lint.model.relevance import file_facts
+from prefect_lint.model.relevance import FileFacts, file_facts
 from prefect_lint.python_ast import python_tree
 from prefect_lint.rules import VISITOR_RULES
 
@@ -91,15 +92,20 @@ def _plain_flow_arguments(pre: Precheck) -> tuple[set[str], set[int]]:
     return names, calls
 
 
-@pytest.mark.parametrize("project", [False, True])
-def test_flow_arguments_in_one_walk_are_the_plain_ones(project: bool) -> None:
-    compared = 0
+def _parsed_fixtures() -> Iterator[tuple[Path, ast.Module, FileFacts]]:
+    """Every fixture Python parses, with its tree and facts."""
     for path in FIXTURES:
         text = path.read_text(encoding="utf-8")
         tree = python_tree(text)
         facts = file_facts(text, tree) if tree is not None else None
-        if tree is None or facts is None:
-            continue
+        if tree is not None and facts is not None:
+            yield path, tree, facts
+
+
+@pytest.mark.parametrize("project", [False, True])
+def test_flow_arguments_in_one_walk_are_the_plain_ones(project: bool) -> None:
+    compared = 0
+    for path, tree, facts in _parsed_fixtures():
         pre = Precheck(tree, facts, NO_USER_DECORATORS, lambda: project)
         fast = _FlowArguments(pre)
         names, calls = _plain_flow_arguments(pre)
@@ -112,12 +118,7 @@ def test_flow_arguments_in_one_walk_are_the_plain_ones(project: bool) -> None:
 def test_verdicts_do_not_depend_on_the_order_triggers_are_asked(project: bool) -> None:
     """The checker asks the cheaper triggers first: each verdict must be the same whatever
     was asked before it on the same `Precheck` (its cached walks and project answer)."""
-    for path in FIXTURES:
-        text = path.read_text(encoding="utf-8")
-        tree = python_tree(text)
-        facts = file_facts(text, tree) if tree is not None else None
-        if tree is None or facts is None:
-            continue
+    for path, tree, facts in _parsed_fixtures():
         verdicts = []
         for order in (VISITOR_RULES, VISITOR_RULES[::-1]):
             pre = Precheck(tree, facts, NO_USER_DECORATORS, lambda: project)
