@@ -207,10 +207,23 @@ def _read_until(
     return seen.decode()
 
 
+# `prefect-lint check --watch`, with Ctrl-C raising KeyboardInterrupt even when this process
+# was started with SIGINT ignored (a child Python inherits an ignored SIGINT and then never
+# installs its handler, so the test's Ctrl-C would be lost, not the watcher's fault).
+_WATCH = [
+    sys.executable,
+    "-c",
+    "import signal, sys; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "from prefect_lint.frontends.cli import main; raise SystemExit(main(sys.argv[1:]))",
+    "check",
+    "--watch",
+]
+
+
 def test_watch_checks_again_after_a_change(project: Path) -> None:
     pytest.importorskip("watchfiles")
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect_lint", "check", "--watch", "--output-format", "concise"],
+        [*_WATCH, "--output-format", "concise"],
         cwd=project,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -245,7 +258,7 @@ def test_watch_sees_a_changed_imported_module(tmp_path: Path) -> None:
         "    one.submit()\n"
     )
     process = subprocess.Popen(
-        [sys.executable, "-m", "prefect_lint", "check", "--watch", "--jobs", "1", "--no-cache"],
+        [*_WATCH, "--jobs", "1", "--no-cache"],
         cwd=tmp_path,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
