@@ -211,8 +211,13 @@ def test_fixed_loop_starts_all_children_then_waits(prefect_runtime, served_child
     # includes: the parent ended only after the last child ended (the fix still waits)
     assert_children_ran(prefect_runtime, parent_run, children, timeline)
 
-    # timeout=0: each child run was created while the previous one was still going
-    assert created_before_previous_ended(children) == [True, True], timeline
+    # timeout=0: the parent did not wait for a child before creating the next one.
+    # Not [True, True]: a create that the SQLite test server answers with 503 is
+    # retried after ~2/4/8 s, so one child may be created after its predecessor
+    # ended (CI saw children created at 0.1, 0.2 and 15.1 s). The flagged shape
+    # can never create a child before the previous one ended, so one overlap
+    # (with two children running at once) already tells the shapes apart.
+    assert any(created_before_previous_ended(children)), timeline
     assert prefect_runtime.max_concurrency(children) >= 2, timeline
     if relpath.endswith("comprehension.fixed.py"):
         assert set(state.result()) == {run.id for run in children}
