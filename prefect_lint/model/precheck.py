@@ -262,6 +262,7 @@ PROCESS_FLOW_ANYWHERE = Trigger(
 def unpicklable_trigger(table: Collection[str]) -> Trigger:
     """PFL202: a call in a decorated def (a possible flow) is given a value built by a call
     the pickling table may know: directly, or through names assigned such a value."""
+    callees = frozenset(table)
 
     def builds(pre: Precheck, call: ast.Call) -> bool | None:
         """True: `call` may build a table value; None: only if a project module re-exports
@@ -272,7 +273,7 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
         chain = pre.names.chain(func)
         if chain is None:
             return False
-        if chain[1] & set(table):
+        if not callees.isdisjoint(chain[1]):
             return True
         return None if pre.names.outside(chain[0]) else False
 
@@ -288,6 +289,10 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
             elif built is None:
                 through_project.add(id(call))
         if not made and not through_project:
+            return False
+        # Without a table call here, only a project module's re-export could make one: ask
+        # the project (cached per file, and most triggers ask it) before walking the flows.
+        if not made and not pre.project_values():
             return False
         flow = _FlowArguments(pre)
         if made and flow.carries(made):

@@ -94,6 +94,7 @@ class ProjectIndex:
         self._reaches: dict[str, bool] = {}
         self._leads: dict[tuple[str, str, bool], tuple[str, ...]] = {}
         self._search: dict[str, tuple[str, ...]] = {}  # importer directory -> search dirs
+        self._directories: dict[str, str] = {}  # importer path as given -> its directory
 
     def imports_prefect_code(self, text: str, importer: str, depth: int = 2) -> bool:
         """Whether `text` imports a project module that mentions prefect (or one re-exporting
@@ -165,8 +166,12 @@ class ProjectIndex:
         return found
 
     def _leads_of_name(self, name: str, importer: str, packages: bool) -> tuple[str, ...]:
-        key = (name, os.path.dirname(os.path.abspath(importer)), packages)
+        key = (name, self._directory_of(importer), packages)
         if key not in self._leads:
+            if not self._recorders and not self._may_be_here(name, importer):
+                # Recorded lookups probe in full, for the result cache's absent files.
+                self._leads[key] = ()
+                return ()
             files: list[str] = []
             for prefix in _prefixes(name):
                 module = self.find_module(prefix, importer)
@@ -175,11 +180,23 @@ class ProjectIndex:
                     if packages:
                         files.extend(self._files_under(module))
             self._leads[key] = tuple(files)
-        else:
+        elif self._recorders:
             # Replayed for the dependency recorder (the probes are cached there).
             for prefix in _prefixes(name):
                 self.find_module(prefix, importer)
         return self._leads[key]
+
+    def _may_be_here(self, name: str, importer: str) -> bool:
+        """Whether a search directory holds the first part of absolute `name` (a module file
+        or a directory): most names a file uses come from the standard library or packages,
+        and none of their longer prefixes needs probing then."""
+        if name.startswith("."):
+            return True
+        head = name.partition(".")[0]
+        return any(
+            head + ".py" in _names_in(base) or _is_directory(os.path.join(base, head))
+            for base in self._search_dirs(importer)
+        )
 
     def _files_under(self, module: str) -> list[str]:
         """Python files a module's name can reach by attributes: the rest of its package, or
@@ -219,8 +236,15 @@ class ProjectIndex:
 
     # -- files ------------------------------------------------------------------------------
 
+    def _directory_of(self, importer: str) -> str:
+        """The absolute directory of `importer` (asked for every name a file looks up)."""
+        known = self._directories.get(importer)
+        if known is None:
+            known = self._directories[importer] = os.path.dirname(os.path.abspath(importer))
+        return known
+
     def _search_dirs(self, importer: str) -> tuple[str, ...]:
-        directory = os.path.dirname(os.path.abspath(importer))
+        directory = self._directory_of(importer)
         known = self._search.get(directory)
         if known is None:
             known = self._search[directory] = self._search_dirs_of(directory, importer)
@@ -242,7 +266,7 @@ class ProjectIndex:
 
     def find_module(self, dotted: str, importer: str) -> str | None:
         """The file of module `dotted` (leading dots: relative to `importer`), if in the project."""
-        key = (dotted, os.path.dirname(os.path.abspath(importer)))
+        key = (dotted, self._directory_of(importer))
         if key not in self._found:
             probed: list[str] = []
             self._found[key] = (self._find_module(dotted, importer, probed), tuple(probed))
@@ -397,6 +421,7 @@ class ProjectIndex:
             self._found.clear()
             _probes.clear()
             self._search.clear()
+            self._directories.clear()
             _files_in.clear()
             self._mentions.clear()
             self._export_deps.clear()
@@ -498,31 +523,48 @@ class ProjectIndex:
 # (project root, directory, dotted rest) -> (the file, the candidates probed), and
 # directory -> the names of the regular files in it.
 _probes: dict[tuple[str, str, str], tuple[str | None, tuple[str, ...]]] = {}
-_files_in: dict[str, frozenset[str]] = {}
+_files_in: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
 
 
 def _is_file(path: str) -> bool:
     """`os.path.isfile(path)`, from one listing of its directory."""
     directory, name = os.path.split(path)
-    names = _files_in.get(directory)
-    if names is None:
-        names = _files_in[directory] = _file_names(directory)
-    return name in names
+    return name in _names_in(directory)
 
 
-def _file_names(directory: str) -> frozenset[str]:
-    """The names of the regular files (links followed, as `os.path.isfile` does) in
-    `directory`; none when it cannot be read."""
+def _is_directory(path: str) -> bool:
+    """`os.path.isdir(path)`, from one listing of its parent."""
+    directory, name = os.path.split(path)
+    return name in _names_in(directory, directories=True)
+
+
+def _names_in(directory: str, *, directories: bool = False) -> frozenset[str]:
+    """The names of the regular files (or the directories) in `directory`, links followed as
+    `os.path.isfile` / `isdir` do; none when it cannot be read."""
+    listing = _files_in.get(directory)
+    if listing is None:
+        listing = _files_in[directory] = _listing(directory)
+    return listing[1] if directories else listing[0]
+
+
+def _listing(directory: str) -> tuple[frozenset[str], frozenset[str]]:
+    files: list[str] = []
+    directories: list[str] = []
     try:
         with os.scandir(directory) as entries:
-            return frozenset(entry.name for entry in entries if _is_regular_file(entry))
+            for entry in entries:
+                if _is_kind(entry, directory=False):
+                    files.append(entry.name)
+                elif _is_kind(entry, directory=True):
+                    directories.append(entry.name)
     except OSError:
-        return frozenset()
+        pass
+    return frozenset(files), frozenset(directories)
 
 
-def _is_regular_file(entry: os.DirEntry[str]) -> bool:
+def _is_kind(entry: os.DirEntry[str], *, directory: bool) -> bool:
     try:
-        return entry.is_file()
+        return entry.is_dir() if directory else entry.is_file()
     except OSError:
         return False
 
