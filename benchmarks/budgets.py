@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import shutil
 import statistics
@@ -77,10 +78,20 @@ class Row:
     ok: bool | None  # None: informational
 
 
+# The children may write bytecode: an installed linter runs from compiled modules, so a
+# measurement must not include compiling them again in every process (some machines set
+# PYTHONDONTWRITEBYTECODE, and then every flake8 round recompiled prefect_lint).
+_CHILD_ENV = {
+    name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"
+}
+
+
 def _child_cpu(args: list[str], *, cwd: Path | None = None) -> float:
     """Run this script as a child doing one measured job; the CPU seconds it reports."""
     command = [sys.executable, str(Path(__file__).resolve()), "--child", *args]
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, check=False, env=_CHILD_ENV
+    )
     if done.returncode != 0:
         raise SystemExit(f"measurement failed: {' '.join(args)}\n{done.stderr[-3000:]}")
     seconds, peak = done.stdout.strip().splitlines()[-1].split()
@@ -274,7 +285,9 @@ def _flake8_cpu(args: list[str], cwd: Path, *, mode: str) -> tuple[float, float]
     """CPU seconds of one flake8 process, and of the plugin's own code in it ("timed")."""
     command = [sys.executable, "-c", _FLAKE8, mode, *args]
     before = _rusage_children()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, check=False, env=_CHILD_ENV
+    )
     if done.returncode != 0:
         raise SystemExit(f"flake8 failed: {' '.join(args)}\n{done.stderr[-3000:]}")
     own = float(done.stderr.strip().splitlines()[-1].split()[-1])

@@ -115,7 +115,9 @@ NOQA_SOURCE = (
     SOURCE + "    wait([child.submit()])  # noqa\n" + "    wait([child.submit()])  # noqa: E501\n"
 )
 
-ALL_CODES = frozenset(RULE_CODES)
+# What flake8 gets with `PFL` selected and no `preview = true` nearby: the stable rules.
+ALL_CODES = frozenset(code for code, rule in RULE_CODES.items() if not rule.preview)
+PREVIEW_CODES = frozenset(RULE_CODES) - ALL_CODES
 
 
 @pytest.fixture
@@ -237,6 +239,45 @@ def test_flake8_reports_the_same_as_when_every_code_is_checked(
 
     monkeypatch.setattr(Flake8Plugin, "parse_options", classmethod(every_code))
     assert narrowed == _flake8_in_process([*args, str(project)], capsys)
+
+
+PREVIEW_SOURCE = """\
+from prefect import flow, get_run_logger
+
+logger = get_run_logger()
+
+
+@flow
+def etl() -> None:
+    logger.info("start")
+"""
+
+
+def test_flake8_runs_preview_rules_only_where_the_configuration_enables_preview(
+    tmp_path: Path,
+    engine_calls: list[tuple[str, frozenset[str]]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """As `prefect-lint check` does: selecting a preview code (or `PFL`) in flake8 is not
+    enough, the configuration nearest the file must say `preview = true`."""
+    assert PREVIEW_CODES, "no preview rule left: this test has nothing to check"
+    stable = tmp_path / "stable"
+    stable.mkdir()
+    (stable / "flows.py").write_text(PREVIEW_SOURCE)
+    previewing = tmp_path / "previewing"
+    previewing.mkdir()
+    (previewing / "flows.py").write_text(PREVIEW_SOURCE)
+    (previewing / "pyproject.toml").write_text("[tool.prefect-lint]\npreview = true\n")
+
+    status, lines = _flake8_in_process(["--jobs", "1", "--select", "PFL401", str(tmp_path)], capsys)
+
+    assert engine_calls == [("flows.py", frozenset({"PFL401"}))]
+    assert status == 1
+    assert [line.split(" ")[:2] for line in lines] == [["flows.py:3:10:", "PFL401"]]
+    engine_calls.clear()
+    _, everything = _flake8_in_process(["--jobs", "1", "--select", "PFL", str(tmp_path)], capsys)
+    assert sorted(codes for _, codes in engine_calls) == sorted([ALL_CODES, frozenset(RULE_CODES)])
+    assert [line.split(" ")[1] for line in everything] == ["PFL401"]
 
 
 def test_flake8_noqa_is_applied_by_flake8(tmp_path: Path) -> None:

@@ -21,6 +21,10 @@ if TYPE_CHECKING:
     from prefect_lint.config import Settings, SettingsResolver
 
 _ALL_CODES = frozenset(RULE_CODES)
+# Preview rules run only where the configuration nearest the file sets `preview = true`, as
+# with `prefect-lint check` and the language server: selecting `PFL` in flake8 gets the
+# stable rules, the same set the CLI checks by default.
+_PREVIEW_CODES = frozenset(code for code, rule in RULE_CODES.items() if rule.preview)
 # Whether the long-lived objects were frozen (once per process, see `_check`).
 _frozen = False
 
@@ -109,6 +113,12 @@ def _check(
 ) -> list[tuple[int, int, str]]:
     """(line, column, "CODE message") of each finding; flake8 applies noqa and per-file
     ignores itself."""
+    from_file = filename not in ("-", "stdin")
+    settings = _settings_for(filename if from_file else ".")
+    if not settings.preview:
+        codes = codes - _PREVIEW_CODES
+        if not codes:
+            return []
     # Imported here, not with the module: flake8 imports every plugin on every run.
     from prefect_lint.engine.checker import check_source
     from prefect_lint.engine.runner import target_for
@@ -122,8 +132,6 @@ def _check(
         # (measured on the benchmark corpus: their time fell from 0.9 s to 0.3 s).
         gc.freeze()
         _frozen = True
-    from_file = filename not in ("-", "stdin")
-    settings = _settings_for(filename if from_file else ".")
     decorators = settings.user_decorators
     # Per process and per project root (flake8's workers each keep their own): the project
     # index and the detected target are built once, not per file.
