@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from prefect_lint.model.api import NO_USER_DECORATORS
-from prefect_lint.model.futures_precheck import child_nodes
 from prefect_lint.model.precheck import (
     INDEX_COST,
     NAMES_COST,
@@ -21,7 +20,7 @@ from prefect_lint.model.precheck import (
     _may_be_flow,
 )
 from prefect_lint.model.relevance import FileFacts, file_facts
-from prefect_lint.python_ast import python_tree
+from prefect_lint.python_ast import child_nodes, python_tree
 from prefect_lint.rules import VISITOR_RULES
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures").rglob("*.py"))
@@ -51,7 +50,7 @@ def _plain_children(node: ast.AST) -> list[ast.AST]:
     children: list[ast.AST] = []
     for name in node._fields:
         value = getattr(node, name, None)
-        if name == "ctx":
+        if name in ("ctx", "op", "ops"):  # contexts and operators: leaves no walk needs
             continue
         if isinstance(value, list):
             children.extend(item for item in value if isinstance(item, ast.AST))

@@ -63,6 +63,7 @@ from prefect_lint.model.future_names import (
     NEUTRAL_BUILTINS,
     TRANSPARENT_BUILTINS,
 )
+from prefect_lint.python_ast import add_children, child_nodes
 
 _SUBMITS = frozenset({"submit", "map"})
 _WAITS = frozenset({"wait", "as_completed"})
@@ -314,46 +315,8 @@ def index_file(
                 binder = _BINDERS.get(kind)
                 if binder is not None:
                     binder(names, node, assignments)
-            stack.extend(child_nodes(node))
+            add_children(node, stack)
     return index
-
-
-# Per node class, the fields that may hold nodes (`ctx` never matters here), each with whether
-# it may hold something else than nodes: a list of identifiers (`global`, `nonlocal`, a class
-# pattern's keyword names) or of optional expressions (a dict display's `**` keys, keyword-only
-# arguments without default). Every other list field holds nodes only (CPython's ASDL).
-_CHILD_FIELDS: dict[type, tuple[tuple[str, bool], ...]] = {}
-_MIXED_FIELDS = frozenset(
-    {
-        (ast.Global, "names"),
-        (ast.Nonlocal, "names"),
-        (ast.MatchClass, "kwd_attrs"),
-        (ast.Dict, "keys"),
-        (ast.arguments, "kw_defaults"),
-    }
-)
-
-
-def child_nodes(node: ast.AST) -> list[ast.AST]:
-    """`node`'s child nodes in field order (what `ast.iter_child_nodes` gives, without the
-    expression contexts), on the hot path of every pre-check walk."""
-    kind = type(node)
-    fields = _CHILD_FIELDS.get(kind)
-    if fields is None:
-        fields = _CHILD_FIELDS[kind] = tuple(
-            (f, (kind, f) in _MIXED_FIELDS) for f in node._fields if f != "ctx"
-        )
-    children: list[ast.AST] = []
-    for name, mixed in fields:
-        value = getattr(node, name, None)
-        if type(value) is list:
-            if mixed:
-                children.extend(item for item in value if isinstance(item, ast.AST))
-            else:
-                children.extend(value)
-        elif isinstance(value, ast.AST):
-            children.append(value)
-    return children
 
 
 def _header(function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.AST]:
@@ -1095,7 +1058,7 @@ def _summarize(statement: ast.AST) -> _Summary:
             header = [loop.test] if isinstance(loop, ast.While) else [loop.target, loop.iter]
             stack.extend((child, in_loop) for child in header)
         else:
-            stack.extend((child, in_loop) for child in ast.iter_child_nodes(node))
+            stack.extend((child, in_loop) for child in child_nodes(node))
     return _Summary(exits, bound)
 
 
@@ -1120,7 +1083,7 @@ def _walk_own(node: ast.AST) -> Iterator[ast.AST]:
         yield current
         if isinstance(current, _NESTED) and current is not node:
             continue
-        stack.extend(ast.iter_child_nodes(current))
+        add_children(current, stack)
 
 
 def _evaluated(expr: ast.expr) -> Iterator[ast.AST]:
@@ -1131,7 +1094,7 @@ def _evaluated(expr: ast.expr) -> Iterator[ast.AST]:
         yield node
         if isinstance(node, (ast.Lambda, ast.Slice)):
             continue
-        stack.extend(ast.iter_child_nodes(node))
+        add_children(node, stack)
 
 
 def _bound_here(node: ast.AST) -> set[str] | tuple[()]:

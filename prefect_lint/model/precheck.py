@@ -29,11 +29,11 @@ from prefect_lint.model.api import UserDecorators
 from prefect_lint.model.futures_precheck import (
     FileIndex,
     Names,
-    child_nodes,
     index_file,
     may_find_futures,
 )
 from prefect_lint.model.relevance import FileFacts, is_prefect_family
+from prefect_lint.python_ast import add_children, child_nodes
 
 _PROCESS_RUNNERS = frozenset({api.PROCESS_POOL_RUNNER, api.DASK_RUNNER, api.RAY_RUNNER})
 
@@ -322,7 +322,7 @@ def _refs(node: ast.AST) -> tuple[set[str], set[int]]:
             continue
         if kind is ast.Call:
             calls.add(id(inner))
-        stack.extend(child_nodes(inner))
+        add_children(inner, stack)
     return names, calls
 
 
@@ -336,7 +336,7 @@ def _stored(target: ast.AST) -> set[str]:
             if type(node.ctx) is not ast.Load:
                 stored.add(node.id)
             continue
-        stack.extend(child_nodes(node))
+        add_children(node, stack)
     return stored
 
 
