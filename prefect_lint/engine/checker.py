@@ -256,7 +256,7 @@ def check_source(
 
     lines = source.splitlines() if apply_noqa and "noqa" in source.lower() else None
     statements = {id(r.statement): r.statement for r in context.reports}.values()
-    ranges = statement_ranges(module, source, statements)
+    ranges = statement_ranges(module, source, statements, tree)
     diagnostics: list[Diagnostic] = []
     session: RenderSession | None = None
     for report in context.reports:

@@ -10,6 +10,7 @@ and columns only for the nodes that are asked for.
 
 from __future__ import annotations
 
+import ast
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
@@ -96,33 +97,75 @@ class NodeSpans:
             return None
         return self._at(span[0]), self._at(span[1])
 
-    def _at(self, offset: int) -> Position:
+    def _starts(self) -> list[int]:
         if self._line_starts is None:
             # Built once, on the first position asked for: linear in the source.
             self._line_starts = [0, *(m.end() for m in _NEWLINE.finditer(self._source))]
-        line = bisect_right(self._line_starts, offset)
-        return Position(line, offset - self._line_starts[line - 1])
+        return self._line_starts
+
+    def _at(self, offset: int) -> Position:
+        starts = self._starts()
+        line = bisect_right(starts, offset)
+        return Position(line, offset - starts[line - 1])
+
+    def line_offset(self, line: int) -> int | None:
+        """Where 1-based `line` starts in the source (None: no such line)."""
+        starts = self._starts()
+        return starts[line - 1] if 1 <= line <= len(starts) else None
 
 
 def statement_ranges(
-    module: cst.Module, source: str, statements: Iterable[cst.CSTNode]
+    module: cst.Module,
+    source: str,
+    statements: Iterable[cst.CSTNode],
+    tree: ast.Module | None = None,
 ) -> NodeSpans:
-    """Spans of every node inside the given module-level statements."""
+    """Spans of every node inside the given module-level statements.
+
+    With `tree` (Python's parse of the same source, which flake8 hands its plugins), a
+    statement's offset is read from the line its first token is on: no code generation for
+    the statements before it. Each such offset is checked against the statement's own code,
+    and any doubt falls back to measuring the statements before it."""
     wanted = {id(s) for s in statements}
     found = NodeSpans(source)
+    lines = _first_lines(module, tree) if tree is not None else None
     offset = sum(len(module.code_for_node(line)) for line in module.header)
-    for statement in module.body:
+    measured = 0  # the statements before this index have been counted into `offset`
+    for index, statement in enumerate(module.body):
         if not wanted:
             break
-        if id(statement) in wanted:
-            wanted.discard(id(statement))
+        if id(statement) not in wanted:
+            continue
+        wanted.discard(id(statement))
+        start = found.line_offset(lines[index]) if lines is not None else None
+        state = _OffsetCodegenState(module, start if start is not None else 0)
+        statement._codegen(state)
+        if start is None or not source.startswith("".join(state.tokens), start):
+            for earlier in module.body[measured:index]:
+                offset += len(module.code_for_node(earlier))
             state = _OffsetCodegenState(module, offset)
             statement._codegen(state)
-            found.add(state.spans)
-            offset = state.offset
-        else:
-            offset += len(module.code_for_node(statement))
+        found.add(state.spans)
+        offset, measured = state.offset, index + 1
     return found
+
+
+def _first_lines(module: cst.Module, tree: ast.Module) -> list[int] | None:
+    """Per module-level LibCST statement, the line its code starts on (its leading blank and
+    comment lines included), from `tree`; None when the two parses do not line up."""
+    lines: list[int] = []
+    position = 0
+    body = tree.body
+    for statement in module.body:
+        if position >= len(body):
+            return None
+        first = body[position]
+        decorators = getattr(first, "decorator_list", None)
+        line = min(d.lineno for d in decorators) if decorators else first.lineno
+        lines.append(line - len(statement.leading_lines))
+        # `a = 1; b = 2` is one LibCST line and two `ast` statements.
+        position += len(statement.body) if isinstance(statement, cst.SimpleStatementLine) else 1
+    return lines if position == len(body) else None
 
 
 def node_position(spans: NodeSpans, node: cst.CSTNode) -> tuple[Position, Position]:
