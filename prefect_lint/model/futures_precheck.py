@@ -468,7 +468,7 @@ class _Function:
         self.changed = False
 
     def check(self) -> None:
-        binding = [node for node in self.nodes if type(node) in _BINDING_KINDS]
+        binding = [node for node in self.nodes if _may_bind(node)]
         for _ in range(_MAX_ROUNDS):
             self.changed = False
             for node in binding:
@@ -536,16 +536,14 @@ class _Function:
                 self.store_in(node.func.value, self.value(argument))
 
     def value(self, expr: ast.expr | None) -> Held:
-        if expr is None or isinstance(
-            expr, (ast.Constant, ast.JoinedStr, ast.Compare, ast.UnaryOp, ast.Lambda, ast.Slice)
-        ):
+        # The commonest kinds first, by exact type (`ast.parse` makes no subclasses).
+        kind = type(expr)
+        if kind is ast.Name:
+            return self.env.get(cast(ast.Name, expr).id, NOTHING)
+        if kind is ast.Call:
+            return self.call_value(cast(ast.Call, expr))
+        if kind in _VALUELESS or expr is None:
             return NOTHING
-        if isinstance(expr, (ast.Yield, ast.YieldFrom, ast.Attribute, ast.FormattedValue)):
-            return NOTHING
-        if isinstance(expr, ast.Name):
-            return self.env.get(expr.id, NOTHING)
-        if isinstance(expr, ast.Call):
-            return self.call_value(expr)
         if isinstance(expr, ast.Subscript):
             return self.value(expr.value).members()
         if isinstance(expr, (ast.List, ast.Tuple, ast.Set)):
@@ -610,7 +608,10 @@ class _Function:
                 value = node.value.value if isinstance(node.value, ast.Await) else node.value
                 discarded.add(id(value))
         for node in self.nodes:
-            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
+            kind = type(node)
+            if kind is ast.Call:
+                self.misused_call(cast(ast.Call, node), discarded)
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
                 held = self.value(node.value).top
                 attr = node.attr
                 if held & S and attr not in FUTURE_API:
@@ -636,8 +637,6 @@ class _Function:
                     and self.value(inner.func.value).top & (S | C)
                 ):
                     raise Unproven  # PFL302
-            elif isinstance(node, ast.Call):
-                self.misused_call(node, discarded)
 
     def misused_call(self, call: ast.Call, discarded: set[int]) -> None:
         func = call.func
@@ -998,7 +997,8 @@ class _Pending:
         return found
 
 
-# The nodes `_Function.bind_node` reads.
+# The nodes `_Function.bind_node` reads: bindings, and calls of a method of a name (which may
+# store their arguments in one of the function's containers).
 _BINDING_KINDS = frozenset(
     {
         ast.Assign,
@@ -1008,7 +1008,31 @@ _BINDING_KINDS = frozenset(
         ast.AsyncFor,
         ast.comprehension,
         ast.NamedExpr,
-        ast.Call,
+    }
+)
+
+
+def _may_bind(node: ast.AST) -> bool:
+    if isinstance(node, ast.Call):
+        func = node.func
+        return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name)
+    return type(node) in _BINDING_KINDS
+
+
+# What `_Function.value` holds to be no future, list, task value or container whatever is
+# inside (an attribute is read through `misuse`, never taken for a future).
+_VALUELESS = frozenset(
+    {
+        ast.Constant,
+        ast.JoinedStr,
+        ast.Compare,
+        ast.UnaryOp,
+        ast.Lambda,
+        ast.Slice,
+        ast.Yield,
+        ast.YieldFrom,
+        ast.Attribute,
+        ast.FormattedValue,
     }
 )
 _RESOLVED, _LEAVES, _END = "resolved", "leaves", "end"
