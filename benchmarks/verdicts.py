@@ -3,7 +3,7 @@
 
 A speed change to the `ast` pre-check (`model/precheck.py`, `model/futures_precheck.py`,
 `model/relevance.py`) must not change a single decision it takes. This asks each rule's
-trigger, in the checker's order on one shared `Precheck` per file, over `fixtures/`, the
+trigger, in the registry's order on one shared `Precheck` per file, over `fixtures/`, the
 generated benchmark corpus and the generated scaling shapes; with the project index answering
 "no Prefect values" and "Prefect values", and with and without a configured flow and task
 decorator; and a digest of the file's facts (`relevance.file_facts`). Every verdict goes into

@@ -12,9 +12,6 @@ import pytest
 
 from prefect_lint.model.api import NO_USER_DECORATORS
 from prefect_lint.model.precheck import (
-    INDEX_COST,
-    NAMES_COST,
-    PROOF_COST,
     Precheck,
     _FlowArguments,
     _may_be_flow,
@@ -115,16 +112,11 @@ def test_flow_arguments_in_one_walk_are_the_plain_ones(project: bool) -> None:
 
 @pytest.mark.parametrize("project", [False, True])
 def test_verdicts_do_not_depend_on_the_order_triggers_are_asked(project: bool) -> None:
-    """The checker asks the cheaper triggers first: each verdict must be the same whatever
-    was asked before it on the same `Precheck` (its cached walks and project answer)."""
+    """Triggers share one `Precheck` per file (its cached walks and project answer): each
+    verdict must be the same whatever was asked before it."""
     for path, tree, facts in _parsed_fixtures():
         verdicts = []
         for order in (VISITOR_RULES, VISITOR_RULES[::-1]):
             pre = Precheck(tree, facts, NO_USER_DECORATORS, lambda: project)
             verdicts.append({rule.meta.code: rule.trigger(pre) for rule in order})
         assert verdicts[0] == verdicts[1], path
-
-
-def test_costs_are_declared() -> None:
-    costs = {rule.trigger.cost for rule in VISITOR_RULES}
-    assert costs == {NAMES_COST, INDEX_COST, PROOF_COST}

@@ -48,7 +48,7 @@ def may_involve_prefect(text: str, decorators: UserDecorators = NO_USER_DECORATO
     )
 
 
-def _may_report(
+def _reporting_codes(
     source: str,
     path: str,
     codes: frozenset[str],
@@ -56,28 +56,26 @@ def _may_report(
     index: ProjectIndex | None,
     target: Target | None,
     tree: ast.Module | None = None,
-) -> bool:
-    """Whether any enabled rule can report on the file: each rule's trigger, decided from
-    `ast` before LibCST builds a tree (model/precheck.py). A file Python rejects, or one
-    LibCST might choke on, goes the full way, which reports why."""
+) -> frozenset[str]:
+    """The enabled codes whose rules may report on the file: each rule's trigger, decided
+    from `ast` before LibCST builds a tree (model/precheck.py). A rule whose trigger says no
+    reports nothing there, so it does not run either. A file Python rejects, or one LibCST
+    might choke on, goes the full way with every code, which reports why."""
     if _suspicious(source):
-        return True
+        return codes
     if tree is None:
         tree = python_tree(source)
     facts = file_facts(source, tree) if tree is not None else None
     if tree is None or facts is None or facts.opaque:
-        return True
+        return codes
     version = (target or LATEST).prefect_version
     rules = [r for r in VISITOR_RULES if r.meta.code in codes and version in r.meta.versions]
-    rules.sort(key=lambda rule: rule.trigger.cost)
-    if not rules:
-        return False
 
     def project() -> bool:
         return index is not None and index.reaches_prefect(project_names(facts, decorators), path)
 
     precheck = Precheck(tree, facts, decorators, project)
-    return any(rule.trigger(precheck) for rule in rules)
+    return frozenset(rule.meta.code for rule in rules if rule.trigger(precheck))
 
 
 def _rejected_by_python(source: str) -> Diagnostic | None:
@@ -227,7 +225,9 @@ def check_source(
     ):
         return []
     model = index.model_of_text(path, source) if index is not None else None
-    silent = model is None and not _may_report(source, path, codes, decorators, index, target, tree)
+    if model is None:
+        codes = _reporting_codes(source, path, codes, decorators, index, target, tree)
+    silent = not codes
     if silent and (index is None or not index.summarizes_every_text):
         return []
     if isinstance(model, ModuleModel):

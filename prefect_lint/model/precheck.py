@@ -4,7 +4,7 @@ Each rule declares its `trigger` (`Rule.trigger`, a `Trigger`): a cheap necessar
 it to report, read from one `ast` parse and the names the file's imports and alias chains can
 evaluate to (`model.relevance.FileFacts`). A trigger may answer "maybe" for a file that ends up
 silent; it never answers "no" for a file the rule reports on. The checker parses a file with
-LibCST only if some enabled rule's trigger says "maybe".
+LibCST only if some enabled rule's trigger says "maybe", and runs only those rules on it.
 
 What the model gets from other modules of the project (a task, a flow, a runner, a re-exported
 Prefect name) is not in the file's own names: a trigger that depends on such a value asks
@@ -103,22 +103,15 @@ class Precheck:
         return may_find_futures(self.index)
 
 
-# What a trigger costs: the checker asks the cheaper ones first, so a file that some rule may
-# report on is decided before the dearer walks (the answer, an `any`, is the same in any order).
-NAMES_COST = 0  # the file's names (and the project index)
-INDEX_COST = 1  # one walk over the file (`Precheck.index`)
-PROOF_COST = 2  # the futures proof or PFL202's fixpoint on top of the walk
-
-
 @dataclass(frozen=True)
 class Trigger:
     """A rule's cheap necessary condition to report: `test(precheck)` is False only when the
-    rule certainly reports nothing on the file. `condition` says what it checks (docs, tests);
-    `cost` orders the triggers the checker asks."""
+    rule certainly reports nothing on the file. `condition` says what it checks (docs, tests).
+    The checker asks every enabled rule's trigger; only the rules whose trigger says "maybe"
+    run, and a file none says it for is never parsed by LibCST."""
 
     condition: str
     test: Callable[[Precheck], bool]
-    cost: int = INDEX_COST
 
     def __call__(self, precheck: Precheck) -> bool:
         return self.test(precheck)
@@ -131,7 +124,6 @@ FUTURES_FACTS = Trigger(
     "the futures analysis may record a fact (model/futures_precheck.py proves the common "
     "shapes clean, whatever the names are)",
     lambda pre: pre.futures_facts_possible,
-    PROOF_COST,
 )
 
 
@@ -227,7 +219,6 @@ CHANGED_CALLS = Trigger(
     "the futures analysis may record a Prefect 2 idiom, or `.serve`/`.deploy`/"
     "`.to_deployment` gets `is_schedule_active=` or `schedule=`",
     _changed_calls,
-    PROOF_COST,
 )
 
 TASK_RUNNER_KEYWORD = Trigger(
@@ -305,7 +296,6 @@ def unpicklable_trigger(table: Collection[str]) -> Trigger:
         "a flow may be made and a call in a decorated def gets a value built by `open(...)` "
         "or a callee of the pickling table, directly or through assigned names",
         test,
-        PROOF_COST,
     )
 
 
@@ -415,7 +405,6 @@ def names_trigger(condition: str, wanted: Callable[[str], bool]) -> Trigger:
     return Trigger(
         condition + " (or project values)",
         lambda pre: pre.any_name(wanted) or pre.project_values(),
-        NAMES_COST,
     )
 
 
