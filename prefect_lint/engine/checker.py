@@ -112,14 +112,19 @@ def _python_syntax_error(source: str) -> Diagnostic | None:
 # Shapes that can crash LibCST's native parser (stack overflow) or make it run for minutes:
 # long runs of brackets or unary operators, chains of lambdas, and very long lines (sums,
 # attribute or call chains of many thousands of links). Python's own parser rejects such files
-# quickly, so they are checked with it first; every other file skips that cost. Character
-# classes keep the scan cheap (about 0.1 ms per file).
-_SUSPICIOUS = re.compile(r"[(\[{][\s(\[{]{99}|[-+~][\s\-+~]{99}|[^\n]{5000}")
+# quickly, so they are checked with it first; every other file skips that cost. Each shape is
+# searched alone, so that the regular expression engine skips ahead to the characters that can
+# start a match (measured: a third of the time of one alternation of all three).
+_BRACKETS = re.compile(r"[(\[{][\s(\[{]{99}")
+_UNARY = re.compile(r"[-+~][\s\-+~]{99}")
+_LONG_LINE = 5000
 _CHAINED = re.compile(r"(?:\blambda\b[^:\n]{0,20}:\s*){100}|(?:\bnot\s+){100}")
 
 
 def _suspicious(source: str) -> bool:
-    if _SUSPICIOUS.search(source):
+    if _BRACKETS.search(source) or _UNARY.search(source):
+        return True
+    if len(source) >= _LONG_LINE and max(map(len, source.split("\n"))) >= _LONG_LINE:
         return True
     return (source.count("lambda") >= 100 or source.count("not ") >= 100) and bool(
         _CHAINED.search(source)
