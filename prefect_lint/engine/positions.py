@@ -137,10 +137,8 @@ def statement_ranges(
         if id(statement) not in wanted:
             continue
         wanted.discard(id(statement))
-        start = found.line_offset(lines[index]) if lines is not None else None
-        state = _OffsetCodegenState(module, start if start is not None else 0)
-        statement._codegen(state)
-        if start is None or not source.startswith("".join(state.tokens), start):
+        state = _read_at_first_line(module, source, statement, found, lines, index)
+        if state is None:
             for earlier in module.body[measured:index]:
                 offset += len(module.code_for_node(earlier))
             state = _OffsetCodegenState(module, offset)
@@ -148,6 +146,23 @@ def statement_ranges(
         found.add(state.spans)
         offset, measured = state.offset, index + 1
     return found
+
+
+def _read_at_first_line(
+    module: cst.Module,
+    source: str,
+    statement: cst.CSTNode,
+    spans: NodeSpans,
+    lines: list[int] | None,
+    index: int,
+) -> _OffsetCodegenState | None:
+    """The statement's spans, placed at the line `lines` gives it, if its code stands there."""
+    start = spans.line_offset(lines[index]) if lines is not None else None
+    if start is None:
+        return None
+    state = _OffsetCodegenState(module, start)
+    statement._codegen(state)
+    return state if source.startswith("".join(state.tokens), start) else None
 
 
 def _first_lines(module: cst.Module, tree: ast.Module) -> list[int] | None:
