@@ -25,7 +25,7 @@ Parts:
   Load on a shared machine moves the CPU time of one flake8 run by more than 5 % (measured:
   6.3 to 7.3 s for the same run minutes apart, and 0.83x to 1.07x for "ignored / without"
   back to back), which made the +5 % budget pass or fail by chance. So the variants run in
-  rounds (at least 3), back to back in an order that alternates, each after one unmeasured
+  rounds (at least 5), back to back in an order that alternates, each after one unmeasured
   warm-up run (bytecode compiled), all through the same small program that differs in the
   plugin only; the selected budget is the median of the per-round ratios. The ignored budget
   is measured where the cost is: the CPU time of the plugin's own code (its import, its
@@ -315,7 +315,7 @@ def flake8(root: Path, repeat: int) -> list[Row]:
     # process measuring both (immune to the machine's speed drifting between processes).
     within: dict[str, list[float]] = {name: [] for name in variants}
     parse = float("inf")
-    rounds = max(repeat, 3)
+    rounds = max(repeat, 5)
     for number in range(rounds):
         names = list(variants)
         for name in names if number % 2 == 0 else reversed(names):
