@@ -109,9 +109,14 @@ class Settings:
     # Where the result cache lives; None: `.prefect_lint_cache` in `root`.
     cache_dir: str | None = None
 
+    def preview_allows(self, code: str) -> bool:
+        """Whether `code` may run at all: a preview rule only with `preview = true` (what every
+        face honours, whatever selects the code)."""
+        return self.preview or not RULE_CODES[code].preview
+
     def enabled(self, code: str) -> bool:
         """Ruff's precedence: the most specific matching selector wins; ignore wins ties."""
-        if RULE_CODES[code].preview and not self.preview:
+        if not self.preview_allows(code):
             return False
         selected = _longest_match(code, [*(self.select or ["PFL"]), *self.extend_select])
         ignored = _longest_match(code, self.ignore)

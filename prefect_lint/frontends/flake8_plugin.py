@@ -21,10 +21,6 @@ if TYPE_CHECKING:
     from prefect_lint.config import Settings, SettingsResolver
 
 _ALL_CODES = frozenset(RULE_CODES)
-# Preview rules run only where the configuration nearest the file sets `preview = true`, as
-# with `prefect-lint check` and the language server: selecting `PFL` in flake8 gets the
-# stable rules, the same set the CLI checks by default.
-_PREVIEW_CODES = frozenset(code for code, rule in RULE_CODES.items() if rule.preview)
 # Whether the long-lived objects were frozen (once per process, see `_check`).
 _frozen = False
 
@@ -115,10 +111,12 @@ def _check(
     ignores itself."""
     from_file = filename not in ("-", "stdin")
     settings = _settings_for(filename if from_file else ".")
-    if not settings.preview:
-        codes = codes - _PREVIEW_CODES
-        if not codes:
-            return []
+    # Preview rules run only where the configuration nearest the file sets `preview = true`,
+    # as with `prefect-lint check` and the language server: selecting `PFL` in flake8 gets
+    # the stable rules, the same set the CLI checks by default.
+    codes = frozenset(code for code in codes if settings.preview_allows(code))
+    if not codes:
+        return []
     # Imported here, not with the module: flake8 imports every plugin on every run.
     from prefect_lint.engine.checker import check_source
     from prefect_lint.engine.runner import target_for

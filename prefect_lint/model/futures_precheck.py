@@ -63,6 +63,7 @@ from prefect_lint.model.future_names import (
     NEUTRAL_BUILTINS,
     TRANSPARENT_BUILTINS,
 )
+from prefect_lint.model.relevance import root_and_values
 from prefect_lint.python_ast import add_children, child_nodes
 
 _SUBMITS = frozenset({"submit", "map"})
@@ -209,18 +210,7 @@ class Names:
         chain may evaluate to through imports and aliases; None for other expressions."""
         if isinstance(expr, ast.Call):
             expr = expr.func
-        attrs: list[str] = []
-        while isinstance(expr, ast.Attribute):
-            attrs.append(expr.attr)
-            expr = expr.value
-        if not isinstance(expr, ast.Name):
-            return None
-        found: set[str] = set()
-        for value in self.values.get(expr.id, ()):
-            for attr in reversed(attrs):
-                value = api.canonical(f"{value}.{attr}")
-            found.add(value)
-        return expr.id, found
+        return root_and_values(expr, self.values)
 
     def surely_task(self, expr: ast.expr) -> bool:
         """A decorator that certainly makes a task: `task`, `task(...)`, `prefect.task`."""

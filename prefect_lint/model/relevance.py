@@ -224,18 +224,27 @@ class _Collector:
 def chain_values(expr: ast.expr, bound: Mapping[str, Iterable[str]]) -> set[str]:
     """The dotted names a `name.attr...` chain may evaluate to, its first name read from
     `bound` (`FileFacts.bound`); none for any other expression."""
+    chain = root_and_values(expr, bound)
+    return chain[1] if chain is not None else set()
+
+
+def root_and_values(
+    expr: ast.expr, bound: Mapping[str, Iterable[str]]
+) -> tuple[str, set[str]] | None:
+    """The first name of a `name.attr...` chain and the dotted names the chain may evaluate
+    to (see `chain_values`); None for any other expression."""
     attrs: list[str] = []
     while isinstance(expr, ast.Attribute):
         attrs.append(expr.attr)
         expr = expr.value
     if not isinstance(expr, ast.Name):
-        return set()
-    return {_extend(base, reversed(attrs)) for base in bound.get(expr.id, ())}
+        return None
+    return expr.id, {_extend(base, reversed(attrs)) for base in bound.get(expr.id, ())}
 
 
-def _extend(base: str, attrs: object) -> str:
+def _extend(base: str, attrs: Iterable[str]) -> str:
     current = base
-    for attr in attrs:  # type: ignore[attr-defined]
+    for attr in attrs:
         current = api.canonical(f"{current}.{attr}")
     return current
 
