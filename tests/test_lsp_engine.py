@@ -8,9 +8,12 @@ import inspect
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from prefect_lint.diagnostics import Diagnostic
+from prefect_lint.engine import analysis, checker
 from prefect_lint.frontends.lsp import engine as engine_module
 from prefect_lint.frontends.lsp.engine import Engine, GuardedIndex, Interrupts, Superseded
 from prefect_lint.frontends.lsp.process import CANCEL_SIGNAL, Cancelled, EngineProcess
@@ -143,6 +146,41 @@ def test_the_set_up_is_the_same_for_every_call_on_a_document(tmp_path: Path) -> 
     )
     fix = engine.fix_for(str(flows), str(tmp_path), text, "PFL101", found[1].start)
     assert fix is not None and fix.title == found[1].fix_title and fix.edits
+
+
+def test_a_document_with_findings_is_checked_again_without_the_triggers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flows = _project(tmp_path)
+    engine = Engine()
+    asked: list[bool] = []
+    check_source = checker.check_source
+
+    def recording(*args: Any, **kwargs: Any) -> list[Diagnostic]:
+        asked.append(kwargs["precheck"])
+        return check_source(*args, **kwargs)
+
+    monkeypatch.setattr(analysis, "check_source", recording)
+    clean = FLOWS.replace("child.submit(1)", "child(1)")
+    texts = [WITH_WAIT, WITH_WAIT + "# typed\n", clean, clean + "# typed\n", WITH_WAIT]
+    results = [engine.check(str(flows), str(tmp_path), text)[0] for text in texts]
+    # Asked again only after a check that found something, and nothing found changes.
+    assert asked == [True, False, False, True, True]
+    for text, found in zip(texts, results, strict=True):
+        fresh, _ = Engine().check(str(flows), str(tmp_path), text)
+        assert found == fresh
+    assert [d.code for d in results[1]] == ["PFL105", "PFL101"] and not results[3]
+    # An untitled buffer has no path to be remembered by: always asked.
+    asked.clear()
+    for _ in range(2):
+        engine.check(None, str(tmp_path), WITH_WAIT)
+    assert asked == [True, True]
+    # Closing forgets it.
+    asked.clear()
+    engine.check(str(flows), str(tmp_path), WITH_WAIT)
+    engine.close(str(flows))
+    engine.check(str(flows), str(tmp_path), WITH_WAIT)
+    assert asked == [False, True]
 
 
 # -- stopping a check in the engine process ---------------------------------------------------

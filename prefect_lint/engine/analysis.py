@@ -32,14 +32,17 @@ class FileSetup:
         *,
         render_fixes: bool = False,
         render_only: Collection[tuple[str, Position]] | None = None,
+        precheck: bool = True,
     ) -> list[Diagnostic]:
-        """`check_source` on `text`; `render_only` limits `render_fixes` to those findings."""
+        """`check_source` on `text`; `render_only` limits `render_fixes` to those findings;
+        `precheck=False` runs every enabled rule without asking their triggers first."""
         return check_source(
             text,
             self.path,
             self.codes,
             render_fixes=render_fixes,
             render_only=render_only,
+            precheck=precheck,
             **self._project(),
         )
 

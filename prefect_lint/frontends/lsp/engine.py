@@ -215,6 +215,10 @@ class Engine:
         self._indexes: dict[tuple[str, UserDecorators], GuardedIndex] = {}
         # path -> what the open document exported when its text last parsed.
         self._open: dict[str, Summary] = {}
+        # The documents whose last check had findings. Their next check skips the rules'
+        # triggers: the file will be parsed anyway, and on a 1,000-line flow the triggers
+        # took 40 ms to leave out rules that cost less to run.
+        self._had_findings: set[str] = set()
 
     def index_for(self, path: str, decorators: UserDecorators) -> GuardedIndex:
         """The index of the project `path` belongs to (as `model.exports.index_for`, guarded)."""
@@ -267,8 +271,10 @@ class Engine:
         if index is not None:
             # The buffer's own top-level names may have changed since the last check.
             index.forget(setup.path)
+        # An untitled buffer has no path of its own to remember it by.
+        known = path is not None and setup.path in self._had_findings
         try:
-            found = setup.check(text)
+            found = setup.check(text, precheck=not known)
         except Superseded:
             if index is not None:
                 # A tree the index holds for this file may be half-analyzed: drop it.
@@ -284,6 +290,11 @@ class Engine:
                 self._keep_last_good(index, setup.path)
             else:
                 self._open.pop(setup.path, None)  # not Prefect code (any more): nothing to keep
+        if path is not None:
+            if found:
+                self._had_findings.add(setup.path)
+            else:
+                self._had_findings.discard(setup.path)
         return found, error
 
     def _keep_last_good(self, index: GuardedIndex, path: str) -> None:
@@ -293,6 +304,7 @@ class Engine:
 
     def close(self, path: str) -> None:
         """The editor closed the document: the project sees the file on disk again."""
+        self._had_findings.discard(path)
         if self._open.pop(path, None) is not None:
             settings, _ = self._settings_for(path)
             self.index_for(path, settings.user_decorators).forget(path)
