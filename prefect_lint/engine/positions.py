@@ -13,8 +13,7 @@ from __future__ import annotations
 import ast
 import re
 from bisect import bisect_right
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -29,7 +28,8 @@ class _OffsetCodegenState(CodegenState):
 
     The spans follow PositionProvider's rules: a node that records a syntactic position
     gets it (hoisted from `start_node`/`end_node` when given), any other node the span of
-    everything it generated.
+    everything it generated. Spans are keyed by `id(node)`: a LibCST node's `__hash__` is a
+    Python call, and this runs for every node of a reported statement.
     """
 
     def __init__(self, module: cst.Module, base: int) -> None:
@@ -37,7 +37,7 @@ class _OffsetCodegenState(CodegenState):
             default_indent=module.default_indent, default_newline=module.default_newline
         )
         self.offset = base
-        self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.spans: dict[int, tuple[int, int]] = {}
         self._starts: list[int] = []
 
     def add_indent_tokens(self) -> None:
@@ -53,28 +53,47 @@ class _OffsetCodegenState(CodegenState):
         self._starts.append(self.offset)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
-        start = self._starts.pop()
-        if node not in self.spans:
-            self.spans[node] = (start, self.offset)
+        # A span recorded as a syntactic position (inside) stands.
+        self.spans.setdefault(id(node), (self._starts.pop(), self.offset))
 
-    @contextmanager
-    def record_syntactic_position(
+    def record_syntactic_position(  # type: ignore[override]
         self,
         node: cst.CSTNode,
         *,
         start_node: cst.CSTNode | None = None,
         end_node: cst.CSTNode | None = None,
-    ) -> Iterator[None]:
-        start = self.offset
-        try:
-            yield
-        finally:
-            end = self.offset
-            if start_node is not None:
-                start = self.spans[start_node][0]
-            if end_node is not None:
-                end = self.spans[end_node][1]
-            self.spans[node] = (start, end)
+    ) -> _SyntacticPosition:
+        # A plain object, not a @contextmanager generator: one is made per such node.
+        return _SyntacticPosition(self, node, start_node, end_node)
+
+
+class _SyntacticPosition:
+    """Records `node`'s span, from where its `with` block starts to where it ends."""
+
+    __slots__ = ("_end_node", "_node", "_start", "_start_node", "_state")
+
+    def __init__(
+        self,
+        state: _OffsetCodegenState,
+        node: cst.CSTNode,
+        start_node: cst.CSTNode | None,
+        end_node: cst.CSTNode | None,
+    ) -> None:
+        self._state, self._node = state, node
+        self._start_node, self._end_node = start_node, end_node
+        self._start = 0
+
+    def __enter__(self) -> None:
+        self._start = self._state.offset
+
+    def __exit__(self, *exc_info: object) -> None:
+        state = self._state
+        start, end = self._start, state.offset
+        if self._start_node is not None:
+            start = state.spans[id(self._start_node)][0]
+        if self._end_node is not None:
+            end = state.spans[id(self._end_node)][1]
+        state.spans[id(self._node)] = (start, end)
 
 
 class NodeSpans:
@@ -82,17 +101,17 @@ class NodeSpans:
 
     def __init__(self, source: str) -> None:
         self._source = source
-        self._spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self._spans: dict[int, tuple[int, int]] = {}  # by id(node), as the state keeps them
         self._line_starts: list[int] | None = None
 
-    def add(self, spans: dict[cst.CSTNode, tuple[int, int]]) -> None:
+    def add(self, spans: dict[int, tuple[int, int]]) -> None:
         self._spans.update(spans)
 
     def __contains__(self, node: cst.CSTNode) -> bool:
-        return node in self._spans
+        return id(node) in self._spans
 
     def position(self, node: cst.CSTNode) -> tuple[Position, Position] | None:
-        span = self._spans.get(node)
+        span = self._spans.get(id(node))
         if span is None:
             return None
         return self._at(span[0]), self._at(span[1])
