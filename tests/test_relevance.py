@@ -3,13 +3,18 @@ on are never parsed with LibCST, and near misses still are."""
 
 from __future__ import annotations
 
+import re
 import textwrap
+from collections.abc import Collection
 from pathlib import Path
 
 import libcst
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from prefect_lint.engine import checker
+from prefect_lint.model import relevance
 from prefect_lint.model.api import NO_USER_DECORATORS, UserDecorators
 from prefect_lint.model.exports import index_for
 from prefect_lint.model.precheck import Precheck
@@ -235,3 +240,60 @@ def test_flow_and_task_modules_with_nothing_to_report_are_skipped(text: str) -> 
     # Naming `flow` or `task` no longer makes a file relevant by itself (it used to, and
     # every Prefect module was parsed).
     assert not _own(text)
+
+
+# -- the text scan for chains ------------------------------------------------------------------
+
+# The scan `_Collector._text_chains` replaced: one pattern matching every name a link may
+# follow, each looked up among the bound names. The two must find the same chains.
+_EVERY_NAME = re.compile(r"(?<![\w.])([^\W\d]\w*)(?=[ \t\f]*[.)#\\\r\n])")
+
+
+def _chains_by_one_pattern(text: str, bound: Collection[str]) -> list[tuple[str, tuple[str, ...]]]:
+    chains: list[tuple[str, tuple[str, ...]]] = []
+    for match in _EVERY_NAME.finditer(text):
+        root = match.group(1)
+        if root not in bound:
+            continue
+        attrs: list[str] = []
+        link = relevance._LINK.match(text, match.end())
+        while link is not None:
+            attrs.append(link.group(1))
+            link = relevance._LINK.match(text, link.end())
+        if attrs:
+            chains.append((root, tuple(attrs)))
+    return sorted(chains)
+
+
+def _chains_by_scan(text: str, bound: Collection[str]) -> list[tuple[str, tuple[str, ...]]]:
+    collector = relevance._Collector()
+    collector.bound = {name: {name} for name in bound}
+    collector._text_chains(text)
+    return sorted(collector.chains)
+
+
+def _fixture_texts() -> list[str]:
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    return [path.read_text() for path in sorted(root.rglob("*.py"))]
+
+
+def test_the_chain_scan_finds_what_one_pattern_over_every_name_finds() -> None:
+    texts = [text for text in _fixture_texts() if text.isascii()]
+    assert len(texts) > 100
+    for text in texts:
+        tree = python_tree(text)
+        if tree is None:
+            continue
+        collector = relevance._Collector()
+        collector.collect_statements(tree.body)
+        bound = set(collector.bound) | {"flow", "task", "x"}
+        assert _chains_by_scan(text, bound) == _chains_by_one_pattern(text, bound)
+
+
+@given(
+    st.text(alphabet="ab_1. \t\\\n#()x", max_size=40),
+)
+@settings(max_examples=500, deadline=None)
+def test_the_chain_scan_agrees_on_odd_texts(text: str) -> None:
+    bound = ["a", "ab", "a_1", "b", "x"]
+    assert _chains_by_scan(text, bound) == _chains_by_one_pattern(text, bound)
