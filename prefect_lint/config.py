@@ -7,11 +7,10 @@ import fnmatch
 import os
 import re
 import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any
-
-import pathspec
+from typing import TYPE_CHECKING, Any
 
 from prefect_lint.model.api import UserDecorators
 from prefect_lint.output import OUTPUT_FORMATS
@@ -22,6 +21,9 @@ if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
+
+if TYPE_CHECKING:
+    import pathspec
 
 TABLE = "prefect-lint"
 DEFAULT_EXCLUDE = (
@@ -58,6 +60,14 @@ class ConfigError(Exception):
 
 def all_codes() -> list[str]:
     return list(RULE_CODES)
+
+
+def _git_ignore_spec() -> Callable[[Iterable[str]], pathspec.GitIgnoreSpec]:
+    """`pathspec.GitIgnoreSpec.from_lines`, imported on first use: the flake8 plugin reads
+    settings in every run and never matches paths (pathspec takes 15 ms to import)."""
+    import pathspec
+
+    return pathspec.GitIgnoreSpec.from_lines
 
 
 def _check_selector(selector: str, where: str) -> str:
@@ -128,10 +138,8 @@ class Settings:
 
     @cached_property
     def _per_file_specs(self) -> list[tuple[pathspec.GitIgnoreSpec, list[str]]]:
-        return [
-            (pathspec.GitIgnoreSpec.from_lines([pattern]), codes)
-            for pattern, codes in self.per_file_ignores.items()
-        ]
+        from_lines = _git_ignore_spec()
+        return [(from_lines([pattern]), codes) for pattern, codes in self.per_file_ignores.items()]
 
     def codes_for(self, path: str) -> frozenset[str]:
         """Enabled codes for one file, after `per-file-ignores`."""
@@ -154,11 +162,11 @@ class Settings:
 
     @cached_property
     def exclude_spec(self) -> pathspec.GitIgnoreSpec:
-        return pathspec.GitIgnoreSpec.from_lines([*self.exclude, *self.extend_exclude])
+        return _git_ignore_spec()([*self.exclude, *self.extend_exclude])
 
     @cached_property
     def include_spec(self) -> pathspec.GitIgnoreSpec:
-        return pathspec.GitIgnoreSpec.from_lines(self.extend_include)
+        return _git_ignore_spec()(self.extend_include)
 
     def included(self, path: str) -> bool:
         """Whether `path` matches `extend-include` (by its path from the root, or its name)."""
