@@ -297,3 +297,24 @@ def test_the_chain_scan_finds_what_one_pattern_over_every_name_finds() -> None:
 def test_the_chain_scan_agrees_on_odd_texts(text: str) -> None:
     bound = ["a", "ab", "a_1", "b", "x"]
     assert _chains_by_scan(text, bound) == _chains_by_one_pattern(text, bound)
+
+
+# The pattern `_calls_bare_wait` replaced: the name's start checked by a lookbehind.
+_BARE_WAIT_BY_LOOKBEHIND = re.compile(r"(?<![\w.])(?:wait|as_completed)" + relevance._GAP + r"\(")
+
+
+def test_the_bare_wait_search_agrees_with_a_lookbehind_on_every_fixture() -> None:
+    texts = _fixture_texts()
+    assert any(relevance._calls_bare_wait(text) for text in texts)
+    for text in texts:
+        expected = bool(_BARE_WAIT_BY_LOOKBEHIND.search(text))
+        assert relevance._calls_bare_wait(text) == expected
+
+
+_PIECES = ["wait", "as_completed", "x", ".", "(", " ", "\n", "#", "\\", "é"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=12).map("".join))
+@settings(max_examples=500, deadline=None)
+def test_the_bare_wait_search_agrees_with_a_lookbehind_on_odd_texts(text: str) -> None:
+    assert relevance._calls_bare_wait(text) == bool(_BARE_WAIT_BY_LOOKBEHIND.search(text))
