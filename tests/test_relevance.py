@@ -3,6 +3,7 @@ on are never parsed with LibCST, and near misses still are."""
 
 from __future__ import annotations
 
+import ast
 import re
 import textwrap
 from collections.abc import Collection
@@ -318,3 +319,14 @@ _PIECES = ["wait", "as_completed", "x", ".", "(", " ", "\n", "#", "\\", "é"]
 @settings(max_examples=500, deadline=None)
 def test_the_bare_wait_search_agrees_with_a_lookbehind_on_odd_texts(text: str) -> None:
     assert relevance._calls_bare_wait(text) == bool(_BARE_WAIT_BY_LOOKBEHIND.search(text))
+
+
+def test_every_statement_that_holds_statements_is_walked_into() -> None:
+    holding = {
+        kind
+        for kind in vars(ast).values()
+        if isinstance(kind, type)
+        and issubclass(kind, ast.stmt)
+        and {"body", "orelse", "finalbody", "handlers", "cases"} & set(kind._fields)
+    }
+    assert holding and holding <= relevance._COMPOUND_STATEMENTS

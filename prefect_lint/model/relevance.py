@@ -22,6 +22,7 @@ import ast
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import cast
 
 from prefect_lint.model import api
 from prefect_lint.model.api import UserDecorators
@@ -32,6 +33,23 @@ _MAX_ALIAS_ROUNDS = 8
 _MAX_NAMES = 20_000
 _BODIES = ("body", "orelse", "finalbody")
 _TRY = (ast.Try, getattr(ast, "TryStar", ast.Try))
+_BINDING_STATEMENTS = frozenset({ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign})
+# The statements that hold others (in `_BODIES`, handlers or cases).
+_COMPOUND_STATEMENTS = frozenset(
+    {
+        *_TRY,
+        ast.If,
+        ast.For,
+        ast.AsyncFor,
+        ast.While,
+        ast.With,
+        ast.AsyncWith,
+        ast.FunctionDef,
+        ast.AsyncFunctionDef,
+        ast.ClassDef,
+        ast.Match,
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,18 +120,24 @@ class _Collector:
     def collect_statements(self, body: list[ast.stmt]) -> None:
         """Imports and assignments bind names; only statements hold them (no `:=` here)."""
         stack = list(body)
+        binding, compound = _BINDING_STATEMENTS, _COMPOUND_STATEMENTS
         while stack:
             node = stack.pop()
-            self.statement(node)
+            kind = type(node)  # `ast.parse` makes no subclasses: dispatch on the exact type
+            if kind in binding:
+                self.statement(node)
+                continue
+            if kind not in compound:
+                continue
             for part in _BODIES:
                 inner = getattr(node, part, None)
                 if inner:
                     stack.extend(inner)
-            if isinstance(node, _TRY):
-                for handler in node.handlers:
+            if kind in _TRY:
+                for handler in cast(ast.Try, node).handlers:
                     stack.extend(handler.body)
-            elif isinstance(node, ast.Match):
-                for case in node.cases:
+            elif kind is ast.Match:
+                for case in cast(ast.Match, node).cases:
                     stack.extend(case.body)
 
     def collect_nodes(self, tree: ast.AST) -> None:
