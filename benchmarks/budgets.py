@@ -7,13 +7,16 @@
 
 All times are CPU seconds of one process on one core (`resource.getrusage` of a child
 process that imports everything first and then times only the work), the best of
-`--repeat` runs (sizes of 20k lines and more run once). CPU time hardly moves when other
-processes share the machine; wall time does.
+`--repeat` runs. CPU time moves less than wall time when other processes share the machine,
+but it moves (by a quarter on the shared machine this was written on).
 
 Parts:
 - scaling: one module of each generated shape (benchmarks/shapes.py) at each size, checked
   and printed in the `full` format; the budget is the per-line cost at the largest size
-  within 1.5x of the smallest.
+  within 1.5x of the smallest. Modules under 20k lines are timed at least 5 times, the
+  larger ones `--repeat` times. A bare LibCST parse of the smallest and the largest module
+  of each shape is printed beside it (no budget): its own per-line cost grows with the size
+  too (a 50k-line tree takes some 700 MiB), and that growth is in every check.
 - corpus: `prefect-lint check` (one job, no cache) over the generated Prefect-heavy corpus
   against a bare `libcst.parse_module` loop over the same files; budget >= 1.2x its
   throughput.
@@ -66,6 +69,8 @@ import shapes  # noqa: E402
 
 PARTS = ("scaling", "corpus", "real", "flake8", "editor")
 SCALING_BUDGET = 1.5
+# Runs of each module under 20,000 lines (the best counts), whatever `--repeat` says.
+_SMALL_RUNS = 5
 THROUGHPUT_BUDGET = 1.2
 FLAKE8_SELECTED_BUDGET = 1.25
 FLAKE8_UNSELECTED_BUDGET = 1.05
@@ -212,18 +217,26 @@ raise SystemExit(status)
 def scaling(sizes: list[int], repeat: int, work: Path) -> list[Row]:
     rows: list[Row] = []
     print(f"{'shape':<16}" + "".join(f"{size:>14,}" for size in sizes) + "   (µs CPU per line)")
+    parse_growth: list[str] = []
     for shape in shapes.SHAPES:
         per_line: list[float] = []
+        parse_per_line: list[float] = []
         for size in sizes:
             directory = work / f"{shape}_{size}"
             directory.mkdir(parents=True, exist_ok=True)
             path = directory / "module.py"
             path.write_text(shapes.generate(shape, size))
             lines = _lines([path])
-            runs = 1 if size >= 20_000 and repeat > 1 else repeat
+            # A small module takes a fraction of a second, which load on the machine moves
+            # the most: more runs there (cheap); a big one runs `repeat` times.
+            runs = max(repeat, _SMALL_RUNS) if size < 20_000 else repeat
             seconds = _best(lambda d=directory: _child_cpu(["check", str(d), "full"]), runs)
             per_line.append(seconds / lines)
+            if size in (sizes[0], sizes[-1]):
+                parsed = _best(lambda d=directory: _child_cpu(["parse", str(d)]), runs)
+                parse_per_line.append(parsed / lines)
         print(f"{shape:<16}" + "".join(f"{1e6 * c:>14.1f}" for c in per_line), flush=True)
+        parse_growth.append(f"{shape} {parse_per_line[-1] / parse_per_line[0]:.2f}x")
         ratio = per_line[-1] / per_line[0]
         rows.append(
             Row(
@@ -233,6 +246,11 @@ def scaling(sizes: list[int], repeat: int, work: Path) -> list[Row]:
                 ratio <= SCALING_BUDGET,
             )
         )
+    # What the parser alone does with the same modules: its trees outgrow the CPU caches too.
+    print(
+        f"a bare LibCST parse, per-line cost {sizes[-1]:,} / {sizes[0]:,} lines: "
+        + ", ".join(parse_growth)
+    )
     return rows
 
 
