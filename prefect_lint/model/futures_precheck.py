@@ -726,8 +726,6 @@ class _Pending:
     def __init__(self, function: _Function) -> None:
         self.function = function
         self.parents: dict[int, ast.AST] = {}
-        # name -> the nodes of the function that bind it
-        self.bindings: dict[str, list[ast.AST]] = {}
         # statement id -> (its block, its index there, the compound statement owning the block)
         self.places: dict[int, tuple[list[ast.stmt], int, ast.AST]] = {}
         # Memos, so that many futures of one flow cost what one does: what each statement
@@ -738,14 +736,25 @@ class _Pending:
 
     def check(self) -> None:
         self.index(self.function.node)
+        parents = self.parents
+        children: list[ast.AST] = []  # one list for every node's children
         for node in self.function.nodes:
-            for child in child_nodes(node):
-                self.parents[id(child)] = node
-            for name in _bound_here(node):
-                self.bindings.setdefault(name, []).append(node)
+            add_children(node, children)
+            for child in children:
+                parents[id(child)] = node
+            children.clear()
         for node in self.function.nodes:
             if isinstance(node, ast.Call) and _is_submit(node):
                 self.check_site(node)
+
+    @cached_property
+    def bindings(self) -> dict[str, list[ast.AST]]:
+        """name -> the nodes of the function that bind it (few flows ever ask)."""
+        found: dict[str, list[ast.AST]] = {}
+        for node in self.function.nodes:
+            for name in _bound_here(node):
+                found.setdefault(name, []).append(node)
+        return found
 
     def index(self, owner: ast.AST) -> None:
         stack = [owner]
