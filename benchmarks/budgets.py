@@ -13,8 +13,8 @@ but it moves (by a quarter on the shared machine this was written on).
 Parts:
 - scaling: one module of each generated shape (benchmarks/shapes.py) at each size, checked
   and printed in the `full` format; the budget is the per-line cost at the largest size
-  within 1.5x of the smallest. Modules under 20k lines are timed at least 5 times, the
-  larger ones `--repeat` times. A bare LibCST parse of the smallest and the largest module
+  within 1.5x of the smallest. Each module is timed at least 3 times (`--repeat`), the same
+  number of times at every size. A bare LibCST parse of the smallest and the largest module
   of each shape is printed beside it (no budget): its own per-line cost grows with the size
   too (a 50k-line tree takes some 700 MiB), and that growth is in every check.
 - corpus: `prefect-lint check` (one job, no cache) over the generated Prefect-heavy corpus
@@ -69,8 +69,8 @@ import shapes  # noqa: E402
 
 PARTS = ("scaling", "corpus", "real", "flake8", "editor")
 SCALING_BUDGET = 1.5
-# Runs of each module under 20,000 lines (the best counts), whatever `--repeat` says.
-_SMALL_RUNS = 5
+# Runs of each module at least (the best counts), whatever `--repeat` says.
+_SCALING_RUNS = 3
 THROUGHPUT_BUDGET = 1.2
 FLAKE8_SELECTED_BUDGET = 1.25
 FLAKE8_UNSELECTED_BUDGET = 1.05
@@ -227,9 +227,9 @@ def scaling(sizes: list[int], repeat: int, work: Path) -> list[Row]:
             path = directory / "module.py"
             path.write_text(shapes.generate(shape, size))
             lines = _lines([path])
-            # A small module takes a fraction of a second, which load on the machine moves
-            # the most: more runs there (cheap); a big one runs `repeat` times.
-            runs = max(repeat, _SMALL_RUNS) if size < 20_000 else repeat
+            # The same number of runs at every size: the best of more runs is lower on a
+            # noisy machine, and more runs at one end only would bias the ratio.
+            runs = max(repeat, _SCALING_RUNS)
             seconds = _best(lambda d=directory: _child_cpu(["check", str(d), "full"]), runs)
             per_line.append(seconds / lines)
             if size in (sizes[0], sizes[-1]):
