@@ -315,3 +315,27 @@ def test_the_project_index_is_asked_only_when_needed() -> None:
     precheck = Precheck(tree, facts, NO_USER_DECORATORS, project)
     assert RULES_BY_CODE["PFL102"].trigger(precheck) is False
     assert asked == []
+
+
+_FLOW_PASSING = "from prefect import flow\n@flow\ndef f():\n{body}    g.submit(c)\n"
+
+
+@pytest.mark.parametrize(
+    ("body", "fires"),
+    [
+        # Through names, in either order of the assignments (a loop may run them again).
+        ("    a = open('x')\n    b = [a]\n    c = {'k': b}\n", True),
+        ("    c = b\n    b = a\n    a = open('x')\n", True),
+        ("    with open('x') as a:\n        c = a\n", True),
+        # Names that assign each other in a cycle, one of them given a made value.
+        ("    a = c\n    c = a\n    a = open('x')\n", True),
+        ("    a = c\n    c = a\n", False),
+        # A made value that no argument's name leads to.
+        ("    a = open('x')\n    b = [a]\n    c = 1\n", False),
+        ("    c = 1\n    self.c = open('x')\n", False),
+    ],
+)
+def test_pfl202s_trigger_follows_assigned_names_back_from_the_arguments(
+    body: str, fires: bool
+) -> None:
+    assert ("PFL202" in _fired(_FLOW_PASSING.format(body=body))) is fires

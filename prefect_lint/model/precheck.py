@@ -337,6 +337,8 @@ class _FlowArguments:
         self.names: set[str] = set()
         self.calls: set[int] = set()
         self.pre = pre
+        # id(assigned value) -> the names and calls it reads, once read (`carries`).
+        self._refs: dict[int, tuple[set[str], set[int]]] = {}
         # `fast = flow(etl).with_options(...)` makes a flow of a plain def too (`flows_of`).
         copies = any(
             isinstance(call.func, ast.Attribute) and call.func.attr == "with_options"
@@ -376,27 +378,43 @@ class _FlowArguments:
             stack.extend((child, argument) for child in child_nodes(node))
 
     @cached_property
-    def assignments(self) -> list[tuple[set[str], set[str], set[int]]]:
-        """Per assignment: the names it binds (only names: `self.client = ...` binds nothing
-        `unpicklable_value` follows), and the names and calls its value reads."""
-        return [(_stored(target), *_refs(value)) for target, value in self.pre.index.assignments]
+    def binders(self) -> dict[str, list[ast.AST]]:
+        """Per name, the values of the assignments (and `with ... as`) that bind it. Only
+        names count: `self.client = ...` binds nothing `unpicklable_value` follows."""
+        found: dict[str, list[ast.AST]] = {}
+        for target, value in self.pre.index.assignments:
+            for name in _stored(target):
+                found.setdefault(name, []).append(value)
+        return found
 
     def carries(self, made: set[int]) -> bool:
         """Whether an argument holds one of the `made` calls, directly or through names
         assigned (or entered by `with`) such a value: every name `unpicklable_value` may
-        follow, and more."""
+        follow, and more.
+
+        Searched backwards, from the names the arguments read to the values assigned to
+        them, so only the assignments an argument can lead to are read: a name carries a
+        made call when a value assigned to it holds one or reads a name that carries one."""
         if made & self.calls:
             return True
-        tainted: set[str] = set()
-        changed = True
-        while changed:
-            changed = False
-            for targets, names, calls in self.assignments:
-                if targets <= tainted or not (calls & made or names & tainted):
-                    continue
-                tainted |= targets
-                changed = True
-        return bool(tainted & self.names)
+        binders, refs = self.binders, self._refs
+        seen: set[str] = set()
+        stack = list(self.names)
+        while stack:
+            name = stack.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            for value in binders.get(name, ()):
+                key = id(value)
+                read = refs.get(key)
+                if read is None:
+                    read = refs[key] = _refs(value)
+                names, calls = read
+                if calls & made:
+                    return True
+                stack.extend(names)
+        return False
 
 
 def names_trigger(condition: str, wanted: Callable[[str], bool]) -> Trigger:
