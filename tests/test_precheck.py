@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from prefect_lint.engine import checker
+from prefect_lint.model import futures_precheck
 from prefect_lint.model.api import NO_USER_DECORATORS
 from prefect_lint.model.exports import index_for
 from prefect_lint.model.precheck import Precheck
@@ -339,3 +340,47 @@ def test_pfl202s_trigger_follows_assigned_names_back_from_the_arguments(
     body: str, fires: bool
 ) -> None:
     assert ("PFL202" in _fired(_FLOW_PASSING.format(body=body))) is fires
+
+
+class _EveryNodeEveryRound(futures_precheck._Function):
+    """The binding rounds as they were: every binding node evaluated in every round."""
+
+    def bind_rounds(self) -> None:
+        binding = [node for node in self.nodes if futures_precheck._may_bind(node)]
+        for _ in range(futures_precheck._MAX_ROUNDS):
+            self.changed = False
+            for node in binding:
+                self.bind_node(node)
+            if not self.changed:
+                return
+        raise futures_precheck.Unproven
+
+
+def _bound_env(function: futures_precheck._Function) -> dict[str, object] | None:
+    try:
+        function.bind_rounds()
+    except futures_precheck.Unproven:
+        return None
+    return dict(function.env)
+
+
+def test_binding_rounds_skip_only_nodes_that_would_change_nothing() -> None:
+    """Skipping a node whose names were not widened since its last evaluation gives the
+    names what evaluating every node in every round gives them, on every fixture's
+    functions and the generated shapes (loops carry names from one round to the next)."""
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    texts = [path.read_text() for path in sorted(root.rglob("*.py"))]
+    texts += [shapes.generate(shape, 300) for shape in shapes.SHAPES]
+    compared = 0
+    for text in texts:
+        tree = python_tree(text)
+        facts = file_facts(text, tree) if tree is not None else None
+        if tree is None or facts is None:
+            continue
+        index = Precheck(tree, facts, NO_USER_DECORATORS).index
+        for node, nodes in index.functions:
+            skipping = futures_precheck._Function(node, nodes, index.names)
+            reference = _EveryNodeEveryRound(node, nodes, index.names)
+            assert _bound_env(skipping) == _bound_env(reference)
+            compared += 1
+    assert compared > 200

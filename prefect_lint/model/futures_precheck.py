@@ -456,22 +456,45 @@ class _Function:
         self.nodes = nodes
         self.env: dict[str, Held] = {}
         self.changed = False
+        # While a binding node is evaluated: the names it reads from `env`.
+        self.reads: set[str] | None = None
+        # name -> the step (evaluation number) that last widened it.
+        self.widened: dict[str, int] = {}
+        self.step = 0
 
     def check(self) -> None:
-        binding = [node for node in self.nodes if _may_bind(node)]
-        for _ in range(_MAX_ROUNDS):
-            self.changed = False
-            for node in binding:
-                self.bind_node(node)
-            if not self.changed:
-                break
-        else:
-            raise Unproven
+        self.bind_rounds()
         self.misuse()
         self.serial_waits()
         decorators = self.node.decorator_list
         if decorators and not self.names.surely_task(decorators[0]):
             _Pending(self).check()
+
+    def bind_rounds(self) -> None:
+        """What each name may hold: the binding nodes evaluated in rounds until a round
+        widens nothing (Unproven after `_MAX_ROUNDS`)."""
+        binding = [node for node in self.nodes if _may_bind(node)]
+        # Per binding node: the names it read and the step it was evaluated at. A node whose
+        # names were not widened since gives what it gave then, which changes nothing: it is
+        # not evaluated again (the rounds and their outcome are those of evaluating all).
+        last: list[tuple[set[str], int] | None] = [None] * len(binding)
+        widened = self.widened
+        for _ in range(_MAX_ROUNDS):
+            self.changed = False
+            for position, node in enumerate(binding):
+                before = last[position]
+                if before is not None:
+                    read, step = before
+                    if all(widened.get(name, -1) < step for name in read):
+                        continue
+                self.step += 1
+                self.reads = set()
+                self.bind_node(node)
+                last[position] = (self.reads, self.step)
+            self.reads = None
+            if not self.changed:
+                return
+        raise Unproven
 
     # -- what names may hold --------------------------------------------------------------
 
@@ -481,6 +504,7 @@ class _Function:
         if new != old:
             self.env[name] = new
             self.changed = True
+            self.widened[name] = self.step
 
     def bind(self, target: ast.expr, held: Held) -> None:
         if isinstance(target, ast.Name):
@@ -519,17 +543,26 @@ class _Function:
             isinstance(node, ast.Call)
             and isinstance(node.func, ast.Attribute)
             and isinstance(node.func.value, ast.Name)
-            and node.func.value.id in self.env
+            and self.holds(node.func.value.id)
         ):
             # A method of one of our containers may store its arguments (`append`, ...).
             for argument in _arguments(node):
                 self.store_in(node.func.value, self.value(argument))
 
+    def holds(self, name: str) -> bool:
+        """Whether `name` holds something yet (a read, as `value` makes)."""
+        if self.reads is not None:
+            self.reads.add(name)
+        return name in self.env
+
     def value(self, expr: ast.expr | None) -> Held:
         # The commonest kinds first, by exact type (`ast.parse` makes no subclasses).
         kind = type(expr)
         if kind is ast.Name:
-            return self.env.get(cast(ast.Name, expr).id, NOTHING)
+            name = cast(ast.Name, expr).id
+            if self.reads is not None:
+                self.reads.add(name)
+            return self.env.get(name, NOTHING)
         if kind is ast.Call:
             return self.call_value(cast(ast.Call, expr))
         if kind in _VALUELESS or expr is None:
