@@ -25,20 +25,20 @@ Parts:
 - flake8: a flake8 run over the corpus with `PFL` selected, and without it, against flake8
   with the plugin removed; budgets +25 % and +5 %. A bare LibCST parse of the corpus is
   printed against it too (no budget): what a plugin that parses every Prefect file costs at least.
-  Load on a shared machine moves the CPU time of one flake8 run by more than 5 % (measured:
-  6.3 to 7.3 s for the same run minutes apart, and 0.83x to 1.07x for "ignored / without"
-  back to back), which made the +5 % budget pass or fail by chance. So the variants run in
-  rounds (at least 5), back to back in an order that alternates, each after one unmeasured
-  warm-up run (bytecode compiled), all through the same small program that differs in the
-  plugin only; the selected budget is the median of the per-round ratios. The ignored budget
-  is measured where the cost is: the CPU time of the plugin's own code (its import, its
-  `parse_options`, `__init__` and `run`, timed inside a flake8 run) added to flake8 without
-  it; a few milliseconds, that load cannot push across the budget. The whole-process ratio is
-  printed next to it, and the same attribution for the selected plugin (which misses what
-  its trees cost flake8's own garbage collections). A third figure for the selected plugin
-  needs no second process: in each timed run, the whole process against the same process
-  less the plugin's own code (drift between processes cannot move it; it counts flake8's own
-  work as it ran beside the plugin, which `gc.freeze` makes a little cheaper).
+  Load on a shared machine moves the CPU time of one flake8 run by far more than 5 %
+  (measured: 6.3 to 7.3 s for the same run minutes apart; "ignored / without", where the
+  plugin's own code takes 8 ms, from 0.70x to 1.11x between rounds of one run). A ratio of
+  two processes cannot decide a 5 % or a 25 % budget there. So both budgets are measured
+  inside the process that runs the plugin, by timing the plugin's own code (its import, its
+  `parse_options`, `__init__` and `run`) in flake8 runs that time nothing else: the selected
+  budget is the whole process against the same process less the plugin's own code, the median
+  over the rounds (it counts flake8's own work as it ran beside the plugin: the plugin's
+  garbage made its collections a little dearer, `gc.freeze` its full collections cheaper;
+  measured, about even); the ignored budget is the plugin's own code added to flake8 without
+  it. The variants run in rounds (at least 5), back to back in an order that alternates,
+  each after one unmeasured warm-up run (bytecode compiled), all through the same small
+  program that differs in the plugin only. The whole-process ratios of the rounds are
+  printed beside each budget, with no pass/fail.
 - editor: `prefect-lint server` over stdio (benchmarks/editor.py) on a generated 1,000-line
   flow module: wall time from didOpen to its first diagnostics (< 1 s, best of `--repeat`
   servers) and from the last didChange of a burst of keystrokes to the diagnostics for that
@@ -373,10 +373,10 @@ def flake8(root: Path, repeat: int) -> list[Row]:
             None,
         ),
         Row(
-            "flake8 + plugin, PFL selected / without plugin",
-            f"{selected:.2f}x",
+            "flake8 + plugin, PFL selected: all / all less the plugin, median",
+            f"{statistics.median(inside):.2f}x",
             f"<= {FLAKE8_SELECTED_BUDGET}x",
-            selected <= FLAKE8_SELECTED_BUDGET,
+            statistics.median(inside) <= FLAKE8_SELECTED_BUDGET,
         ),
         Row(
             "  the same, from the plugin's own CPU time",
@@ -385,8 +385,8 @@ def flake8(root: Path, repeat: int) -> list[Row]:
             None,
         ),
         Row(
-            "  the same, within each process (all / all less the plugin), median",
-            f"{statistics.median(inside):.2f}x",
+            "  the same, whole process / without plugin (median of rounds)",
+            f"{selected:.2f}x",
             "-",
             None,
         ),
