@@ -103,7 +103,9 @@ _CHAIN_START = re.compile(r"[ \t\f]*[.)#\\\r\n]")
 # name or an attribute, which is checked after a match (a lookbehind first in the pattern
 # keeps the regular expression engine from skipping ahead to a `w` or an `a`: 2.5x slower).
 _BARE_WAIT = re.compile(r"(?:" + "|".join(api.FUTURES_ONLY) + r")" + _GAP + r"\(")
+# What may come right before or after a whole name: neither of these.
 _NAME_OR_DOT = re.compile(r"[\w.]")
+_WORD = re.compile(r"\w")
 
 
 class _Collector:
@@ -198,7 +200,7 @@ class _Collector:
         return chain_values(expr, self.bound)
 
     def _text_chains(self, text: str) -> None:
-        """Every `name.attr...` in the (ASCII) text whose first name is bound by an import or
+        """Every `name.attr...` in the text whose first name is bound by an import or
         an alias (strings and comments too: more chains than the code has, never fewer)."""
         find, starts, link_at = text.find, _CHAIN_START.match, _LINK.match
         for root in self.bound:
@@ -206,10 +208,9 @@ class _Collector:
             while position >= 0:
                 end = position + len(root)
                 # A whole name, not an attribute (`x.flow`), that a link may follow.
-                before = text[position - 1] if position else " "
                 if (
-                    not (before == "." or _continues_name(before))
-                    and not (end < len(text) and _continues_name(text[end]))
+                    _starts_a_name(text, position)
+                    and not _WORD.match(text, end)
                     and starts(text, end)
                 ):
                     attrs: list[str] = []
@@ -259,14 +260,15 @@ def _calls_bare_wait(text: str) -> bool:
         if match is None:
             return False
         start = match.start()
-        if start == 0 or not _NAME_OR_DOT.match(text, start - 1):
+        if _starts_a_name(text, start):
             return True
         position = start + 1
 
 
-def _continues_name(character: str) -> bool:
-    """Whether an ASCII character is a word character (`\\w`)."""
-    return character.isalnum() or character == "_"
+def _starts_a_name(text: str, position: int) -> bool:
+    """Whether the name at `position` stands alone: neither a longer name's end nor an
+    attribute (no word character and no `.` right before it)."""
+    return position == 0 or not _NAME_OR_DOT.match(text, position - 1)
 
 
 def chain_values(expr: ast.expr, bound: Mapping[str, Iterable[str]]) -> set[str]:
